@@ -1,0 +1,42 @@
+#pragma once
+// Settings of a memory file. Everything in MemoryConfig is written to /meta and survives
+// close and reopen; OpenOptions only govern one open handle.
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+namespace edgehdf5 {
+
+struct MemoryConfig {
+  std::filesystem::path path = "agent_memory.h5";
+  std::string agent_id = "agent";
+  std::string embedder = "unknown";
+  std::size_t embedding_dim = 384;
+  std::size_t chunk_size = 512;   // informational: how the agent chunked its text
+  std::size_t overlap = 50;       // informational: overlap between chunks
+  bool float16 = false;           // store embeddings as IEEE half (h5py shows float16)
+  bool compression = false;       // deflate the /memory datasets
+  int compression_level = 4;      // 1..9, used when compression is on
+  double compact_threshold = 0.3; // compact automatically once this fraction is tombstoned;
+                                  // 0 or >= 1 turns automatic compaction off
+  std::string created_at;         // ISO-8601 UTC; filled with the current time when empty
+};
+
+// When a save reaches the disk.
+enum class Durability {
+  on_flush,    // saves are written to the log at once (they survive a kill -9 of the process)
+               // and fsynced by flush() (then they survive a power loss too)
+  every_write, // every mutating call fsyncs the log before returning
+};
+
+struct OpenOptions {
+  bool read_only = false;  // no lock, no log writes; sees the file as of open()
+  Durability durability = Durability::on_flush;
+  // Checkpoint (rewrite the .h5 and empty the log) inside flush() once the log holds more
+  // than this many bytes and more than the .h5 itself. Keeps recovery time bounded while
+  // each save stays an append.
+  std::size_t checkpoint_log_bytes = std::size_t{64} << 20;
+};
+
+}  // namespace edgehdf5

@@ -1,0 +1,20 @@
+#pragma once
+// IEEE 754 binary16 <-> binary32 conversion for float16 embedding storage.
+//
+// Written by hand: Debian's Highway (1.0.3) converts half floats only inside its SIMD ops,
+// and we need an exact scalar conversion (round to nearest, ties to even) that gives the
+// same bits on every machine, because float16 values are logged and replayed.
+
+#include <cstdint>
+
+namespace edgehdf5 {
+
+using half_bits = std::uint16_t;  // the raw bits of an IEEE half, as stored in the file
+
+half_bits float_to_half(float value) noexcept;
+float half_to_float(half_bits bits) noexcept;
+
+// The largest finite half value; finite floats beyond it would become infinity.
+inline constexpr float kHalfMax = 65504.0f;
+
+}  // namespace edgehdf5

@@ -1,0 +1,99 @@
+#pragma once
+// HDF5Memory: an AgentMemory kept in one HDF5 file.
+//
+// On disk: `FILE` is always a complete, valid HDF5 file (the last checkpoint) that h5py
+// reads as it is; `FILE.wal` is an append-only, checksummed log of the changes made since;
+// `FILE.lock` is the inter-process writer lock. A save appends one record to the log; a
+// checkpoint writes a whole new FILE beside the old one and renames it over it, so a crash
+// at any moment leaves the old or the new file, never a torn one. Opening replays the log.
+//
+// Concurrency: one writer per file across processes (a second gets ErrorCode::locked).
+// Any number of read-only handles, in any process, may open the file while a writer works;
+// each sees the state as of its open. Within a process, see AgentMemory's contract.
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgehdf5/agent_memory.hpp"
+#include "edgehdf5/config.hpp"
+#include "edgehdf5/memory_cache.hpp"
+
+namespace edgehdf5 {
+
+// What a read of the file found, for `edgehdf5 info`.
+struct StoreInfo {
+  std::string schema_version;
+  std::string edgehdf5_version;
+  std::size_t sessions = 0;
+  std::size_t entities = 0;
+  std::size_t relations = 0;
+  std::size_t log_records_replayed = 0;  // changes recovered from FILE.wal at open
+  std::size_t log_bytes = 0;             // current size of FILE.wal
+};
+
+class HDF5Memory final : public AgentMemory {
+ public:
+  // Creates a new memory file at config.path. Throws invalid_argument for a bad config
+  // (dim 0, level outside 1..9) and io if the file or its log already exists.
+  static HDF5Memory create(const MemoryConfig& config, const OpenOptions& options = {});
+  // Opens an existing file, validating its schema and replaying its log.
+  static HDF5Memory open(const std::filesystem::path& path, const OpenOptions& options = {});
+
+  HDF5Memory(HDF5Memory&&) noexcept;
+  HDF5Memory& operator=(HDF5Memory&&) noexcept;
+  HDF5Memory(const HDF5Memory&) = delete;
+  HDF5Memory& operator=(const HDF5Memory&) = delete;
+  // Closes as close() does, swallowing errors: call close() to see them.
+  ~HDF5Memory() override;
+
+  MemoryId save(const MemoryEntry& entry) override;
+  std::vector<MemoryId> save_batch(std::span<const MemoryEntry> entries) override;
+  void remove(MemoryId id) override;
+  std::size_t compact() override;
+  void snapshot(const std::filesystem::path& destination) override;
+  void flush() override;
+
+  std::size_t count() const override;
+  std::size_t count_active() const override;
+  MemoryEntry get(MemoryId id) const override;
+
+  void add_session(const std::string& session_id, MemoryId start_id, MemoryId end_id,
+                   const std::string& channel, const std::string& summary) override;
+  std::string get_session_summary(std::string_view session_id) const override;
+  const std::vector<Session>& sessions() const;
+
+  EntityId add_entity(const std::string& name, const std::string& type,
+                      MemoryId embedding_id) override;
+  void add_relation(EntityId source, EntityId target, const std::string& type,
+                    float weight) override;
+  const KnowledgeGraph& knowledge() const override;
+
+  std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const override;
+
+  // Writes the current state into FILE (atomically) and empties the log.
+  void checkpoint();
+  // Checkpoints if anything changed, releases the lock. Further calls throw. Idempotent.
+  void close();
+
+  const MemoryConfig& config() const;
+  const MemoryCache& cache() const;
+  StoreInfo info() const;
+  bool read_only() const;
+
+ private:
+  struct Impl;
+  explicit HDF5Memory(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Deep consistency check of a file (and its log) without modifying it: schema, lengths,
+// dtypes, ids strictly increasing, norms matching embeddings, finite values, session and
+// entity references. Returns the problems found; empty means the file is sound.
+std::vector<std::string> verify_file(const std::filesystem::path& path);
+
+}  // namespace edgehdf5

@@ -1,0 +1,508 @@
+#include "h5/h5.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "edgehdf5/error.hpp"
+
+namespace edgehdf5::h5 {
+namespace {
+
+using Lock = std::lock_guard<std::recursive_mutex>;
+
+// HDF5 prints its error stack to stderr by default; we turn that off once and read the
+// stack ourselves so the message reaches the user through Error instead.
+void silence_hdf5_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+herr_t collect_error(unsigned depth, const H5E_error2_t* error, void* client) {
+  auto* text = static_cast<std::string*>(client);
+  if (depth > 0) text->append("; ");
+  text->append(error->func_name ? error->func_name : "?");
+  text->append(": ");
+  text->append(error->desc ? error->desc : "unknown error");
+  return 0;
+}
+
+// The current HDF5 error stack as one line, innermost cause last; clears the stack.
+std::string take_error_stack() {
+  std::string text;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &text);
+  H5Eclear2(H5E_DEFAULT);
+  return text.empty() ? std::string("no detail from HDF5") : text;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw Error(ErrorCode::hdf5, what + " (HDF5: " + take_error_stack() + ")");
+}
+
+hid_t check(hid_t id, const std::string& what) {
+  if (id < 0) fail(what);
+  return id;
+}
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) fail(what);
+}
+
+std::string child_path(const Object& parent, const char* name) {
+  std::string path = path_of(parent);
+  if (path.empty() || path.back() != '/') path.push_back('/');
+  return path + name;
+}
+
+Object file_access_list() {
+  Object fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)"));
+  // See h5.hpp: our files are immutable once renamed into place, so HDF5's lock (which in
+  // 1.10 keeps every other process out, readers too) is not needed and would get in the way.
+  check(H5Pset_file_locking(fapl.id(), false, true), "H5Pset_file_locking");
+  return fapl;
+}
+
+Object utf8_variable_string_type() {
+  Object type(check(H5Tcopy(H5T_C_S1), "H5Tcopy(string)"));
+  check(H5Tset_size(type.id(), H5T_VARIABLE), "H5Tset_size(variable)");
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "H5Tset_cset(utf8)");
+  return type;
+}
+
+// IEEE 754 binary16, built as HighFive does: a float32 copy narrowed to 1+5+10 bits.
+Object half_type() {
+  Object type(check(H5Tcopy(H5T_IEEE_F32LE), "H5Tcopy(float)"));
+  check(H5Tset_fields(type.id(), 15, 10, 5, 0, 10), "H5Tset_fields(half)");
+  check(H5Tset_precision(type.id(), 16), "H5Tset_precision(half)");
+  check(H5Tset_size(type.id(), 2), "H5Tset_size(half)");
+  check(H5Tset_ebias(type.id(), 15), "H5Tset_ebias(half)");
+  return type;
+}
+
+// Dataset creation properties: contiguous, or chunked (about 1 MiB a chunk) with deflate.
+// An empty dataset stays contiguous: HDF5 cannot chunk a fixed zero-length extent.
+Object creation_list(const std::vector<hsize_t>& dims, std::size_t element_size,
+                     const WriteOptions& options) {
+  Object dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate(dataset create)"));
+  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (options.deflate_level > 0 && !empty) {
+    std::vector<hsize_t> chunk = dims;
+    std::size_t row_bytes = element_size;
+    for (std::size_t i = 1; i < dims.size(); ++i) row_bytes *= dims[i];
+    const hsize_t target_rows = std::max<hsize_t>(1, (hsize_t{1} << 20) / row_bytes);
+    chunk[0] = std::min(dims[0], target_rows);
+    check(H5Pset_chunk(dcpl.id(), static_cast<int>(chunk.size()), chunk.data()), "H5Pset_chunk");
+    check(H5Pset_shuffle(dcpl.id()), "H5Pset_shuffle");
+    check(H5Pset_deflate(dcpl.id(), static_cast<unsigned>(options.deflate_level)),
+          "H5Pset_deflate");
+  }
+  return dcpl;
+}
+
+void write_raw(const Object& parent, const char* name, const Object& file_type,
+               hid_t memory_type, const void* data, const std::vector<hsize_t>& dims,
+               const WriteOptions& options) {
+  Lock lock(library_mutex());
+  const std::string where = child_path(parent, name);
+  Object space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                     "H5Screate_simple for " + where));
+  Object dcpl = creation_list(dims, H5Tget_size(file_type.id()), options);
+  Object dataset(check(H5Dcreate2(parent.id(), name, file_type.id(), space.id(), H5P_DEFAULT,
+                                  dcpl.id(), H5P_DEFAULT),
+                       "cannot create dataset " + where));
+  bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (!empty) {
+    check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+          "cannot write dataset " + where);
+  }
+  dataset.close();
+}
+
+template <typename T>
+void write_vector(const Object& parent, const char* name, const std::vector<T>& values,
+                  hid_t file_type, hid_t memory_type, const WriteOptions& options) {
+  Lock lock(library_mutex());
+  Object type(check(H5Tcopy(file_type), "H5Tcopy"));
+  write_raw(parent, name, type, memory_type, values.data(), {values.size()}, options);
+}
+
+void read_raw(const Object& dataset, hid_t memory_type, void* out) {
+  Lock lock(library_mutex());
+  Object space(check(H5Dget_space(dataset.id()), "H5Dget_space"));
+  if (H5Sget_simple_extent_npoints(space.id()) == 0) return;
+  check(H5Dread(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out),
+        "cannot read dataset " + path_of(dataset));
+}
+
+Object open_attribute(const Object& object, const char* name) {
+  if (!has_attribute(object, name)) {
+    throw Error(ErrorCode::schema,
+                "missing attribute '" + std::string(name) + "' on " + path_of(object));
+  }
+  return Object(check(H5Aopen(object.id(), name, H5P_DEFAULT),
+                      "cannot open attribute " + std::string(name)));
+}
+
+void write_attribute_raw(const Object& object, const char* name, const Object& type,
+                         const void* value) {
+  Lock lock(library_mutex());
+  Object space(check(H5Screate(H5S_SCALAR), "H5Screate(scalar)"));
+  if (H5Aexists(object.id(), name) > 0) check(H5Adelete(object.id(), name), "H5Adelete");
+  Object attribute(check(H5Acreate2(object.id(), name, type.id(), space.id(), H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         "cannot create attribute " + std::string(name)));
+  check(H5Awrite(attribute.id(), type.id(), value),
+        "cannot write attribute " + std::string(name));
+  attribute.close();
+}
+
+template <typename T>
+T read_numeric_attribute(const Object& object, const char* name, hid_t memory_type,
+                         H5T_class_t wanted_a, H5T_class_t wanted_b) {
+  Lock lock(library_mutex());
+  Object attribute = open_attribute(object, name);
+  Object type(check(H5Aget_type(attribute.id()), "H5Aget_type"));
+  const H5T_class_t type_class = H5Tget_class(type.id());
+  if (type_class != wanted_a && type_class != wanted_b) {
+    throw Error(ErrorCode::schema, "attribute '" + std::string(name) + "' on " +
+                                       path_of(object) + " has the wrong type");
+  }
+  T value{};
+  check(H5Aread(attribute.id(), memory_type, &value),
+        "cannot read attribute " + std::string(name));
+  return value;
+}
+
+}  // namespace
+
+std::recursive_mutex& library_mutex() {
+  static std::recursive_mutex mutex;
+  silence_hdf5_once();
+  return mutex;
+}
+
+Object& Object::operator=(Object&& other) noexcept {
+  if (this != &other) {
+    try {
+      close();
+    } catch (...) {  // a destructor-like path: the error has nowhere to go
+    }
+    id_ = other.id_;
+    other.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+Object::~Object() {
+  try {
+    close();
+  } catch (...) {  // never throw from a destructor; call close() to see errors
+  }
+}
+
+void Object::close() {
+  if (id_ < 0) return;
+  Lock lock(library_mutex());
+  const hid_t id = id_;
+  id_ = H5I_INVALID_HID;
+  herr_t status = 0;
+  switch (H5Iget_type(id)) {
+    case H5I_FILE: status = H5Fclose(id); break;
+    case H5I_GROUP: status = H5Gclose(id); break;
+    case H5I_DATASET: status = H5Dclose(id); break;
+    case H5I_DATASPACE: status = H5Sclose(id); break;
+    case H5I_DATATYPE: status = H5Tclose(id); break;
+    case H5I_ATTR: status = H5Aclose(id); break;
+    case H5I_GENPROP_LST: status = H5Pclose(id); break;
+    default: status = H5Idec_ref(id); break;
+  }
+  check(status, "cannot close HDF5 object");
+}
+
+// ---- files and groups ------------------------------------------------------------------------
+
+Object create_file(const std::filesystem::path& path) {
+  Lock lock(library_mutex());
+  Object fapl = file_access_list();
+  return Object(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+                      "cannot create HDF5 file " + path.string()));
+}
+
+Object open_file_read_only(const std::filesystem::path& path) {
+  Lock lock(library_mutex());
+  {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) {
+      throw Error(ErrorCode::io, "cannot open " + path.string() + ": " +
+                                     (std::filesystem::exists(path) ? "permission denied"
+                                                                    : "no such file"));
+    }
+  }
+  Object fapl = file_access_list();
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 == 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw Error(ErrorCode::hdf5, path.string() + " is not an HDF5 file (no HDF5 signature)");
+  }
+  return Object(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()),
+                      "cannot open HDF5 file " + path.string() +
+                          " (truncated or damaged?)"));
+}
+
+Object create_group(const Object& parent, const char* name) {
+  Lock lock(library_mutex());
+  return Object(check(H5Gcreate2(parent.id(), name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "cannot create group " + child_path(parent, name)));
+}
+
+Object open_group(const Object& parent, const char* name) {
+  Lock lock(library_mutex());
+  if (!has_link(parent, name)) {
+    throw Error(ErrorCode::schema, "missing group " + child_path(parent, name));
+  }
+  return Object(check(H5Gopen2(parent.id(), name, H5P_DEFAULT),
+                      "cannot open group " + child_path(parent, name)));
+}
+
+bool has_link(const Object& parent, const char* name) {
+  Lock lock(library_mutex());
+  const htri_t exists = H5Lexists(parent.id(), name, H5P_DEFAULT);
+  if (exists < 0) fail("H5Lexists(" + child_path(parent, name) + ")");
+  return exists > 0;
+}
+
+std::string path_of(const Object& object) {
+  Lock lock(library_mutex());
+  const ssize_t length = H5Iget_name(object.id(), nullptr, 0);
+  if (length <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "/";
+  }
+  std::string name(static_cast<std::size_t>(length), '\0');
+  H5Iget_name(object.id(), name.data(), name.size() + 1);
+  return name;
+}
+
+// ---- attributes ------------------------------------------------------------------------------
+
+bool has_attribute(const Object& object, const char* name) {
+  Lock lock(library_mutex());
+  const htri_t exists = H5Aexists(object.id(), name);
+  if (exists < 0) fail("H5Aexists(" + std::string(name) + ")");
+  return exists > 0;
+}
+
+void write_attribute(const Object& object, const char* name, std::string_view value) {
+  Lock lock(library_mutex());
+  Object type = utf8_variable_string_type();
+  const std::string copy(value);
+  const char* pointer = copy.c_str();
+  write_attribute_raw(object, name, type, &pointer);
+}
+
+void write_attribute(const Object& object, const char* name, std::int64_t value) {
+  Lock lock(library_mutex());
+  Object type(check(H5Tcopy(H5T_STD_I64LE), "H5Tcopy(int64)"));
+  write_attribute_raw(object, name, type, &value);
+}
+
+void write_attribute(const Object& object, const char* name, double value) {
+  Lock lock(library_mutex());
+  Object type(check(H5Tcopy(H5T_IEEE_F64LE), "H5Tcopy(float64)"));
+  write_attribute_raw(object, name, type, &value);
+}
+
+std::string read_string_attribute(const Object& object, const char* name) {
+  Lock lock(library_mutex());
+  Object attribute = open_attribute(object, name);
+  Object type(check(H5Aget_type(attribute.id()), "H5Aget_type"));
+  if (H5Tget_class(type.id()) != H5T_STRING) {
+    throw Error(ErrorCode::schema, "attribute '" + std::string(name) + "' on " +
+                                       path_of(object) + " is not a string");
+  }
+  if (H5Tis_variable_str(type.id()) > 0) {
+    Object memory_type = utf8_variable_string_type();
+    char* value = nullptr;
+    check(H5Aread(attribute.id(), memory_type.id(), &value),
+          "cannot read attribute " + std::string(name));
+    std::string result = value ? value : "";
+    H5free_memory(value);
+    return result;
+  }
+  const std::size_t size = H5Tget_size(type.id());
+  std::string buffer(size, '\0');
+  check(H5Aread(attribute.id(), type.id(), buffer.data()),
+        "cannot read attribute " + std::string(name));
+  buffer.resize(std::strlen(buffer.c_str()));
+  while (!buffer.empty() && buffer.back() == ' ' && H5Tget_strpad(type.id()) == H5T_STR_SPACEPAD)
+    buffer.pop_back();
+  return buffer;
+}
+
+std::int64_t read_int_attribute(const Object& object, const char* name) {
+  return read_numeric_attribute<std::int64_t>(object, name, H5T_NATIVE_INT64, H5T_INTEGER,
+                                              H5T_INTEGER);
+}
+
+double read_double_attribute(const Object& object, const char* name) {
+  return read_numeric_attribute<double>(object, name, H5T_NATIVE_DOUBLE, H5T_FLOAT,
+                                        H5T_INTEGER);
+}
+
+// ---- datasets --------------------------------------------------------------------------------
+
+Object open_dataset(const Object& parent, const char* name) {
+  Lock lock(library_mutex());
+  if (!has_link(parent, name)) {
+    throw Error(ErrorCode::schema, "missing dataset " + child_path(parent, name));
+  }
+  return Object(check(H5Dopen2(parent.id(), name, H5P_DEFAULT),
+                      "cannot open dataset " + child_path(parent, name)));
+}
+
+DatasetInfo describe(const Object& dataset) {
+  Lock lock(library_mutex());
+  DatasetInfo info;
+  info.path = path_of(dataset);
+  Object space(check(H5Dget_space(dataset.id()), "H5Dget_space " + info.path));
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) fail("H5Sget_simple_extent_ndims " + info.path);
+  info.dims.resize(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space.id(), info.dims.data(), nullptr);
+  Object type(check(H5Dget_type(dataset.id()), "H5Dget_type " + info.path));
+  info.type_size = H5Tget_size(type.id());
+  switch (H5Tget_class(type.id())) {
+    case H5T_INTEGER:
+      info.type_class = TypeClass::integer;
+      info.is_signed = H5Tget_sign(type.id()) == H5T_SGN_2;
+      break;
+    case H5T_FLOAT: info.type_class = TypeClass::floating; break;
+    case H5T_STRING:
+      info.type_class = TypeClass::string;
+      info.variable_string = H5Tis_variable_str(type.id()) > 0;
+      break;
+    default: info.type_class = TypeClass::other; break;
+  }
+  return info;
+}
+
+std::string DatasetInfo::describe_type() const {
+  switch (type_class) {
+    case TypeClass::integer:
+      return (is_signed ? "int" : "uint") + std::to_string(type_size * 8);
+    case TypeClass::floating: return "float" + std::to_string(type_size * 8);
+    case TypeClass::string:
+      return variable_string ? "variable-length string"
+                             : "fixed-length string[" + std::to_string(type_size) + "]";
+    case TypeClass::other: break;
+  }
+  return "an unsupported type";
+}
+
+void write_dataset(const Object& parent, const char* name, const std::vector<double>& values,
+                   const WriteOptions& options) {
+  write_vector(parent, name, values, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, options);
+}
+
+void write_dataset(const Object& parent, const char* name, const std::vector<float>& values,
+                   const WriteOptions& options) {
+  write_vector(parent, name, values, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, options);
+}
+
+void write_dataset(const Object& parent, const char* name,
+                   const std::vector<std::int64_t>& values, const WriteOptions& options) {
+  write_vector(parent, name, values, H5T_STD_I64LE, H5T_NATIVE_INT64, options);
+}
+
+void write_dataset(const Object& parent, const char* name,
+                   const std::vector<std::uint8_t>& values, const WriteOptions& options) {
+  write_vector(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
+}
+
+// Strings are written variable-length UTF-8. Fixed-length storage pads every row to the
+// longest one; agent chunks vary from a few words to whole paragraphs, so padding
+// multiplies their size (and deflate only partly wins it back) while saving little on
+// read time next to the embeddings. Readers still accept fixed-length files.
+void write_dataset(const Object& parent, const char* name,
+                   const std::vector<std::string>& values, const WriteOptions& options) {
+  Lock lock(library_mutex());
+  std::vector<const char*> pointers(values.size());
+  std::transform(values.begin(), values.end(), pointers.begin(),
+                 [](const std::string& s) { return s.c_str(); });
+  Object type = utf8_variable_string_type();
+  write_raw(parent, name, type, type.id(), pointers.data(), {values.size()}, options);
+}
+
+void write_matrix(const Object& parent, const char* name, const float* values,
+                  std::size_t rows, std::size_t cols, const WriteOptions& options) {
+  Lock lock(library_mutex());
+  Object type(check(H5Tcopy(H5T_IEEE_F32LE), "H5Tcopy(float32)"));
+  write_raw(parent, name, type, H5T_NATIVE_FLOAT, values, {rows, cols}, options);
+}
+
+void write_half_matrix(const Object& parent, const char* name, const std::uint16_t* bits,
+                       std::size_t rows, std::size_t cols, const WriteOptions& options) {
+  Lock lock(library_mutex());
+  Object type = half_type();
+  write_raw(parent, name, type, type.id(), bits, {rows, cols}, options);
+}
+
+void read_into(const Object& dataset, double* out) { read_raw(dataset, H5T_NATIVE_DOUBLE, out); }
+void read_into(const Object& dataset, float* out) { read_raw(dataset, H5T_NATIVE_FLOAT, out); }
+void read_into(const Object& dataset, std::int64_t* out) {
+  read_raw(dataset, H5T_NATIVE_INT64, out);
+}
+void read_into(const Object& dataset, std::uint8_t* out) {
+  read_raw(dataset, H5T_NATIVE_UINT8, out);
+}
+
+void read_half_into(const Object& dataset, std::uint16_t* out) {
+  Lock lock(library_mutex());
+  Object type = half_type();
+  read_raw(dataset, type.id(), out);
+}
+
+std::vector<std::string> read_strings(const Object& dataset) {
+  Lock lock(library_mutex());
+  const DatasetInfo info = describe(dataset);
+  if (info.type_class != TypeClass::string || info.dims.size() != 1) {
+    throw Error(ErrorCode::schema, info.path + " must be a 1-D string dataset, found " +
+                                       info.describe_type());
+  }
+  const std::size_t count = static_cast<std::size_t>(info.dims[0]);
+  std::vector<std::string> result(count);
+  if (count == 0) return result;
+  Object file_type(check(H5Dget_type(dataset.id()), "H5Dget_type"));
+  if (info.variable_string) {
+    Object memory_type = utf8_variable_string_type();
+    std::vector<char*> pointers(count, nullptr);
+    check(H5Dread(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                  pointers.data()),
+          "cannot read dataset " + info.path);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (pointers[i]) result[i] = pointers[i];
+    }
+    Object space(check(H5Dget_space(dataset.id()), "H5Dget_space"));
+    H5Dvlen_reclaim(memory_type.id(), space.id(), H5P_DEFAULT, pointers.data());
+    return result;
+  }
+  // Fixed-length: one contiguous read, then strip the padding (the original Rust tool
+  // wrote null-padded strings; space padding is Fortran's convention).
+  const std::size_t width = info.type_size;
+  std::vector<char> buffer(count * width);
+  check(H5Dread(dataset.id(), file_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+        "cannot read dataset " + info.path);
+  const bool space_padded = H5Tget_strpad(file_type.id()) == H5T_STR_SPACEPAD;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* begin = buffer.data() + i * width;
+    std::size_t length = strnlen(begin, width);
+    if (space_padded) {
+      while (length > 0 && begin[length - 1] == ' ') --length;
+    }
+    result[i].assign(begin, length);
+  }
+  return result;
+}
+
+}  // namespace edgehdf5::h5

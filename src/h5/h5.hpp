@@ -1,0 +1,113 @@
+#pragma once
+// The checked wrapper over the HDF5 C API. Nothing outside src/h5/ calls HDF5 directly.
+//
+// - Object is a move-only RAII handle; its destructor never throws (close() reports).
+// - Every failing call throws edgehdf5::Error(hdf5) with HDF5's own error stack as text
+//   and the object path involved; HDF5's automatic stderr printing is switched off.
+// - Debian's libhdf5 is built without thread safety, so every function here holds
+//   library_mutex() while it calls into HDF5.
+// - Files are opened with HDF5's own file locking off: edgehdf5 never modifies a file that
+//   another handle may have open (checkpoints write a new file and rename it), and its
+//   writer lock is its own (see store/posix_file.hpp).
+
+#include <hdf5.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace edgehdf5::h5 {
+
+std::recursive_mutex& library_mutex();
+
+class Object {
+ public:
+  Object() noexcept = default;
+  explicit Object(hid_t id) noexcept : id_(id) {}
+  Object(Object&& other) noexcept : id_(other.id_) { other.id_ = H5I_INVALID_HID; }
+  Object& operator=(Object&& other) noexcept;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+  ~Object();
+
+  hid_t id() const noexcept { return id_; }
+  bool valid() const noexcept { return id_ >= 0; }
+  // Closes the handle, throwing if HDF5 reports an error (for files: a failed flush).
+  void close();
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+// ---- files and groups ------------------------------------------------------------------------
+Object create_file(const std::filesystem::path& path);  // truncates an existing file
+Object open_file_read_only(const std::filesystem::path& path);
+Object create_group(const Object& parent, const char* name);
+// Throws schema "missing group <path>" when absent.
+Object open_group(const Object& parent, const char* name);
+bool has_link(const Object& parent, const char* name);
+// The object's path in its file ("/memory/embeddings"), for messages.
+std::string path_of(const Object& object);
+
+// ---- attributes (scalars) --------------------------------------------------------------------
+bool has_attribute(const Object& object, const char* name);
+void write_attribute(const Object& object, const char* name, std::string_view value);
+void write_attribute(const Object& object, const char* name, std::int64_t value);
+void write_attribute(const Object& object, const char* name, double value);
+// Readers accept any stored width/kind HDF5 can convert (fixed or variable strings, any
+// integer type); a missing or non-convertible attribute throws schema naming it.
+std::string read_string_attribute(const Object& object, const char* name);
+std::int64_t read_int_attribute(const Object& object, const char* name);
+double read_double_attribute(const Object& object, const char* name);
+
+// ---- datasets --------------------------------------------------------------------------------
+enum class TypeClass { integer, floating, string, other };
+
+struct DatasetInfo {
+  std::string path;
+  std::vector<hsize_t> dims;
+  TypeClass type_class = TypeClass::other;
+  std::size_t type_size = 0;      // bytes per element (for variable strings: the pointer)
+  bool variable_string = false;
+  bool is_signed = false;         // integers only
+  std::string describe_type() const;  // "float16", "int64", "vlen string", ...
+};
+
+struct WriteOptions {
+  int deflate_level = 0;  // 0 = contiguous, uncompressed; 1..9 = chunked + deflate
+};
+
+Object open_dataset(const Object& parent, const char* name);  // schema error when missing
+DatasetInfo describe(const Object& dataset);
+
+void write_dataset(const Object& parent, const char* name, const std::vector<double>& values,
+                   const WriteOptions& options);
+void write_dataset(const Object& parent, const char* name, const std::vector<float>& values,
+                   const WriteOptions& options);
+void write_dataset(const Object& parent, const char* name,
+                   const std::vector<std::int64_t>& values, const WriteOptions& options);
+void write_dataset(const Object& parent, const char* name,
+                   const std::vector<std::uint8_t>& values, const WriteOptions& options);
+void write_dataset(const Object& parent, const char* name,
+                   const std::vector<std::string>& values, const WriteOptions& options);
+// A rows x cols matrix of float32, or of IEEE half given as raw bits.
+void write_matrix(const Object& parent, const char* name, const float* values,
+                  std::size_t rows, std::size_t cols, const WriteOptions& options);
+void write_half_matrix(const Object& parent, const char* name, const std::uint16_t* bits,
+                       std::size_t rows, std::size_t cols, const WriteOptions& options);
+
+// Reads a whole dataset converted to the native type (HDF5 converts widths and byte order).
+void read_into(const Object& dataset, double* out);
+void read_into(const Object& dataset, float* out);
+void read_into(const Object& dataset, std::int64_t* out);
+void read_into(const Object& dataset, std::uint8_t* out);
+// Reads IEEE half elements as raw bits (no conversion).
+void read_half_into(const Object& dataset, std::uint16_t* out);
+// Fixed-length (null-padded, null-terminated or space-padded) or variable-length strings.
+std::vector<std::string> read_strings(const Object& dataset);
+
+}  // namespace edgehdf5::h5

@@ -1,0 +1,187 @@
+#include "store/changes.hpp"
+
+#include <cmath>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/search.hpp"
+#include "store/byte_codec.hpp"
+
+namespace edgehdf5::store {
+namespace {
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw Error(ErrorCode::corruption, "log record does not fit the file: " + what);
+}
+
+void apply_save_batch(StoreState& state, ByteReader& reader) {
+  MemoryCache& cache = state.cache;
+  const auto first_id = reader.get<std::int64_t>();
+  const auto count = reader.get<std::uint32_t>();
+  const auto half = reader.get<std::uint8_t>() != 0;
+  const auto dim = reader.get<std::uint32_t>();
+  if (first_id < state.next_id) corrupt("save of id " + std::to_string(first_id) + " again");
+  if (dim != cache.embedding_dim || half != (cache.embedding_type == EmbeddingType::float16)) {
+    corrupt("embedding layout differs from the file's");
+  }
+  const std::size_t old_rows = cache.rows();
+  const std::size_t new_rows = old_rows + count;
+  (half ? cache.embeddings_f16.reserve(new_rows * dim) : cache.embeddings_f32.reserve(new_rows * dim));
+  std::vector<float> widened(half ? dim : 0);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    cache.ids.push_back(first_id + i);
+    cache.chunks.push_back(reader.get_string());
+    cache.source_channels.push_back(reader.get_string());
+    cache.timestamps.push_back(reader.get<double>());
+    cache.session_ids.push_back(reader.get_string());
+    cache.tags.push_back(reader.get_string());
+    cache.tombstones.push_back(0);
+    if (half) {
+      const std::size_t offset = cache.embeddings_f16.size();
+      cache.embeddings_f16.resize(offset + dim);
+      reader.get_array(std::span<half_bits>(cache.embeddings_f16.data() + offset, dim));
+      // The norm of what is stored (the rounded values), so cosine scores stay exact.
+      for (std::size_t d = 0; d < dim; ++d) widened[d] = half_to_float(cache.embeddings_f16[offset + d]);
+      cache.norms.push_back(compute_norm(widened));
+    } else {
+      const std::size_t offset = cache.embeddings_f32.size();
+      cache.embeddings_f32.resize(offset + dim);
+      const std::span<float> row(cache.embeddings_f32.data() + offset, dim);
+      reader.get_array(row);
+      cache.norms.push_back(compute_norm(row));
+    }
+  }
+  state.next_id = first_id + count;
+}
+
+void apply_remove(StoreState& state, ByteReader& reader) {
+  const auto id = reader.get<std::int64_t>();
+  const std::ptrdiff_t row = state.cache.row_of(id);
+  if (row < 0 || state.cache.tombstones[static_cast<std::size_t>(row)]) {
+    corrupt("remove of id " + std::to_string(id) + " that is not active");
+  }
+  state.cache.tombstones[static_cast<std::size_t>(row)] = 1;
+  ++state.tombstoned;
+}
+
+void apply_add_session(StoreState& state, ByteReader& reader) {
+  Session session;
+  session.id = reader.get_string();
+  session.start_id = reader.get<std::int64_t>();
+  session.end_id = reader.get<std::int64_t>();
+  session.channel = reader.get_string();
+  session.timestamp = reader.get<double>();
+  session.summary = reader.get_string();
+  state.sessions.push_back(std::move(session));
+}
+
+void apply_add_entity(StoreState& state, ByteReader& reader) {
+  Entity entity;
+  entity.id = reader.get<std::int64_t>();
+  entity.name = reader.get_string();
+  entity.type = reader.get_string();
+  entity.embedding_id = reader.get<std::int64_t>();
+  if (state.graph.contains(entity.id)) corrupt("entity " + std::to_string(entity.id) + " again");
+  state.graph.add_entity(std::move(entity));
+}
+
+void apply_add_relation(StoreState& state, ByteReader& reader) {
+  Relation relation;
+  relation.source = reader.get<std::int64_t>();
+  relation.target = reader.get<std::int64_t>();
+  relation.type = reader.get_string();
+  relation.weight = reader.get<float>();
+  relation.timestamp = reader.get<double>();
+  if (!state.graph.contains(relation.source) || !state.graph.contains(relation.target)) {
+    corrupt("relation between unknown entities");
+  }
+  state.graph.add_relation(std::move(relation));
+}
+
+}  // namespace
+
+std::string encode_save_batch(const StoreState& state, std::span<const MemoryEntry> entries) {
+  const MemoryCache& cache = state.cache;
+  const bool half = cache.embedding_type == EmbeddingType::float16;
+  const std::size_t dim = cache.embedding_dim;
+  std::size_t size = 8 + 4 + 1 + 4;
+  for (const MemoryEntry& entry : entries) {
+    size += 4 * 4 + 8 + entry.chunk.size() + entry.source_channel.size() +
+            entry.session_id.size() + entry.tags.size() + dim * (half ? 2 : 4);
+  }
+  std::string payload;
+  payload.reserve(size);
+  ByteWriter writer(payload);
+  writer.put<std::int64_t>(state.next_id);
+  writer.put<std::uint32_t>(static_cast<std::uint32_t>(entries.size()));
+  writer.put<std::uint8_t>(half ? 1 : 0);
+  writer.put<std::uint32_t>(static_cast<std::uint32_t>(dim));
+  std::vector<half_bits> narrowed(half ? dim : 0);
+  for (const MemoryEntry& entry : entries) {
+    writer.put_string(entry.chunk);
+    writer.put_string(entry.source_channel);
+    writer.put(entry.timestamp);
+    writer.put_string(entry.session_id);
+    writer.put_string(entry.tags);
+    if (half) {
+      for (std::size_t d = 0; d < dim; ++d) narrowed[d] = float_to_half(entry.embedding[d]);
+      writer.put_array(std::span<const half_bits>(narrowed));
+    } else {
+      writer.put_array(std::span<const float>(entry.embedding));
+    }
+  }
+  return payload;
+}
+
+std::string encode_remove(MemoryId id) {
+  std::string payload;
+  ByteWriter(payload).put<std::int64_t>(id);
+  return payload;
+}
+
+std::string encode_add_session(const Session& session) {
+  std::string payload;
+  ByteWriter writer(payload);
+  writer.put_string(session.id);
+  writer.put<std::int64_t>(session.start_id);
+  writer.put<std::int64_t>(session.end_id);
+  writer.put_string(session.channel);
+  writer.put(session.timestamp);
+  writer.put_string(session.summary);
+  return payload;
+}
+
+std::string encode_add_entity(const Entity& entity) {
+  std::string payload;
+  ByteWriter writer(payload);
+  writer.put<std::int64_t>(entity.id);
+  writer.put_string(entity.name);
+  writer.put_string(entity.type);
+  writer.put<std::int64_t>(entity.embedding_id);
+  return payload;
+}
+
+std::string encode_add_relation(const Relation& relation) {
+  std::string payload;
+  ByteWriter writer(payload);
+  writer.put<std::int64_t>(relation.source);
+  writer.put<std::int64_t>(relation.target);
+  writer.put_string(relation.type);
+  writer.put(relation.weight);
+  writer.put(relation.timestamp);
+  return payload;
+}
+
+void apply_change(StoreState& state, RecordType type, std::string_view payload) {
+  ByteReader reader(payload);
+  switch (type) {
+    case RecordType::save_batch: apply_save_batch(state, reader); break;
+    case RecordType::remove: apply_remove(state, reader); break;
+    case RecordType::add_session: apply_add_session(state, reader); break;
+    case RecordType::add_entity: apply_add_entity(state, reader); break;
+    case RecordType::add_relation: apply_add_relation(state, reader); break;
+    default: corrupt("unknown record type " + std::to_string(static_cast<int>(type)));
+  }
+  if (!reader.done()) corrupt("trailing bytes in a record");
+}
+
+}  // namespace edgehdf5::store

@@ -1,0 +1,518 @@
+#include "edgehdf5/memory.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/search.hpp"
+#include "edgehdf5/version.hpp"
+#include "store/changes.hpp"
+#include "store/posix_file.hpp"
+#include "store/schema.hpp"
+#include "store/wal.hpp"
+#include "util/text.hpp"
+
+namespace edgehdf5 {
+
+using store::RecordType;
+using store::StoreState;
+
+namespace {
+
+std::filesystem::path log_path_for(const std::filesystem::path& path) {
+  return path.string() + ".wal";
+}
+std::filesystem::path lock_path_for(const std::filesystem::path& path) {
+  return path.string() + ".lock";
+}
+
+std::uint64_t file_size_or_zero(const std::filesystem::path& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  return error ? 0 : size;
+}
+
+constexpr std::size_t kMaxEmbeddingDim = 1 << 16;
+
+void validate_config(const MemoryConfig& config) {
+  if (config.path.empty()) throw Error(ErrorCode::invalid_argument, "path is empty");
+  if (config.embedding_dim == 0 || config.embedding_dim > kMaxEmbeddingDim) {
+    throw Error(ErrorCode::invalid_argument,
+                "embedding_dim must be between 1 and " + std::to_string(kMaxEmbeddingDim) +
+                    ", got " + std::to_string(config.embedding_dim));
+  }
+  if (config.compression && (config.compression_level < 1 || config.compression_level > 9)) {
+    throw Error(ErrorCode::invalid_argument, "compression_level must be 1..9, got " +
+                                                 std::to_string(config.compression_level));
+  }
+  if (!std::isfinite(config.compact_threshold) || config.compact_threshold < 0) {
+    throw Error(ErrorCode::invalid_argument, "compact_threshold must be a finite number >= 0");
+  }
+  util::require_text(config.agent_id, "agent_id");
+  util::require_text(config.embedder, "embedder");
+  util::require_text(config.created_at, "created_at");
+}
+
+void validate_entry(const MemoryEntry& entry, const MemoryCache& cache, const std::string& what) {
+  const std::size_t dim = cache.embedding_dim;
+  if (entry.embedding.empty()) {
+    throw Error(ErrorCode::invalid_argument, what + ": embedding is empty");
+  }
+  if (entry.embedding.size() != dim) {
+    throw Error(ErrorCode::invalid_argument,
+                what + ": embedding has " + std::to_string(entry.embedding.size()) +
+                    " values, the store's embedding_dim is " + std::to_string(dim));
+  }
+  const bool half = cache.embedding_type == EmbeddingType::float16;
+  for (std::size_t i = 0; i < dim; ++i) {
+    const float value = entry.embedding[i];
+    if (!std::isfinite(value)) {
+      throw Error(ErrorCode::invalid_argument,
+                  what + ": embedding value " + std::to_string(i) + " is " +
+                      (std::isnan(value) ? "NaN" : "infinite"));
+    }
+    if (half && std::fabs(value) > kHalfMax) {
+      throw Error(ErrorCode::invalid_argument,
+                  what + ": embedding value " + std::to_string(i) + " (" +
+                      std::to_string(value) + ") is outside the float16 range");
+    }
+  }
+  if (!std::isfinite(entry.timestamp)) {
+    throw Error(ErrorCode::invalid_argument, what + ": timestamp is not finite");
+  }
+  util::require_text(entry.chunk, what + ": chunk");
+  util::require_text(entry.source_channel, what + ": source_channel");
+  util::require_text(entry.session_id, what + ": session_id");
+  util::require_text(entry.tags, what + ": tags");
+}
+
+// Writes `state` to `target` through a temporary beside it: fsync, then rename. A crash at
+// any point leaves `target` as it was or complete.
+void write_file_atomically(const std::filesystem::path& target, const StoreState& state) {
+  const std::filesystem::path temporary = target.string() + ".tmp";
+  try {
+    store::write_state_file(temporary, state);
+    store::sync_file(temporary);
+    store::rename_durably(temporary, target);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+}
+
+}  // namespace
+
+struct HDF5Memory::Impl {
+  StoreState state;
+  OpenOptions options;
+  std::optional<store::FileLock> lock;
+  std::optional<store::LogWriter> log;
+  std::size_t replayed = 0;
+  bool closed = false;
+  // Set when an fsync failed: what reached the disk is then unknown (the kernel may have
+  // dropped the dirty pages), so the handle refuses further writes until reopened.
+  std::string failure;
+
+  const std::filesystem::path& path() const { return state.config.path; }
+
+  void require_open() const {
+    if (closed) throw Error(ErrorCode::invalid_argument, path().string() + " is closed");
+  }
+
+  void require_writable() const {
+    require_open();
+    if (!log) {
+      throw Error(ErrorCode::read_only, path().string() + " is open read-only");
+    }
+    if (!failure.empty()) {
+      throw Error(ErrorCode::io, path().string() + " refuses writes after an earlier failure (" +
+                                     failure + "); close and reopen it");
+    }
+  }
+
+  void sync_log() {
+    try {
+      log->sync();
+    } catch (const Error& error) {
+      failure = error.what();
+      throw;
+    }
+  }
+
+  // Logs a change, then applies it. Nothing changes if the append throws.
+  void commit(RecordType type, const std::string& payload) {
+    require_writable();
+    const std::uint64_t lsn = log->append(type, payload, /*sync=*/false);
+    store::apply_change(state, type, payload);
+    state.last_lsn = lsn;
+    if (options.durability == Durability::every_write) sync_log();
+  }
+
+  void checkpoint() {
+    require_writable();
+    write_file_atomically(path(), state);
+    state.checkpoint_lsn = state.last_lsn;
+    // The file now holds everything; the old log's records are all <= checkpoint_lsn and
+    // are skipped if a crash stops us before the new log is in place.
+    log = store::LogWriter::create(log_path_for(path()), state.checkpoint_lsn);
+  }
+
+  void maybe_compact() {
+    const double threshold = state.config.compact_threshold;
+    if (threshold <= 0 || threshold >= 1 || state.cache.rows() == 0) return;
+    const double fraction =
+        static_cast<double>(state.tombstoned) / static_cast<double>(state.cache.rows());
+    if (fraction > threshold) compact();
+  }
+
+  std::size_t compact() {
+    require_writable();
+    if (state.tombstoned == 0) return 0;
+    MemoryCache& old_cache = state.cache;
+    MemoryCache kept;
+    kept.embedding_dim = old_cache.embedding_dim;
+    kept.embedding_type = old_cache.embedding_type;
+    const std::size_t dim = old_cache.embedding_dim;
+    const bool half = old_cache.embedding_type == EmbeddingType::float16;
+    for (std::size_t row = 0; row < old_cache.rows(); ++row) {
+      if (old_cache.tombstones[row]) continue;
+      kept.ids.push_back(old_cache.ids[row]);
+      kept.chunks.push_back(std::move(old_cache.chunks[row]));
+      kept.source_channels.push_back(std::move(old_cache.source_channels[row]));
+      kept.timestamps.push_back(old_cache.timestamps[row]);
+      kept.session_ids.push_back(std::move(old_cache.session_ids[row]));
+      kept.tags.push_back(std::move(old_cache.tags[row]));
+      kept.tombstones.push_back(0);
+      kept.norms.push_back(old_cache.norms[row]);
+      const auto offset = static_cast<std::ptrdiff_t>(row * dim);
+      if (half) {
+        kept.embeddings_f16.insert(kept.embeddings_f16.end(), old_cache.embeddings_f16.begin() + offset,
+                                   old_cache.embeddings_f16.begin() + offset + static_cast<std::ptrdiff_t>(dim));
+      } else {
+        kept.embeddings_f32.insert(kept.embeddings_f32.end(), old_cache.embeddings_f32.begin() + offset,
+                                   old_cache.embeddings_f32.begin() + offset + static_cast<std::ptrdiff_t>(dim));
+      }
+    }
+    const std::size_t dropped = state.tombstoned;
+    state.cache = std::move(kept);
+    state.tombstoned = 0;
+    // Entities whose memory was dropped no longer have an embedding.
+    KnowledgeGraph graph;
+    for (Entity entity : state.graph.entities()) {
+      if (entity.embedding_id >= 0 && state.cache.row_of(entity.embedding_id) < 0) {
+        entity.embedding_id = -1;
+      }
+      graph.add_entity(std::move(entity));
+    }
+    for (const Relation& relation : state.graph.relations()) graph.add_relation(relation);
+    state.graph = std::move(graph);
+    checkpoint();
+    return dropped;
+  }
+
+  void close() {
+    if (closed) return;
+    if (log && failure.empty()) {
+      if (!log->empty()) {
+        checkpoint();
+      } else {
+        sync_log();
+      }
+    }
+    closed = true;
+    log.reset();
+    lock.reset();
+  }
+};
+
+// ---- open and create -------------------------------------------------------------------------
+
+HDF5Memory::HDF5Memory(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HDF5Memory::HDF5Memory(HDF5Memory&&) noexcept = default;
+HDF5Memory& HDF5Memory::operator=(HDF5Memory&& other) noexcept {
+  if (this != &other) {
+    if (impl_) {
+      try {
+        impl_->close();
+      } catch (...) {  // as in the destructor
+      }
+    }
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+HDF5Memory::~HDF5Memory() {
+  if (!impl_) return;
+  try {
+    impl_->close();
+  } catch (...) {  // a destructor must not throw; close() reports errors
+  }
+}
+
+HDF5Memory HDF5Memory::create(const MemoryConfig& requested, const OpenOptions& options) {
+  MemoryConfig config = requested;
+  if (config.created_at.empty()) config.created_at = util::now_iso8601();
+  validate_config(config);
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->options.read_only = false;
+  impl->lock = store::FileLock::acquire(lock_path_for(config.path), config.path);
+  if (std::filesystem::exists(config.path)) {
+    throw Error(ErrorCode::io, config.path.string() +
+                                   " already exists; open it, or remove it to start anew");
+  }
+  StoreState& state = impl->state;
+  state.config = config;
+  state.schema_version = kSchemaVersion;
+  state.edgehdf5_version = kVersion;
+  state.cache.embedding_dim = config.embedding_dim;
+  state.cache.embedding_type = config.float16 ? EmbeddingType::float16 : EmbeddingType::float32;
+  write_file_atomically(config.path, state);
+  impl->log = store::LogWriter::create(log_path_for(config.path), 0);
+  return HDF5Memory(std::move(impl));
+}
+
+HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const std::filesystem::path log_path = log_path_for(path);
+
+  if (!options.read_only) {
+    impl->lock = store::FileLock::acquire(lock_path_for(path), path);
+    impl->state = store::read_state_file(path);
+    // A checkpoint a crash interrupted; the file and the log hold everything it held.
+    std::error_code ignored;
+    std::filesystem::remove(path.string() + ".tmp", ignored);
+    const store::LogContents contents = store::read_log(log_path);
+    const std::uint64_t checkpoint = impl->state.checkpoint_lsn;
+    if (contents.exists && contents.base_lsn > checkpoint) {
+      throw Error(ErrorCode::corruption,
+                  log_path.string() + " continues from change " +
+                      std::to_string(contents.base_lsn) + " but " + path.string() +
+                      " holds changes up to " + std::to_string(checkpoint) +
+                      " only: the two files do not belong together");
+    }
+    for (const store::LogRecord& record : contents.records) {
+      if (record.lsn <= checkpoint) continue;
+      store::apply_change(impl->state, record.type, record.payload);
+      impl->state.last_lsn = record.lsn;
+      ++impl->replayed;
+    }
+    if (impl->replayed > 0) {
+      impl->log = store::LogWriter::resume(log_path, contents);
+    } else {
+      // No log, or one the file already contains (a crash came between the rename of a
+      // checkpoint and the log's reset): start an empty one.
+      impl->log = store::LogWriter::create(log_path, checkpoint);
+    }
+    return HDF5Memory(std::move(impl));
+  }
+
+  // A reader takes no lock. A writer may checkpoint between our reading the file and its
+  // log; we then see a log that starts after the file, and read both again.
+  constexpr int kAttempts = 20;
+  for (int attempt = 1;; ++attempt) {
+    StoreState state = store::read_state_file(path);
+    const store::LogContents contents = store::read_log(log_path);
+    if (contents.exists && contents.base_lsn > state.checkpoint_lsn) {
+      if (attempt == kAttempts) {
+        throw Error(ErrorCode::corruption, log_path.string() + " does not continue " +
+                                               path.string() + " (read " +
+                                               std::to_string(kAttempts) + " times)");
+      }
+      continue;
+    }
+    std::size_t replayed = 0;
+    for (const store::LogRecord& record : contents.records) {
+      if (record.lsn <= state.checkpoint_lsn) continue;
+      store::apply_change(state, record.type, record.payload);
+      state.last_lsn = record.lsn;
+      ++replayed;
+    }
+    impl->state = std::move(state);
+    impl->replayed = replayed;
+    return HDF5Memory(std::move(impl));
+  }
+}
+
+// ---- changes ---------------------------------------------------------------------------------
+
+MemoryId HDF5Memory::save(const MemoryEntry& entry) {
+  return save_batch(std::span<const MemoryEntry>(&entry, 1)).front();
+}
+
+std::vector<MemoryId> HDF5Memory::save_batch(std::span<const MemoryEntry> entries) {
+  impl_->require_writable();
+  if (entries.empty()) return {};
+  const MemoryCache& cache = impl_->state.cache;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    validate_entry(entries[i], cache,
+                   entries.size() == 1 ? std::string("entry") : "entry " + std::to_string(i));
+  }
+  const MemoryId first = impl_->state.next_id;
+  impl_->commit(RecordType::save_batch, store::encode_save_batch(impl_->state, entries));
+  std::vector<MemoryId> ids(entries.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first + static_cast<MemoryId>(i);
+  return ids;
+}
+
+void HDF5Memory::remove(MemoryId id) {
+  impl_->require_writable();
+  const std::ptrdiff_t row = impl_->state.cache.row_of(id);
+  if (row < 0 || impl_->state.cache.tombstones[static_cast<std::size_t>(row)]) {
+    throw Error(ErrorCode::not_found, "no active memory with id " + std::to_string(id));
+  }
+  impl_->commit(RecordType::remove, store::encode_remove(id));
+  impl_->maybe_compact();
+}
+
+std::size_t HDF5Memory::compact() { return impl_->compact(); }
+
+void HDF5Memory::snapshot(const std::filesystem::path& destination) {
+  impl_->require_open();
+  std::error_code error;
+  if (std::filesystem::equivalent(destination, impl_->path(), error)) {
+    throw Error(ErrorCode::invalid_argument,
+                "snapshot destination " + destination.string() + " is the store itself");
+  }
+  // The snapshot is a file without a log, holding every change applied so far.
+  write_file_atomically(destination, impl_->state);
+}
+
+void HDF5Memory::flush() {
+  impl_->require_writable();
+  impl_->sync_log();
+  const std::uint64_t log_bytes = impl_->log->size_bytes();
+  if (log_bytes > impl_->options.checkpoint_log_bytes &&
+      log_bytes > file_size_or_zero(impl_->path())) {
+    impl_->checkpoint();
+  }
+}
+
+void HDF5Memory::checkpoint() { impl_->checkpoint(); }
+void HDF5Memory::close() { impl_->close(); }
+
+// ---- reads -----------------------------------------------------------------------------------
+
+std::size_t HDF5Memory::count() const { return impl_->state.cache.rows(); }
+
+std::size_t HDF5Memory::count_active() const {
+  return impl_->state.cache.rows() - impl_->state.tombstoned;
+}
+
+MemoryEntry HDF5Memory::get(MemoryId id) const {
+  impl_->require_open();
+  const MemoryCache& cache = impl_->state.cache;
+  const std::ptrdiff_t found = cache.row_of(id);
+  if (found < 0 || cache.tombstones[static_cast<std::size_t>(found)]) {
+    throw Error(ErrorCode::not_found, "no active memory with id " + std::to_string(id));
+  }
+  const auto row = static_cast<std::size_t>(found);
+  MemoryEntry entry;
+  entry.chunk = cache.chunks[row];
+  entry.embedding = cache.embedding(row);
+  entry.source_channel = cache.source_channels[row];
+  entry.timestamp = cache.timestamps[row];
+  entry.session_id = cache.session_ids[row];
+  entry.tags = cache.tags[row];
+  return entry;
+}
+
+std::vector<SearchHit> HDF5Memory::search(std::span<const float> query, std::size_t k) const {
+  impl_->require_open();
+  return exact_search(query, impl_->state.cache, k);
+}
+
+// ---- sessions and knowledge graph ------------------------------------------------------------
+
+void HDF5Memory::add_session(const std::string& session_id, MemoryId start_id, MemoryId end_id,
+                             const std::string& channel, const std::string& summary) {
+  impl_->require_writable();
+  if (session_id.empty()) throw Error(ErrorCode::invalid_argument, "session id is empty");
+  util::require_text(session_id, "session id");
+  util::require_text(channel, "session channel");
+  util::require_text(summary, "session summary");
+  if (start_id < 0 || end_id < start_id) {
+    throw Error(ErrorCode::invalid_argument,
+                "session range [" + std::to_string(start_id) + ", " + std::to_string(end_id) +
+                    ") is not a range of memory ids");
+  }
+  const Session session{session_id, start_id, end_id, channel, util::now_seconds(), summary};
+  impl_->commit(RecordType::add_session, store::encode_add_session(session));
+}
+
+std::string HDF5Memory::get_session_summary(std::string_view session_id) const {
+  const auto& sessions = impl_->state.sessions;
+  const auto it = std::find_if(sessions.rbegin(), sessions.rend(),
+                               [&](const Session& s) { return s.id == session_id; });
+  if (it == sessions.rend()) {
+    throw Error(ErrorCode::not_found, "no session '" + std::string(session_id) + "'");
+  }
+  return it->summary;
+}
+
+const std::vector<Session>& HDF5Memory::sessions() const { return impl_->state.sessions; }
+
+EntityId HDF5Memory::add_entity(const std::string& name, const std::string& type,
+                                MemoryId embedding_id) {
+  impl_->require_writable();
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, "entity name is empty");
+  util::require_text(name, "entity name");
+  util::require_text(type, "entity type");
+  if (embedding_id != -1) {
+    const std::ptrdiff_t row = impl_->state.cache.row_of(embedding_id);
+    if (row < 0 || impl_->state.cache.tombstones[static_cast<std::size_t>(row)]) {
+      throw Error(ErrorCode::not_found, "entity '" + name + "' refers to memory " +
+                                            std::to_string(embedding_id) +
+                                            ", which is not an active memory");
+    }
+  }
+  const Entity entity{impl_->state.graph.next_entity_id(), name, type, embedding_id};
+  impl_->commit(RecordType::add_entity, store::encode_add_entity(entity));
+  return entity.id;
+}
+
+void HDF5Memory::add_relation(EntityId source, EntityId target, const std::string& type,
+                              float weight) {
+  impl_->require_writable();
+  const KnowledgeGraph& graph = impl_->state.graph;
+  for (EntityId end : {source, target}) {
+    if (!graph.contains(end)) {
+      throw Error(ErrorCode::not_found, "no entity with id " + std::to_string(end));
+    }
+  }
+  util::require_text(type, "relation type");
+  if (!std::isfinite(weight)) {
+    throw Error(ErrorCode::invalid_argument, "relation weight is not finite");
+  }
+  const Relation relation{source, target, type, weight, util::now_seconds()};
+  impl_->commit(RecordType::add_relation, store::encode_add_relation(relation));
+}
+
+const KnowledgeGraph& HDF5Memory::knowledge() const { return impl_->state.graph; }
+
+// ---- introspection ---------------------------------------------------------------------------
+
+const MemoryConfig& HDF5Memory::config() const { return impl_->state.config; }
+const MemoryCache& HDF5Memory::cache() const { return impl_->state.cache; }
+bool HDF5Memory::read_only() const { return !impl_->log; }
+
+StoreInfo HDF5Memory::info() const {
+  const StoreState& state = impl_->state;
+  StoreInfo info;
+  info.schema_version = state.schema_version;
+  info.edgehdf5_version = state.edgehdf5_version;
+  info.sessions = state.sessions.size();
+  info.entities = state.graph.entities().size();
+  info.relations = state.graph.relations().size();
+  info.log_records_replayed = impl_->replayed;
+  info.log_bytes = file_size_or_zero(log_path_for(impl_->path()));
+  return info;
+}
+
+}  // namespace edgehdf5

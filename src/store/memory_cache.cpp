@@ -1,0 +1,27 @@
+#include "edgehdf5/memory_cache.hpp"
+
+#include <algorithm>
+
+namespace edgehdf5 {
+
+std::ptrdiff_t MemoryCache::row_of(MemoryId id) const noexcept {
+  const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  if (it == ids.end() || *it != id) return -1;
+  return it - ids.begin();
+}
+
+std::vector<float> MemoryCache::embedding(std::size_t row) const {
+  std::vector<float> values(embedding_dim);
+  const std::size_t offset = row * embedding_dim;
+  if (embedding_type == EmbeddingType::float16) {
+    for (std::size_t i = 0; i < embedding_dim; ++i) {
+      values[i] = half_to_float(embeddings_f16[offset + i]);
+    }
+  } else {
+    std::copy_n(embeddings_f32.begin() + static_cast<std::ptrdiff_t>(offset), embedding_dim,
+                values.begin());
+  }
+  return values;
+}
+
+}  // namespace edgehdf5

@@ -1,0 +1,389 @@
+#include "store/schema.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/version.hpp"
+#include "h5/h5.hpp"
+
+namespace edgehdf5::store {
+namespace {
+
+// ---- ids <-> rows --------------------------------------------------------------------------
+// Sessions cover half-open id ranges and entities point at one memory id; the file stores
+// row positions, as the original tool did. While no compaction has dropped rows, ids and
+// rows are the same numbers. Bounds past the last row extrapolate, so a session that ends
+// at "the next memory to be saved" keeps meaning that after a reopen.
+
+std::int64_t bound_to_row(const MemoryCache& cache, MemoryId id) {
+  const MemoryId last = cache.ids.empty() ? -1 : cache.ids.back();
+  if (id > last) return static_cast<std::int64_t>(cache.rows()) + (id - last - 1);
+  return std::lower_bound(cache.ids.begin(), cache.ids.end(), id) - cache.ids.begin();
+}
+
+MemoryId row_to_bound(const MemoryCache& cache, std::int64_t row) {
+  const auto rows = static_cast<std::int64_t>(cache.rows());
+  if (row < 0) return row;
+  if (row < rows) return cache.ids[static_cast<std::size_t>(row)];
+  const MemoryId last = cache.ids.empty() ? -1 : cache.ids.back();
+  return last + 1 + (row - rows);
+}
+
+// ---- validation helpers ----------------------------------------------------------------------
+
+struct Column {
+  h5::Object dataset;
+  h5::DatasetInfo info;
+};
+
+Column open_column(const h5::Object& group, const char* name, h5::TypeClass type_class,
+                   std::size_t rank) {
+  Column column{h5::open_dataset(group, name), {}};
+  column.info = h5::describe(column.dataset);
+  const auto& info = column.info;
+  if (info.type_class != type_class) {
+    const char* wanted = type_class == h5::TypeClass::string    ? "strings"
+                         : type_class == h5::TypeClass::integer ? "integers"
+                                                                : "floating point";
+    throw Error(ErrorCode::schema, info.path + " must hold " + wanted + ", found " +
+                                       info.describe_type());
+  }
+  if (info.dims.size() != rank) {
+    throw Error(ErrorCode::schema, info.path + " must have rank " + std::to_string(rank) +
+                                       ", found rank " + std::to_string(info.dims.size()));
+  }
+  return column;
+}
+
+void expect_rows(const Column& column, std::size_t rows, const std::string& reference) {
+  if (column.info.dims[0] != rows) {
+    throw Error(ErrorCode::schema, column.info.path + " has " +
+                                       std::to_string(column.info.dims[0]) + " rows, expected " +
+                                       std::to_string(rows) + " (as " + reference + ")");
+  }
+}
+
+template <typename T>
+std::vector<T> read_numbers(const h5::Object& group, const char* name, h5::TypeClass type_class,
+                            std::size_t rows, const std::string& reference) {
+  Column column = open_column(group, name, type_class, 1);
+  expect_rows(column, rows, reference);
+  std::vector<T> values(rows);
+  h5::read_into(column.dataset, values.data());
+  return values;
+}
+
+std::vector<std::string> read_text(const h5::Object& group, const char* name, std::size_t rows,
+                                   const std::string& reference) {
+  Column column = open_column(group, name, h5::TypeClass::string, 1);
+  expect_rows(column, rows, reference);
+  return h5::read_strings(column.dataset);
+}
+
+std::int64_t optional_int(const h5::Object& meta, const char* name, std::int64_t fallback) {
+  return h5::has_attribute(meta, name) ? h5::read_int_attribute(meta, name) : fallback;
+}
+
+std::size_t non_negative(const h5::Object& meta, const char* name) {
+  const std::int64_t value = h5::read_int_attribute(meta, name);
+  if (value < 0) {
+    throw Error(ErrorCode::schema, "attribute /meta/" + std::string(name) + " is negative");
+  }
+  return static_cast<std::size_t>(value);
+}
+
+void read_meta(const h5::Object& file, StoreState& state) {
+  h5::Object meta = h5::open_group(file, "meta");
+  state.schema_version = h5::read_string_attribute(meta, "schema_version");
+  if (state.schema_version.rfind("1.", 0) != 0) {
+    throw Error(ErrorCode::schema, "unsupported schema_version '" + state.schema_version +
+                                       "' in /meta (this build reads 1.x)");
+  }
+  state.edgehdf5_version = h5::has_attribute(meta, "edgehdf5_version")
+                               ? h5::read_string_attribute(meta, "edgehdf5_version")
+                               : "";
+  MemoryConfig& config = state.config;
+  config.agent_id = h5::read_string_attribute(meta, "agent_id");
+  config.embedder = h5::read_string_attribute(meta, "embedder");
+  config.embedding_dim = non_negative(meta, "embedding_dim");
+  if (config.embedding_dim == 0) {
+    throw Error(ErrorCode::schema, "attribute /meta/embedding_dim is 0");
+  }
+  config.chunk_size = non_negative(meta, "chunk_size");
+  config.overlap = non_negative(meta, "overlap");
+  config.created_at = h5::read_string_attribute(meta, "created_at");
+  // Settings added by edgehdf5; files from the original tool lack them.
+  config.float16 = optional_int(meta, "float16", 0) != 0;
+  config.compression = optional_int(meta, "compression", 0) != 0;
+  config.compression_level = static_cast<int>(optional_int(meta, "compression_level", 4));
+  config.compact_threshold = h5::has_attribute(meta, "compact_threshold")
+                                 ? h5::read_double_attribute(meta, "compact_threshold")
+                                 : 0.3;
+  state.checkpoint_lsn = static_cast<std::uint64_t>(optional_int(meta, "checkpoint_lsn", 0));
+  state.last_lsn = state.checkpoint_lsn;
+  state.next_id = optional_int(meta, "next_id", -1);  // settled once the ids are read
+}
+
+void read_memory(const h5::Object& file, StoreState& state) {
+  h5::Object memory = h5::open_group(file, "memory");
+  MemoryCache& cache = state.cache;
+  const std::string reference = "/memory/chunks";
+  {
+    Column chunks = open_column(memory, "chunks", h5::TypeClass::string, 1);
+    cache.chunks = h5::read_strings(chunks.dataset);
+  }
+  const std::size_t rows = cache.chunks.size();
+  const std::size_t dim = state.config.embedding_dim;
+  cache.embedding_dim = dim;
+
+  Column embeddings = open_column(memory, "embeddings", h5::TypeClass::floating, 2);
+  expect_rows(embeddings, rows, reference);
+  if (embeddings.info.dims[1] != dim) {
+    throw Error(ErrorCode::schema, embeddings.info.path + " has " +
+                                       std::to_string(embeddings.info.dims[1]) +
+                                       " columns but /meta/embedding_dim is " +
+                                       std::to_string(dim));
+  }
+  const std::size_t element = embeddings.info.type_size;
+  if (element == 2) {
+    cache.embedding_type = EmbeddingType::float16;
+    cache.embeddings_f16.resize(rows * dim);
+    h5::read_half_into(embeddings.dataset, cache.embeddings_f16.data());
+  } else if (element == 4 || element == 8) {
+    cache.embedding_type = EmbeddingType::float32;
+    cache.embeddings_f32.resize(rows * dim);
+    h5::read_into(embeddings.dataset, cache.embeddings_f32.data());
+  } else {
+    throw Error(ErrorCode::schema, embeddings.info.path + " has an unsupported element type " +
+                                       embeddings.info.describe_type());
+  }
+  if (state.config.float16 != (cache.embedding_type == EmbeddingType::float16)) {
+    // The data decides; the attribute is only a record of the setting.
+    state.config.float16 = cache.embedding_type == EmbeddingType::float16;
+  }
+
+  cache.source_channels = read_text(memory, "source_channel", rows, reference);
+  cache.timestamps = read_numbers<double>(memory, "timestamps", h5::TypeClass::floating, rows,
+                                          reference);
+  cache.session_ids = read_text(memory, "session_ids", rows, reference);
+  cache.tags = read_text(memory, "tags", rows, reference);
+  cache.tombstones = read_numbers<std::uint8_t>(memory, "tombstones", h5::TypeClass::integer,
+                                                rows, reference);
+  cache.norms = read_numbers<float>(memory, "norms", h5::TypeClass::floating, rows, reference);
+
+  if (h5::has_link(memory, "ids")) {
+    cache.ids = read_numbers<std::int64_t>(memory, "ids", h5::TypeClass::integer, rows, reference);
+    for (std::size_t i = 1; i < rows; ++i) {
+      if (cache.ids[i] <= cache.ids[i - 1]) {
+        throw Error(ErrorCode::schema, "/memory/ids is not strictly increasing at row " +
+                                           std::to_string(i));
+      }
+    }
+    if (rows > 0 && cache.ids[0] < 0) {
+      throw Error(ErrorCode::schema, "/memory/ids holds a negative id at row 0");
+    }
+  } else {  // the original tool's files: the row is the id
+    cache.ids.resize(rows);
+    for (std::size_t i = 0; i < rows; ++i) cache.ids[i] = static_cast<MemoryId>(i);
+  }
+  const MemoryId after_last = rows ? cache.ids.back() + 1 : 0;
+  if (state.next_id < after_last) state.next_id = after_last;
+
+  state.tombstoned = 0;
+  for (auto& tombstone : cache.tombstones) {
+    tombstone = tombstone != 0 ? 1 : 0;
+    state.tombstoned += tombstone;
+  }
+}
+
+void read_sessions(const h5::Object& file, StoreState& state) {
+  h5::Object group = h5::open_group(file, "sessions");
+  Column ids = open_column(group, "ids", h5::TypeClass::string, 1);
+  const std::vector<std::string> session_ids = h5::read_strings(ids.dataset);
+  const std::size_t count = session_ids.size();
+  const std::string reference = "/sessions/ids";
+  const auto starts = read_numbers<std::int64_t>(group, "start_idxs", h5::TypeClass::integer,
+                                                 count, reference);
+  const auto ends = read_numbers<std::int64_t>(group, "end_idxs", h5::TypeClass::integer, count,
+                                               reference);
+  auto channels = read_text(group, "channels", count, reference);
+  const auto timestamps = read_numbers<double>(group, "timestamps", h5::TypeClass::floating,
+                                               count, reference);
+  auto summaries = read_text(group, "summaries", count, reference);
+  state.sessions.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    Session& session = state.sessions[i];
+    session.id = session_ids[i];
+    session.start_id = row_to_bound(state.cache, starts[i]);
+    session.end_id = row_to_bound(state.cache, ends[i]);
+    session.channel = std::move(channels[i]);
+    session.timestamp = timestamps[i];
+    session.summary = std::move(summaries[i]);
+  }
+}
+
+void read_knowledge_graph(const h5::Object& file, StoreState& state) {
+  h5::Object group = h5::open_group(file, "knowledge_graph");
+  const std::string entity_reference = "/knowledge_graph/entity_ids";
+  Column entity_ids_column = open_column(group, "entity_ids", h5::TypeClass::integer, 1);
+  const std::size_t entities = entity_ids_column.info.dims[0];
+  std::vector<std::int64_t> entity_ids(entities);
+  h5::read_into(entity_ids_column.dataset, entity_ids.data());
+  auto names = read_text(group, "entity_names", entities, entity_reference);
+  auto types = read_text(group, "entity_types", entities, entity_reference);
+  const auto embedding_rows = read_numbers<std::int64_t>(group, "entity_emb_idxs",
+                                                         h5::TypeClass::integer, entities,
+                                                         entity_reference);
+  state.graph.clear();
+  for (std::size_t i = 0; i < entities; ++i) {
+    if (state.graph.contains(entity_ids[i])) {
+      throw Error(ErrorCode::schema, "/knowledge_graph/entity_ids repeats id " +
+                                         std::to_string(entity_ids[i]));
+    }
+    const std::int64_t row = embedding_rows[i];
+    const MemoryId embedding_id =
+        row >= 0 && static_cast<std::size_t>(row) < state.cache.rows()
+            ? state.cache.ids[static_cast<std::size_t>(row)]
+            : -1;
+    state.graph.add_entity({entity_ids[i], std::move(names[i]), std::move(types[i]), embedding_id});
+  }
+
+  const std::string relation_reference = "/knowledge_graph/relation_srcs";
+  Column sources_column = open_column(group, "relation_srcs", h5::TypeClass::integer, 1);
+  const std::size_t relations = sources_column.info.dims[0];
+  std::vector<std::int64_t> sources(relations);
+  h5::read_into(sources_column.dataset, sources.data());
+  const auto targets = read_numbers<std::int64_t>(group, "relation_tgts", h5::TypeClass::integer,
+                                                  relations, relation_reference);
+  auto relation_types = read_text(group, "relation_types", relations, relation_reference);
+  const auto weights = read_numbers<float>(group, "relation_weights", h5::TypeClass::floating,
+                                           relations, relation_reference);
+  const auto timestamps = read_numbers<double>(group, "relation_ts", h5::TypeClass::floating,
+                                               relations, relation_reference);
+  for (std::size_t i = 0; i < relations; ++i) {
+    state.graph.add_relation(
+        {sources[i], targets[i], std::move(relation_types[i]), weights[i], timestamps[i]});
+  }
+}
+
+}  // namespace
+
+void write_state_file(const std::filesystem::path& path, const StoreState& state) {
+  std::lock_guard lock(h5::library_mutex());
+  const MemoryConfig& config = state.config;
+  const MemoryCache& cache = state.cache;
+  h5::Object file = h5::create_file(path);
+  {
+    h5::Object meta = h5::create_group(file, "meta");
+    h5::write_attribute(meta, "schema_version", std::string_view(kSchemaVersion));
+    h5::write_attribute(meta, "edgehdf5_version", std::string_view(kVersion));
+    h5::write_attribute(meta, "agent_id", config.agent_id);
+    h5::write_attribute(meta, "embedder", config.embedder);
+    h5::write_attribute(meta, "embedding_dim", static_cast<std::int64_t>(config.embedding_dim));
+    h5::write_attribute(meta, "chunk_size", static_cast<std::int64_t>(config.chunk_size));
+    h5::write_attribute(meta, "overlap", static_cast<std::int64_t>(config.overlap));
+    h5::write_attribute(meta, "created_at", config.created_at);
+    h5::write_attribute(meta, "float16", static_cast<std::int64_t>(config.float16));
+    h5::write_attribute(meta, "compression", static_cast<std::int64_t>(config.compression));
+    h5::write_attribute(meta, "compression_level",
+                        static_cast<std::int64_t>(config.compression_level));
+    h5::write_attribute(meta, "compact_threshold", config.compact_threshold);
+    h5::write_attribute(meta, "next_id", static_cast<std::int64_t>(state.next_id));
+    h5::write_attribute(meta, "checkpoint_lsn", static_cast<std::int64_t>(state.last_lsn));
+    meta.close();
+  }
+  const h5::WriteOptions options{config.compression ? config.compression_level : 0};
+  {
+    h5::Object memory = h5::create_group(file, "memory");
+    h5::write_dataset(memory, "chunks", cache.chunks, options);
+    if (cache.embedding_type == EmbeddingType::float16) {
+      h5::write_half_matrix(memory, "embeddings", cache.embeddings_f16.data(), cache.rows(),
+                            cache.embedding_dim, options);
+    } else {
+      h5::write_matrix(memory, "embeddings", cache.embeddings_f32.data(), cache.rows(),
+                       cache.embedding_dim, options);
+    }
+    h5::write_dataset(memory, "source_channel", cache.source_channels, options);
+    h5::write_dataset(memory, "timestamps", cache.timestamps, options);
+    h5::write_dataset(memory, "session_ids", cache.session_ids, options);
+    h5::write_dataset(memory, "tags", cache.tags, options);
+    h5::write_dataset(memory, "tombstones", cache.tombstones, options);
+    h5::write_dataset(memory, "norms", cache.norms, options);
+    h5::write_dataset(memory, "ids", cache.ids, options);
+    memory.close();
+  }
+  {
+    const std::size_t count = state.sessions.size();
+    std::vector<std::string> ids(count), channels(count), summaries(count);
+    std::vector<std::int64_t> starts(count), ends(count);
+    std::vector<double> timestamps(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Session& session = state.sessions[i];
+      ids[i] = session.id;
+      starts[i] = bound_to_row(cache, session.start_id);
+      ends[i] = bound_to_row(cache, session.end_id);
+      channels[i] = session.channel;
+      timestamps[i] = session.timestamp;
+      summaries[i] = session.summary;
+    }
+    h5::Object group = h5::create_group(file, "sessions");
+    h5::write_dataset(group, "ids", ids, options);
+    h5::write_dataset(group, "start_idxs", starts, options);
+    h5::write_dataset(group, "end_idxs", ends, options);
+    h5::write_dataset(group, "channels", channels, options);
+    h5::write_dataset(group, "timestamps", timestamps, options);
+    h5::write_dataset(group, "summaries", summaries, options);
+    group.close();
+  }
+  {
+    const auto& entities = state.graph.entities();
+    std::vector<std::int64_t> entity_ids, embedding_rows;
+    std::vector<std::string> names, types;
+    for (const Entity& entity : entities) {
+      entity_ids.push_back(entity.id);
+      names.push_back(entity.name);
+      types.push_back(entity.type);
+      embedding_rows.push_back(entity.embedding_id < 0 ? -1 : cache.row_of(entity.embedding_id));
+    }
+    const auto& relations = state.graph.relations();
+    std::vector<std::int64_t> sources, targets;
+    std::vector<std::string> relation_types;
+    std::vector<float> weights;
+    std::vector<double> timestamps;
+    for (const Relation& relation : relations) {
+      sources.push_back(relation.source);
+      targets.push_back(relation.target);
+      relation_types.push_back(relation.type);
+      weights.push_back(relation.weight);
+      timestamps.push_back(relation.timestamp);
+    }
+    h5::Object group = h5::create_group(file, "knowledge_graph");
+    h5::write_dataset(group, "entity_ids", entity_ids, options);
+    h5::write_dataset(group, "entity_names", names, options);
+    h5::write_dataset(group, "entity_types", types, options);
+    h5::write_dataset(group, "entity_emb_idxs", embedding_rows, options);
+    h5::write_dataset(group, "relation_srcs", sources, options);
+    h5::write_dataset(group, "relation_tgts", targets, options);
+    h5::write_dataset(group, "relation_types", relation_types, options);
+    h5::write_dataset(group, "relation_weights", weights, options);
+    h5::write_dataset(group, "relation_ts", timestamps, options);
+    group.close();
+  }
+  file.close();
+}
+
+StoreState read_state_file(const std::filesystem::path& path) {
+  std::lock_guard lock(h5::library_mutex());
+  StoreState state;
+  h5::Object file = h5::open_file_read_only(path);
+  read_meta(file, state);
+  read_memory(file, state);
+  read_sessions(file, state);
+  read_knowledge_graph(file, state);
+  state.config.path = path;
+  file.close();
+  return state;
+}
+
+}  // namespace edgehdf5::store

@@ -1,0 +1,41 @@
+#pragma once
+// The schema 1.0 file layout (SPEC section 1): writing a whole state into a new HDF5 file,
+// and reading one back with validation that names exactly what is wrong.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "edgehdf5/config.hpp"
+#include "edgehdf5/entry.hpp"
+#include "edgehdf5/knowledge_graph.hpp"
+#include "edgehdf5/memory_cache.hpp"
+
+namespace edgehdf5::store {
+
+// Everything a memory file holds, in memory. Sessions and entities refer to memories by id;
+// the file refers to them by row (see schema.cpp).
+struct StoreState {
+  MemoryConfig config;
+  std::string schema_version;
+  std::string edgehdf5_version;  // of the program that wrote the file
+  MemoryCache cache;
+  std::vector<Session> sessions;
+  KnowledgeGraph graph;
+  MemoryId next_id = 0;              // the id the next save gets
+  std::uint64_t checkpoint_lsn = 0;  // the last log record the file on disk includes
+  std::uint64_t last_lsn = 0;        // the last log record this state includes; written
+                                     // as the new file's checkpoint_lsn
+  std::size_t tombstoned = 0;        // rows with tombstone 1
+};
+
+// Writes `state` as a new HDF5 file at `path` (truncating it). Not atomic by itself: the
+// store writes to a temporary and renames.
+void write_state_file(const std::filesystem::path& path, const StoreState& state);
+
+// Reads and validates a file. Throws schema (with the dataset or attribute named), hdf5 or
+// io errors. `path` is recorded into state.config.path.
+StoreState read_state_file(const std::filesystem::path& path);
+
+}  // namespace edgehdf5::store

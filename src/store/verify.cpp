@@ -1,0 +1,117 @@
+// verify_file: the deep check behind `edgehdf5 verify`. Opening already validates the
+// layout (names, dtypes, lengths) and replays the log; this adds the checks on values that
+// opening trusts for speed.
+
+#include <cmath>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/memory.hpp"
+#include "edgehdf5/search.hpp"
+#include "util/text.hpp"
+
+namespace edgehdf5 {
+namespace {
+
+constexpr std::size_t kMaxReported = 50;
+
+class Problems {
+ public:
+  void add(std::string problem) {
+    if (list_.size() < kMaxReported) list_.push_back(std::move(problem));
+    ++total_;
+  }
+  std::vector<std::string> finish() && {
+    if (total_ > list_.size()) {
+      list_.push_back("... and " + std::to_string(total_ - list_.size()) + " more problems");
+    }
+    return std::move(list_);
+  }
+
+ private:
+  std::vector<std::string> list_;
+  std::size_t total_ = 0;
+};
+
+std::string describe_row(const MemoryCache& cache, std::size_t row) {
+  return "/memory row " + std::to_string(row) + " (id " + std::to_string(cache.ids[row]) + ")";
+}
+
+void check_memories(const MemoryCache& cache, Problems& problems) {
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    const std::vector<float> embedding = cache.embedding(row);
+    bool finite = true;
+    for (float value : embedding) finite = finite && std::isfinite(value);
+    if (!finite) {
+      problems.add(describe_row(cache, row) + ": embedding holds NaN or Inf");
+      continue;
+    }
+    const float norm = compute_norm(embedding);
+    if (std::fabs(norm - cache.norms[row]) > 1e-4f * std::max(1.0f, norm)) {
+      problems.add(describe_row(cache, row) + ": stored norm " + std::to_string(cache.norms[row]) +
+                   " differs from the embedding's norm " + std::to_string(norm));
+    }
+    if (!std::isfinite(cache.timestamps[row])) {
+      problems.add(describe_row(cache, row) + ": timestamp is not finite");
+    }
+    const std::pair<const char*, const std::vector<std::string>*> columns[] = {
+        {"chunks", &cache.chunks},
+        {"source_channel", &cache.source_channels},
+        {"session_ids", &cache.session_ids},
+        {"tags", &cache.tags}};
+    for (const auto& [name, column] : columns) {
+      if (!util::is_valid_utf8((*column)[row])) {
+        problems.add(describe_row(cache, row) + ": " + name + " is not valid UTF-8");
+      }
+    }
+  }
+}
+
+void check_references(const HDF5Memory& memory, Problems& problems) {
+  const MemoryCache& cache = memory.cache();
+  const auto& sessions = memory.sessions();
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    if (sessions[i].start_id < 0 || sessions[i].end_id < sessions[i].start_id) {
+      problems.add("/sessions row " + std::to_string(i) + " ('" + sessions[i].id +
+                   "'): start " + std::to_string(sessions[i].start_id) + " and end " +
+                   std::to_string(sessions[i].end_id) + " do not form a range");
+    }
+  }
+  const KnowledgeGraph& graph = memory.knowledge();
+  for (const Entity& entity : graph.entities()) {
+    if (entity.embedding_id != -1 && cache.row_of(entity.embedding_id) < 0) {
+      problems.add("entity " + std::to_string(entity.id) + " ('" + entity.name +
+                   "') refers to memory " + std::to_string(entity.embedding_id) +
+                   ", which is not in the file");
+    }
+  }
+  const auto& relations = graph.relations();
+  for (std::size_t i = 0; i < relations.size(); ++i) {
+    for (EntityId end : {relations[i].source, relations[i].target}) {
+      if (!graph.contains(end)) {
+        problems.add("relation " + std::to_string(i) + " refers to entity " +
+                     std::to_string(end) + ", which does not exist");
+      }
+    }
+    if (!std::isfinite(relations[i].weight)) {
+      problems.add("relation " + std::to_string(i) + " has a weight that is not finite");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> verify_file(const std::filesystem::path& path) {
+  Problems problems;
+  try {
+    OpenOptions options;
+    options.read_only = true;
+    const HDF5Memory memory = HDF5Memory::open(path, options);
+    check_memories(memory.cache(), problems);
+    check_references(memory, problems);
+  } catch (const Error& error) {
+    problems.add(error.what());
+  }
+  return std::move(problems).finish();
+}
+
+}  // namespace edgehdf5

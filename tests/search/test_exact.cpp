@@ -1,0 +1,121 @@
+// The scalar reference search against an independent oracle: double-precision cosine and a
+// full sort.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/search.hpp"
+#include "test_util.hpp"
+
+namespace edgehdf5 {
+namespace {
+
+MemoryCache make_cache(std::size_t rows, std::size_t dim, bool half, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  MemoryCache cache;
+  cache.embedding_dim = dim;
+  cache.embedding_type = half ? EmbeddingType::float16 : EmbeddingType::float32;
+  for (std::size_t row = 0; row < rows; ++row) {
+    std::vector<float> v = testing::random_vector(rng, dim);
+    if (row % 17 == 5) std::fill(v.begin(), v.end(), 0.0f);  // zero vectors score 0
+    if (half) {
+      for (float& x : v) {
+        cache.embeddings_f16.push_back(float_to_half(x));
+        x = half_to_float(cache.embeddings_f16.back());
+      }
+    } else {
+      cache.embeddings_f32.insert(cache.embeddings_f32.end(), v.begin(), v.end());
+    }
+    cache.norms.push_back(compute_norm(v));
+    cache.tombstones.push_back(row % 7 == 3 ? 1 : 0);
+    cache.ids.push_back(static_cast<MemoryId>(row * 2 + 1));
+  }
+  return cache;
+}
+
+std::vector<std::pair<MemoryId, double>> oracle(const std::vector<float>& query,
+                                                const MemoryCache& cache) {
+  std::vector<std::pair<MemoryId, double>> scored;
+  double query_norm = 0;
+  for (float q : query) query_norm += double(q) * q;
+  query_norm = std::sqrt(query_norm);
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (cache.tombstones[row]) continue;
+    const std::vector<float> e = cache.embedding(row);
+    double dot = 0, norm = 0;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      dot += double(query[i]) * e[i];
+      norm += double(e[i]) * e[i];
+    }
+    scored.emplace_back(cache.ids[row], norm == 0 ? 0.0 : dot / (query_norm * std::sqrt(norm)));
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return scored;
+}
+
+class ExactSearch : public ::testing::TestWithParam<std::tuple<std::size_t, bool>> {};
+
+TEST_P(ExactSearch, MatchesTheOracle) {
+  const auto [dim, half] = GetParam();
+  const MemoryCache cache = make_cache(300, dim, half, dim);
+  std::mt19937_64 rng(dim + 1000);
+  for (int q = 0; q < 10; ++q) {
+    const std::vector<float> query = testing::random_vector(rng, dim);
+    const auto expected = oracle(query, cache);
+    for (std::size_t k : {1u, 10u, 1000u}) {
+      const auto hits = exact_search(query, cache, k);
+      ASSERT_EQ(hits.size(), std::min(k, expected.size()));
+      for (std::size_t i = 0; i < hits.size(); ++i) {
+        EXPECT_NEAR(hits[i].score, expected[i].second, 1e-4);
+        // Same ids unless two scores tie within float precision.
+        if (hits[i].id != expected[i].first) {
+          EXPECT_NEAR(hits[i].score, expected[i].second, 1e-5);
+        }
+        if (i > 0) {
+          EXPECT_GE(hits[i - 1].score, hits[i].score);
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dimensions, ExactSearch,
+                         ::testing::Combine(::testing::Values(1, 3, 16, 17, 384, 1536),
+                                            ::testing::Bool()));
+
+TEST(ExactSearchEdges, AllTombstonedReturnsNothingAndKZeroIsAnError) {
+  MemoryCache cache = make_cache(20, 8, false, 1);
+  std::fill(cache.tombstones.begin(), cache.tombstones.end(), 1);
+  const std::vector<float> query(8, 1.0f);
+  EXPECT_TRUE(exact_search(query, cache, 5).empty());
+  EXPECT_THROW(exact_search(query, cache, 0), Error);
+  const std::vector<float> zero(8, 0.0f);
+  cache.tombstones.assign(20, 0);
+  const auto hits = exact_search(zero, cache, 3);  // a zero query scores everything 0
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].score, 0.0f);
+  EXPECT_EQ(hits[0].id, cache.ids[0]);  // ties go to the lower row
+}
+
+TEST(TopK, PartialSelectionMatchesAFullSort) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> scores(1000);
+  for (float& s : scores) s = std::round(uniform(rng) * 50) / 50;  // many ties
+  std::vector<std::size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  const auto best = top_k(scores, 25);
+  ASSERT_EQ(best.size(), 25u);
+  for (std::size_t i = 0; i < best.size(); ++i) EXPECT_EQ(best[i].first, order[i]);
+  EXPECT_TRUE(top_k(scores, 0).empty());
+}
+
+}  // namespace
+}  // namespace edgehdf5

@@ -1,0 +1,68 @@
+#pragma once
+// Shared test fixtures: a temporary directory per test and seeded random entries.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "edgehdf5/entry.hpp"
+
+namespace edgehdf5::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    path_ = std::filesystem::temp_directory_path() /
+            ("edgehdf5-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::vector<float> random_vector(std::mt19937_64& rng, std::size_t dim) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(dim);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+inline MemoryEntry make_entry(std::mt19937_64& rng, std::size_t dim, int index) {
+  MemoryEntry entry;
+  entry.chunk = "memory number " + std::to_string(index) + " — naïve café ☕";
+  entry.embedding = random_vector(rng, dim);
+  entry.source_channel = index % 2 ? "chat" : "email";
+  entry.timestamp = 1700000000.0 + index;
+  entry.session_id = "session-" + std::to_string(index / 10);
+  entry.tags = index % 3 ? "a,b" : "";
+  return entry;
+}
+
+inline std::vector<MemoryEntry> make_entries(std::size_t count, std::size_t dim,
+                                             std::uint64_t seed = 42, int first_index = 0) {
+  std::mt19937_64 rng(seed);
+  std::vector<MemoryEntry> entries;
+  for (std::size_t i = 0; i < count; ++i) {
+    entries.push_back(make_entry(rng, dim, first_index + static_cast<int>(i)));
+  }
+  return entries;
+}
+
+}  // namespace edgehdf5::testing
