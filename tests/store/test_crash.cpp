@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,6 +202,72 @@ TEST(Crash, ReadersInAnotherProcessSeeConsistentStatesWhileAWriterWorks) {
   ::close(pipe_fds[0]);
   EXPECT_GT(reads, 5);
   EXPECT_GT(largest, 0u);
+}
+
+// A full disk, made real with RLIMIT_FSIZE: the kernel refuses writes past the limit (EFBIG)
+// for the log and for HDF5's own writes alike.
+TEST(Crash, FullDiskGivesAClearErrorAndLosesNothing) {
+  TempDir dir;
+  const auto path = dir / "full.h5";
+  {
+    MemoryConfig config;
+    config.path = path;
+    config.embedding_dim = 64;
+    HDF5Memory::create(config).close();
+  }
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{256 << 10, 256 << 10};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int saved = 0, outcome = 0;
+    try {
+      HDF5Memory memory = HDF5Memory::open(path);
+      std::mt19937_64 rng(5);
+      try {
+        for (;;) {
+          std::vector<MemoryEntry> batch;
+          for (int i = 0; i < 10; ++i) batch.push_back(testing::make_entry(rng, 64, saved + i));
+          memory.save_batch(batch);
+          saved += 10;
+        }
+      } catch (const Error& error) {
+        const std::string message = error.what();
+        outcome = error.code() == ErrorCode::io && message.find("full.h5.wal") != std::string::npos &&
+                          message.find("File too large") != std::string::npos
+                      ? 1
+                      : 2;
+      }
+      memory.flush();  // what was saved is still good
+      bool checkpoint_failed = false;
+      try {
+        memory.checkpoint();  // the new file would exceed the limit too
+      } catch (const Error&) {
+        checkpoint_failed = true;
+      }
+      if (!checkpoint_failed || std::filesystem::exists(path.string() + ".tmp")) outcome = 3;
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "unexpected: %s\n", error.what());
+      outcome = 4;
+    }
+    const int report[2] = {saved, outcome};
+    [[maybe_unused]] auto written = ::write(pipe_fds[1], report, sizeof report);
+    ::_exit(0);  // no destructor: it would try to checkpoint again
+  }
+  ::close(pipe_fds[1]);
+  int report[2] = {-1, -1};
+  ASSERT_EQ(::read(pipe_fds[0], report, sizeof report), static_cast<ssize_t>(sizeof report));
+  ::waitpid(child, nullptr, 0);
+  ::close(pipe_fds[0]);
+  EXPECT_EQ(report[1], 1) << "1 = a precise io error naming the log; 3 = checkpoint misbehaved";
+  ASSERT_GT(report[0], 0);
+  EXPECT_TRUE(verify_file(path).empty());
+  const HDF5Memory memory = HDF5Memory::open(path);
+  EXPECT_EQ(memory.count(), static_cast<std::size_t>(report[0]));  // every save that returned
 }
 
 }  // namespace
