@@ -3,12 +3,19 @@
 // library. Kernels know nothing about HDF5.
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "edgehdf5/entry.hpp"
+#include "edgehdf5/filter.hpp"
+#include "edgehdf5/hardware.hpp"
 #include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/strategy.hpp"
 
 namespace edgehdf5 {
 
@@ -26,9 +33,65 @@ std::vector<float> cosine_similarity_batch_prenorm(std::span<const float> query,
 // Partial selection, never a full sort.
 std::vector<std::pair<std::size_t, float>> top_k(std::span<const float> scores, std::size_t k);
 
-// Exact top-k over the active rows of `cache`. Throws invalid_argument for k == 0 or a bad
-// query. Returns at most k hits, best first.
+// Exact top-k over the active rows of `cache` with the scalar reference kernel. Throws
+// invalid_argument for k == 0 or a bad query. Returns at most k hits, best first.
 std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryCache& cache,
                                     std::size_t k);
+
+// ---- the search engine ---------------------------------------------------------------------
+
+struct SearchOptions {
+  std::size_t k = 10;
+  std::optional<Strategy> strategy;  // empty: auto_select_strategy
+  SearchFilter filter;
+};
+
+struct SearchMetrics {
+  std::string strategy;             // what ran: "scalar", "simd", "blas", "parallel"
+  std::string isa;                  // the kernels' instruction set ("AVX3", "AVX2", "scalar", "openblas")
+  std::size_t threads = 1;
+  std::size_t vectors_scanned = 0;  // rows whose score was computed (filters skip rows)
+  double search_time_us = 0.0;
+};
+
+struct SearchResults {
+  std::vector<SearchHit> hits;      // best first; ties broken by the lower id
+  SearchMetrics metrics;
+};
+
+// Exact cosine top-k with the fastest backend present. Holds the kernels chosen for this CPU
+// and a pool of worker threads; create one and reuse it (SearchEngine::shared() is a
+// process-wide one). Thread safety: all methods are const and may be called concurrently.
+class SearchEngine {
+ public:
+  explicit SearchEngine(HardwareCapabilities capabilities = HardwareCapabilities::detect(),
+                        StrategyThresholds thresholds = {});
+  ~SearchEngine();
+  SearchEngine(const SearchEngine&) = delete;
+  SearchEngine& operator=(const SearchEngine&) = delete;
+
+  static const SearchEngine& shared();
+
+  // Throws invalid_argument (k == 0, wrong length, NaN/Inf in the query) and unsupported
+  // (a forced strategy this build or machine lacks).
+  SearchResults search(std::span<const float> query, const MemoryCache& cache,
+                       const SearchOptions& options) const;
+  // `queries` holds query_count queries of cache.embedding_dim values each, row-major.
+  // One pass over the matrix serves all of them (matrix-matrix products).
+  std::vector<SearchResults> search_batch(std::span<const float> queries,
+                                          std::size_t query_count, const MemoryCache& cache,
+                                          const SearchOptions& options) const;
+
+  Strategy choose(std::size_t rows) const;
+  const HardwareCapabilities& capabilities() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// SearchEngine::shared().search(...), under the name users know.
+SearchResults search_with_metrics(std::span<const float> query, const MemoryCache& cache,
+                                  const SearchOptions& options);
 
 }  // namespace edgehdf5

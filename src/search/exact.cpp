@@ -7,25 +7,9 @@
 
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/search.hpp"
+#include "search/query_check.hpp"
 
 namespace edgehdf5 {
-namespace {
-
-void validate_query(std::span<const float> query, std::size_t embedding_dim) {
-  if (query.size() != embedding_dim) {
-    throw Error(ErrorCode::invalid_argument,
-                "query has " + std::to_string(query.size()) + " dimensions, the store has " +
-                    std::to_string(embedding_dim));
-  }
-  for (std::size_t i = 0; i < query.size(); ++i) {
-    if (!std::isfinite(query[i])) {
-      throw Error(ErrorCode::invalid_argument,
-                  "query value " + std::to_string(i) + " is not finite");
-    }
-  }
-}
-
-}  // namespace
 
 float compute_norm(std::span<const float> vector) noexcept {
   double sum = 0.0;
@@ -35,7 +19,7 @@ float compute_norm(std::span<const float> vector) noexcept {
 
 std::vector<float> cosine_similarity_batch_prenorm(std::span<const float> query,
                                                    const MemoryCache& cache) {
-  validate_query(query, cache.embedding_dim);
+  search::require_valid_query(query, cache.embedding_dim);
   const std::size_t dim = cache.embedding_dim;
   const std::size_t rows = cache.rows();
   const float query_norm = compute_norm(query);
@@ -98,7 +82,7 @@ std::vector<std::pair<std::size_t, float>> top_k(std::span<const float> scores, 
 
 std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryCache& cache,
                                     std::size_t k) {
-  if (k == 0) throw Error(ErrorCode::invalid_argument, "k must be at least 1");
+  search::require_positive_k(k);
   const std::vector<float> scores = cosine_similarity_batch_prenorm(query, cache);
   const auto best = select_top(scores, k, [&](std::size_t row) { return !cache.tombstones[row]; });
   std::vector<SearchHit> hits;

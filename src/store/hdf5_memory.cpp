@@ -425,7 +425,9 @@ MemoryEntry HDF5Memory::get(MemoryId id) const {
 
 std::vector<SearchHit> HDF5Memory::search(std::span<const float> query, std::size_t k) const {
   impl_->require_open();
-  return exact_search(query, impl_->state.cache, k);
+  SearchOptions options;
+  options.k = k;
+  return SearchEngine::shared().search(query, impl_->state.cache, options).hits;
 }
 
 // ---- sessions and knowledge graph ------------------------------------------------------------

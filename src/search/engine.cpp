@@ -1,0 +1,277 @@
+// SearchEngine: query -> strategy -> kernel -> top-k -> hits.
+//
+// The matrix is scanned in blocks of rows. In each block the filter picks runs of
+// consecutive accepted rows; the kernel scores each run (so a selective filter also saves
+// the memory traffic of the rows it refuses) and every score goes straight into a bounded
+// heap. The parallel strategy gives each worker a contiguous slice and its own heap, and
+// merges the heaps at the end.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/search.hpp"
+#include "search/blas.hpp"
+#include "search/kernels/kernels.hpp"
+#include "search/query_check.hpp"
+#include "search/row_filter.hpp"
+#include "search/thread_pool.hpp"
+
+#ifndef EDGEHDF5_BLAS
+#define EDGEHDF5_BLAS 0
+#endif
+
+namespace edgehdf5 {
+namespace {
+
+using search::RowFilter;
+
+// Rows per block: the scores of a block stay in L1 (4 KiB); BLAS gets larger blocks so its
+// per-call overhead (and its own threading) is amortised.
+constexpr std::size_t kBlockRows = 1024;
+constexpr std::size_t kBlasBlockRows = 16384;
+
+struct Candidate {
+  float score;
+  std::size_t row;
+};
+
+// Higher score first; among equal scores the lower row, which is the lower id.
+inline bool better(const Candidate& a, const Candidate& b) noexcept {
+  return a.score > b.score || (a.score == b.score && a.row < b.row);
+}
+
+// The best k candidates seen so far, in a heap whose front is the worst of them.
+class TopK {
+ public:
+  explicit TopK(std::size_t k) : k_(k) { heap_.reserve(std::min<std::size_t>(k, 1 << 16)); }
+
+  void offer(float score, std::size_t row) {
+    const Candidate candidate{score, row};
+    if (heap_.size() < k_) {
+      heap_.push_back(candidate);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    } else if (better(candidate, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), better);
+      heap_.back() = candidate;
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+  }
+  void merge(const TopK& other) {
+    for (const Candidate& candidate : other.heap_) offer(candidate.score, candidate.row);
+  }
+  std::vector<SearchHit> hits(const MemoryCache& cache) {
+    std::sort(heap_.begin(), heap_.end(), better);
+    std::vector<SearchHit> hits;
+    hits.reserve(heap_.size());
+    for (const Candidate& candidate : heap_) hits.push_back({cache.ids[candidate.row], candidate.score});
+    return hits;
+  }
+
+ private:
+  std::size_t k_;
+  std::vector<Candidate> heap_;
+};
+
+// How one scan turns dot products into scores for the heap.
+struct Scoring {
+  const MemoryCache& cache;
+  const RowFilter& filter;
+  float score(float dot, float query_norm, std::size_t row) const {
+    const float norm = cache.norms[row];
+    if (norm == 0.0f || query_norm == 0.0f) return 0.0f;
+    float score = dot / (query_norm * norm);
+    if (filter.weights_recency()) score *= filter.recency_weight(row);
+    return score;
+  }
+};
+
+// Scans rows [begin, end) for `query_count` queries. `score_run(run_begin, run_end, out)`
+// fills out[q * (run_end - run_begin) + i] with dot products. Returns rows scored.
+template <typename ScoreRun>
+std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
+                 std::size_t query_count, const float* query_norms, const Scoring& scoring,
+                 ScoreRun score_run, TopK* tops) {
+  std::vector<float> dots(block_rows * query_count);
+  std::size_t scanned = 0;
+  for (std::size_t block = begin; block < end; block += block_rows) {
+    const std::size_t block_end = std::min(end, block + block_rows);
+    std::size_t row = block;
+    while (row < block_end) {
+      while (row < block_end && !scoring.filter.accepts(row)) ++row;
+      std::size_t run_end = row;
+      while (run_end < block_end && scoring.filter.accepts(run_end)) ++run_end;
+      if (row == run_end) break;
+      const std::size_t run = run_end - row;
+      score_run(row, run_end, dots.data());
+      for (std::size_t q = 0; q < query_count; ++q) {
+        const float* run_dots = dots.data() + q * run;
+        for (std::size_t i = 0; i < run; ++i) {
+          tops[q].offer(scoring.score(run_dots[i], query_norms[q], row + i), row + i);
+        }
+      }
+      scanned += run;
+      row = run_end;
+    }
+  }
+  return scanned;
+}
+
+}  // namespace
+
+struct SearchEngine::Impl {
+  HardwareCapabilities capabilities;
+  StrategyThresholds thresholds;
+  kernels::KernelSet scalar = kernels::scalar_kernels();
+  kernels::KernelSet simd = kernels::best_simd_kernels();
+  mutable search::ThreadPool pool;
+  pid_t owner = ::getpid();  // a forked child inherits no workers: it scans inline
+
+  Impl(HardwareCapabilities caps, StrategyThresholds limits)
+      : capabilities(std::move(caps)), thresholds(limits), pool(std::max<std::size_t>(1, capabilities.cores)) {}
+
+  std::vector<SearchResults> run(std::span<const float> queries, std::size_t query_count,
+                                 const MemoryCache& cache, const SearchOptions& options) const;
+};
+
+SearchEngine::SearchEngine(HardwareCapabilities capabilities, StrategyThresholds thresholds)
+    : impl_(std::make_unique<Impl>(std::move(capabilities), thresholds)) {}
+SearchEngine::~SearchEngine() = default;
+
+const SearchEngine& SearchEngine::shared() {
+  static const SearchEngine engine;
+  return engine;
+}
+
+const HardwareCapabilities& SearchEngine::capabilities() const noexcept {
+  return impl_->capabilities;
+}
+
+Strategy SearchEngine::choose(std::size_t rows) const {
+  return auto_select_strategy(rows, impl_->capabilities, impl_->thresholds);
+}
+
+std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> queries,
+                                                   std::size_t query_count,
+                                                   const MemoryCache& cache,
+                                                   const SearchOptions& options) const {
+  const auto started = std::chrono::steady_clock::now();
+  search::require_positive_k(options.k);
+  const std::size_t dim = cache.embedding_dim;
+  if (query_count > 1 && queries.size() != query_count * dim) {
+    throw Error(ErrorCode::invalid_argument,
+                std::to_string(query_count) + " queries need " + std::to_string(query_count * dim) +
+                    " values, got " + std::to_string(queries.size()));
+  }
+  std::vector<float> query_norms(query_count);
+  for (std::size_t q = 0; q < query_count; ++q) {
+    // (A single query is checked whole, so a wrong length is reported as such.)
+    const auto query = query_count == 1 ? queries : queries.subspan(q * dim, dim);
+    search::require_valid_query(query, dim, query_count == 1 ? "query" : "query " + std::to_string(q));
+    query_norms[q] = compute_norm(query);
+  }
+  const Strategy strategy = options.strategy.value_or(
+      auto_select_strategy(cache.rows(), capabilities, thresholds));
+  require_available(strategy, capabilities);
+  const bool half = cache.embedding_type == EmbeddingType::float16;
+  if (strategy == Strategy::blas && half) {
+    throw Error(ErrorCode::unsupported,
+                "strategy 'blas' needs a float32 store (OpenBLAS has no half-precision sgemv); "
+                "use simd or parallel for this float16 store");
+  }
+
+  const RowFilter filter(options.filter, cache);
+  const Scoring scoring{cache, filter};
+  const kernels::KernelSet& kernels = strategy == Strategy::scalar ? scalar : simd;
+  const float* query_data = queries.data();
+  const float* matrix32 = cache.embeddings_f32.data();
+  const std::uint16_t* matrix16 = cache.embeddings_f16.data();
+
+  // One slice of rows with its own heaps: the whole scan for one thread.
+  auto scan_slice = [&](std::size_t begin, std::size_t end, TopK* tops) -> std::size_t {
+#if EDGEHDF5_BLAS
+    if (strategy == Strategy::blas) {
+      return scan(begin, end, kBlasBlockRows, query_count, query_norms.data(), scoring,
+                  [&](std::size_t b, std::size_t e, float* out) {
+                    if (query_count == 1) {
+                      search::blas_dot_f32(query_data, matrix32, dim, b, e, out);
+                    } else {
+                      search::blas_dot_f32_batch(query_data, query_count, matrix32, dim, b, e, out);
+                    }
+                  },
+                  tops);
+    }
+#endif
+    return scan(begin, end, kBlockRows, query_count, query_norms.data(), scoring,
+                [&](std::size_t b, std::size_t e, float* out) {
+                  if (query_count == 1) {
+                    half ? kernels.dot_f16(query_data, matrix16, dim, b, e, out)
+                         : kernels.dot_f32(query_data, matrix32, dim, b, e, out);
+                  } else {
+                    half ? kernels.dot_f16_batch(query_data, query_count, matrix16, dim, b, e, out)
+                         : kernels.dot_f32_batch(query_data, query_count, matrix32, dim, b, e, out);
+                  }
+                },
+                tops);
+  };
+
+  const std::size_t rows = cache.rows();
+  const bool parallel = strategy == Strategy::parallel && pool.size() > 1 && owner == ::getpid();
+  const std::size_t slices = parallel ? std::min(pool.size(), std::max<std::size_t>(1, rows / kBlockRows)) : 1;
+  std::vector<std::vector<TopK>> slice_tops(slices, std::vector<TopK>(query_count, TopK(options.k)));
+  std::vector<std::size_t> slice_scanned(slices, 0);
+  auto run_slice = [&](std::size_t slice) {
+    const std::size_t begin = rows * slice / slices;
+    const std::size_t end = rows * (slice + 1) / slices;
+    slice_scanned[slice] = scan_slice(begin, end, slice_tops[slice].data());
+  };
+  if (slices > 1) {
+    pool.run(slices, run_slice);
+  } else {
+    run_slice(0);
+  }
+  std::size_t scanned = 0;
+  for (std::size_t slice = 0; slice < slices; ++slice) {
+    scanned += slice_scanned[slice];
+    if (slice == 0) continue;
+    for (std::size_t q = 0; q < query_count; ++q) slice_tops[0][q].merge(slice_tops[slice][q]);
+  }
+
+  SearchMetrics metrics;
+  metrics.strategy = strategy_name(strategy);
+  metrics.isa = strategy == Strategy::blas ? "openblas" : kernels.isa;
+  metrics.threads = slices;
+#if EDGEHDF5_BLAS
+  if (strategy == Strategy::blas) metrics.threads = search::blas_threads();
+#endif
+  metrics.vectors_scanned = scanned;
+  std::vector<SearchResults> results(query_count);
+  for (std::size_t q = 0; q < query_count; ++q) results[q].hits = slice_tops[0][q].hits(cache);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  metrics.search_time_us = std::chrono::duration<double, std::micro>(elapsed).count();
+  for (SearchResults& result : results) result.metrics = metrics;
+  return results;
+}
+
+SearchResults SearchEngine::search(std::span<const float> query, const MemoryCache& cache,
+                                   const SearchOptions& options) const {
+  return std::move(impl_->run(query, 1, cache, options).front());
+}
+
+std::vector<SearchResults> SearchEngine::search_batch(std::span<const float> queries,
+                                                      std::size_t query_count,
+                                                      const MemoryCache& cache,
+                                                      const SearchOptions& options) const {
+  if (query_count == 0) return {};
+  return impl_->run(queries, query_count, cache, options);
+}
+
+SearchResults search_with_metrics(std::span<const float> query, const MemoryCache& cache,
+                                  const SearchOptions& options) {
+  return SearchEngine::shared().search(query, cache, options);
+}
+
+}  // namespace edgehdf5

@@ -1,0 +1,44 @@
+#pragma once
+// Dot-product kernels over a row-major embedding matrix, one set per instruction set.
+//
+// Every kernel computes out[row - begin] = dot(query, matrix[row]) for rows [begin, end).
+// The batch kernels do the same for `query_count` queries at once (query-major output:
+// out[q * (end - begin) + (row - begin)]), reading each row from memory once for all of
+// them. Kernels know nothing of norms, filters or top-k.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace edgehdf5::kernels {
+
+using DotRowsF32 = void (*)(const float* query, const float* matrix, std::size_t dim,
+                            std::size_t begin, std::size_t end, float* out);
+using DotRowsF16 = void (*)(const float* query, const std::uint16_t* matrix, std::size_t dim,
+                            std::size_t begin, std::size_t end, float* out);
+using DotRowsF32Batch = void (*)(const float* queries, std::size_t query_count,
+                                 const float* matrix, std::size_t dim, std::size_t begin,
+                                 std::size_t end, float* out);
+using DotRowsF16Batch = void (*)(const float* queries, std::size_t query_count,
+                                 const std::uint16_t* matrix, std::size_t dim,
+                                 std::size_t begin, std::size_t end, float* out);
+
+struct KernelSet {
+  const char* isa = "scalar";  // the instruction set these kernels were compiled for
+  DotRowsF32 dot_f32 = nullptr;
+  DotRowsF16 dot_f16 = nullptr;
+  DotRowsF32Batch dot_f32_batch = nullptr;
+  DotRowsF16Batch dot_f16_batch = nullptr;
+};
+
+// The plain C++ reference: the truth every other kernel set is tested against.
+KernelSet scalar_kernels();
+
+// The best SIMD kernel set this CPU supports (Highway's runtime dispatch: AVX-512, AVX2,
+// SSE4, NEON, ...). Resolved when called; callers keep the result.
+KernelSet best_simd_kernels();
+
+// Every SIMD kernel set compiled in that this CPU can run, best first (for tests).
+std::vector<KernelSet> all_simd_kernels();
+
+}  // namespace edgehdf5::kernels

@@ -1,0 +1,49 @@
+// The scalar reference kernels. Accumulation is in float, in index order, as a reader would
+// write it. Without -ffast-math the compiler may not reassociate a float sum, so it stays a
+// scalar loop and "scalar" in a benchmark means what it says.
+
+#include "edgehdf5/half.hpp"
+#include "search/kernels/kernels.hpp"
+
+namespace edgehdf5::kernels {
+namespace {
+
+template <typename Load>
+float dot(const float* query, std::size_t dim, Load load) {
+  float sum = 0.0f;
+  for (std::size_t i = 0; i < dim; ++i) sum += query[i] * load(i);
+  return sum;
+}
+
+void dot_f32(const float* query, const float* matrix, std::size_t dim, std::size_t begin,
+             std::size_t end, float* out) {
+  for (std::size_t row = begin; row < end; ++row) {
+    const float* values = matrix + row * dim;
+    out[row - begin] = dot(query, dim, [&](std::size_t i) { return values[i]; });
+  }
+}
+
+void dot_f16(const float* query, const std::uint16_t* matrix, std::size_t dim,
+             std::size_t begin, std::size_t end, float* out) {
+  for (std::size_t row = begin; row < end; ++row) {
+    const std::uint16_t* values = matrix + row * dim;
+    out[row - begin] = dot(query, dim, [&](std::size_t i) { return half_to_float(values[i]); });
+  }
+}
+
+template <typename Element, void (*Single)(const float*, const Element*, std::size_t,
+                                           std::size_t, std::size_t, float*)>
+void batch(const float* queries, std::size_t query_count, const Element* matrix,
+           std::size_t dim, std::size_t begin, std::size_t end, float* out) {
+  for (std::size_t q = 0; q < query_count; ++q) {
+    Single(queries + q * dim, matrix, dim, begin, end, out + q * (end - begin));
+  }
+}
+
+}  // namespace
+
+KernelSet scalar_kernels() {
+  return {"scalar", dot_f32, dot_f16, batch<float, dot_f32>, batch<std::uint16_t, dot_f16>};
+}
+
+}  // namespace edgehdf5::kernels

@@ -1,0 +1,165 @@
+// SIMD dot-product kernels, compiled once per instruction set by Highway (Debian's
+// libhwy-dev) and chosen at run time. This file includes itself once per target through
+// hwy/foreach_target.h; code inside HWY_NAMESPACE is per target, code under HWY_ONCE is not.
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "search/kernels/simd.cpp"
+#include <hwy/foreach_target.h>  // must come before highway.h
+#include <hwy/highway.h>
+
+#include "edgehdf5/half.hpp"
+#include "search/kernels/kernels.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace edgehdf5::kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using FloatTag = hn::ScalableTag<float>;
+using HalfTag = hn::Rebind<hwy::float16_t, FloatTag>;
+
+// Loads lanes [i, i + Lanes) of a row as float, from float or from IEEE half.
+HWY_INLINE hn::Vec<FloatTag> load_row(FloatTag d, const float* HWY_RESTRICT row, std::size_t i) {
+  return hn::LoadU(d, row + i);
+}
+HWY_INLINE hn::Vec<FloatTag> load_row(FloatTag d, const std::uint16_t* HWY_RESTRICT row,
+                                      std::size_t i) {
+  const HalfTag dh;
+  return hn::PromoteTo(d, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(row) + i));
+}
+HWY_INLINE float scalar_value(const float* row, std::size_t i) { return row[i]; }
+HWY_INLINE float scalar_value(const std::uint16_t* row, std::size_t i) {
+  return half_to_float(row[i]);
+}
+
+// One query against rows [begin, end). Four accumulators hide the FMA latency; the scan is
+// bound by memory bandwidth long before it is bound by arithmetic.
+template <typename Element>
+void dot_rows(const float* HWY_RESTRICT query, const Element* HWY_RESTRICT matrix,
+              std::size_t dim, std::size_t begin, std::size_t end, float* HWY_RESTRICT out) {
+  const FloatTag d;
+  const std::size_t lanes = hn::Lanes(d);
+  for (std::size_t row = begin; row < end; ++row) {
+    const Element* HWY_RESTRICT values = matrix + row * dim;
+    auto sum0 = hn::Zero(d), sum1 = hn::Zero(d), sum2 = hn::Zero(d), sum3 = hn::Zero(d);
+    std::size_t i = 0;
+    for (; i + 4 * lanes <= dim; i += 4 * lanes) {
+      sum0 = hn::MulAdd(hn::LoadU(d, query + i), load_row(d, values, i), sum0);
+      sum1 = hn::MulAdd(hn::LoadU(d, query + i + lanes), load_row(d, values, i + lanes), sum1);
+      sum2 = hn::MulAdd(hn::LoadU(d, query + i + 2 * lanes), load_row(d, values, i + 2 * lanes),
+                        sum2);
+      sum3 = hn::MulAdd(hn::LoadU(d, query + i + 3 * lanes), load_row(d, values, i + 3 * lanes),
+                        sum3);
+    }
+    for (; i + lanes <= dim; i += lanes) {
+      sum0 = hn::MulAdd(hn::LoadU(d, query + i), load_row(d, values, i), sum0);
+    }
+    float total = hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(sum0, sum1), hn::Add(sum2, sum3))));
+    for (; i < dim; ++i) total += query[i] * scalar_value(values, i);
+    out[row - begin] = total;
+  }
+}
+
+// Several queries against rows [begin, end): each row is loaded once per four queries,
+// so a batch reads the matrix from memory once instead of once per query.
+template <typename Element>
+void dot_rows_batch(const float* HWY_RESTRICT queries, std::size_t query_count,
+                    const Element* HWY_RESTRICT matrix, std::size_t dim, std::size_t begin,
+                    std::size_t end, float* HWY_RESTRICT out) {
+  const FloatTag d;
+  const std::size_t lanes = hn::Lanes(d);
+  const std::size_t rows = end - begin;
+  for (std::size_t row = begin; row < end; ++row) {
+    const Element* HWY_RESTRICT values = matrix + row * dim;
+    std::size_t q = 0;
+    for (; q + 4 <= query_count; q += 4) {
+      const float* q0 = queries + q * dim;
+      const float* q1 = q0 + dim;
+      const float* q2 = q1 + dim;
+      const float* q3 = q2 + dim;
+      auto sum0 = hn::Zero(d), sum1 = hn::Zero(d), sum2 = hn::Zero(d), sum3 = hn::Zero(d);
+      std::size_t i = 0;
+      for (; i + lanes <= dim; i += lanes) {
+        const auto v = load_row(d, values, i);
+        sum0 = hn::MulAdd(hn::LoadU(d, q0 + i), v, sum0);
+        sum1 = hn::MulAdd(hn::LoadU(d, q1 + i), v, sum1);
+        sum2 = hn::MulAdd(hn::LoadU(d, q2 + i), v, sum2);
+        sum3 = hn::MulAdd(hn::LoadU(d, q3 + i), v, sum3);
+      }
+      float totals[4] = {hn::GetLane(hn::SumOfLanes(d, sum0)), hn::GetLane(hn::SumOfLanes(d, sum1)),
+                         hn::GetLane(hn::SumOfLanes(d, sum2)), hn::GetLane(hn::SumOfLanes(d, sum3))};
+      for (; i < dim; ++i) {
+        const float v = scalar_value(values, i);
+        totals[0] += q0[i] * v;
+        totals[1] += q1[i] * v;
+        totals[2] += q2[i] * v;
+        totals[3] += q3[i] * v;
+      }
+      for (std::size_t j = 0; j < 4; ++j) out[(q + j) * rows + (row - begin)] = totals[j];
+    }
+    for (; q < query_count; ++q) {
+      dot_rows(queries + q * dim, matrix, dim, row, row + 1, out + q * rows + (row - begin));
+    }
+  }
+}
+
+const char* target_name() { return hwy::TargetName(HWY_TARGET); }
+
+void dot_f32(const float* query, const float* matrix, std::size_t dim, std::size_t begin,
+             std::size_t end, float* out) {
+  dot_rows(query, matrix, dim, begin, end, out);
+}
+void dot_f16(const float* query, const std::uint16_t* matrix, std::size_t dim, std::size_t begin,
+             std::size_t end, float* out) {
+  dot_rows(query, matrix, dim, begin, end, out);
+}
+void dot_f32_batch(const float* queries, std::size_t query_count, const float* matrix,
+                   std::size_t dim, std::size_t begin, std::size_t end, float* out) {
+  dot_rows_batch(queries, query_count, matrix, dim, begin, end, out);
+}
+void dot_f16_batch(const float* queries, std::size_t query_count, const std::uint16_t* matrix,
+                   std::size_t dim, std::size_t begin, std::size_t end, float* out) {
+  dot_rows_batch(queries, query_count, matrix, dim, begin, end, out);
+}
+
+KernelSet kernel_set() {
+  return {target_name(), dot_f32, dot_f16, dot_f32_batch, dot_f16_batch};
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace edgehdf5::kernels
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace edgehdf5::kernels {
+
+HWY_EXPORT(kernel_set);
+
+namespace {
+// The kernels of one target: point Highway's dispatcher at it, take the set, point it back.
+KernelSet kernels_for(std::int64_t target) {
+  hwy::GetChosenTarget().Update(target);
+  KernelSet set = HWY_DYNAMIC_DISPATCH(kernel_set)();
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  return set;
+}
+}  // namespace
+
+KernelSet best_simd_kernels() {
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  return HWY_DYNAMIC_DISPATCH(kernel_set)();
+}
+
+std::vector<KernelSet> all_simd_kernels() {
+  std::vector<KernelSet> sets;
+  const std::int64_t supported = hwy::SupportedTargets() & HWY_TARGETS;
+  for (std::int64_t remaining = supported; remaining != 0;) {
+    const std::int64_t target = remaining & -remaining;  // lowest bit = best target
+    remaining &= ~target;
+    sets.push_back(kernels_for(target));
+  }
+  return sets;
+}
+
+}  // namespace edgehdf5::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,46 @@
+#pragma once
+// A SearchFilter compiled against one MemoryCache: a per-row yes/no that the scan asks
+// before it computes a row's score, and the recency weight it applies after.
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgehdf5/filter.hpp"
+#include "edgehdf5/memory_cache.hpp"
+
+namespace edgehdf5::search {
+
+class RowFilter {
+ public:
+  RowFilter(const SearchFilter& filter, const MemoryCache& cache);
+
+  // Tombstoned rows and rows the metadata conditions exclude are refused. Cheapest first.
+  bool accepts(std::size_t row) const {
+    if (cache_.tombstones[row]) return false;
+    if (metadata_free_) return true;
+    return accepts_metadata(row);
+  }
+  // True when only tombstones can refuse a row.
+  bool metadata_free() const noexcept { return metadata_free_; }
+
+  bool weights_recency() const noexcept { return half_life_ > 0; }
+  float recency_weight(std::size_t row) const {
+    const double age = std::max(0.0, now_ - cache_.timestamps[row]);
+    return static_cast<float>(std::exp2(-age / half_life_));
+  }
+
+ private:
+  bool accepts_metadata(std::size_t row) const;
+  bool tags_match(std::string_view row_tags) const;
+
+  const SearchFilter& filter_;
+  const MemoryCache& cache_;
+  bool metadata_free_;
+  double half_life_ = 0;
+  double now_ = 0;
+};
+
+}  // namespace edgehdf5::search

@@ -1,0 +1,55 @@
+#include "edgehdf5/strategy.hpp"
+
+#include <string>
+
+#include "edgehdf5/error.hpp"
+
+namespace edgehdf5 {
+
+std::string_view strategy_name(Strategy strategy) noexcept {
+  switch (strategy) {
+    case Strategy::scalar: return "scalar";
+    case Strategy::simd: return "simd";
+    case Strategy::blas: return "blas";
+    case Strategy::parallel: return "parallel";
+    case Strategy::ivfpq: return "ivfpq";
+    case Strategy::gpu: return "gpu";
+  }
+  return "unknown";
+}
+
+Strategy parse_strategy(std::string_view name) {
+  for (Strategy strategy : {Strategy::scalar, Strategy::simd, Strategy::blas, Strategy::parallel,
+                            Strategy::ivfpq, Strategy::gpu}) {
+    if (strategy_name(strategy) == name) return strategy;
+  }
+  throw Error(ErrorCode::invalid_argument,
+              "unknown strategy '" + std::string(name) +
+                  "' (choose auto, scalar, simd, blas, parallel, ivfpq or gpu)");
+}
+
+void require_available(Strategy strategy, const HardwareCapabilities& capabilities) {
+  switch (strategy) {
+    case Strategy::scalar:
+    case Strategy::simd:
+    case Strategy::parallel: return;
+    case Strategy::blas:
+      if (capabilities.blas_available) return;
+      throw Error(ErrorCode::unsupported,
+                  "strategy 'blas' is not compiled in (configure with -DEDGEHDF5_BLAS=ON and "
+                  "libopenblas-dev installed)");
+    case Strategy::ivfpq:
+      throw Error(ErrorCode::unsupported, "strategy 'ivfpq' is not available in this build");
+    case Strategy::gpu:
+      throw Error(ErrorCode::unsupported,
+                  "strategy 'gpu' is not available (needs -DEDGEHDF5_CUDA=ON and a CUDA device)");
+  }
+}
+
+Strategy auto_select_strategy(std::size_t rows, const HardwareCapabilities& capabilities,
+                              const StrategyThresholds& thresholds) {
+  if (capabilities.cores > 1 && rows >= thresholds.parallel_min_rows) return Strategy::parallel;
+  return Strategy::simd;
+}
+
+}  // namespace edgehdf5

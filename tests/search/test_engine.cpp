@@ -1,0 +1,315 @@
+// The search engine against the scalar reference and a brute-force oracle: every kernel set
+// this CPU runs, every strategy, filters, batches, float16, edge cases.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/search.hpp"
+#include "search/kernels/kernels.hpp"
+#include "test_util.hpp"
+
+namespace edgehdf5 {
+namespace {
+
+MemoryCache make_cache(std::size_t rows, std::size_t dim, bool half, std::uint64_t seed,
+                       bool with_tombstones = true) {
+  std::mt19937_64 rng(seed);
+  MemoryCache cache;
+  cache.embedding_dim = dim;
+  cache.embedding_type = half ? EmbeddingType::float16 : EmbeddingType::float32;
+  for (std::size_t row = 0; row < rows; ++row) {
+    std::vector<float> v = testing::random_vector(rng, dim);
+    if (row % 23 == 7) std::fill(v.begin(), v.end(), 0.0f);       // zero vectors
+    if (row % 31 == 9 && row > 0) v = cache.embedding(row - 1);    // duplicates
+    if (half) {
+      for (float& x : v) {
+        cache.embeddings_f16.push_back(float_to_half(x));
+        x = half_to_float(cache.embeddings_f16.back());
+      }
+    } else {
+      cache.embeddings_f32.insert(cache.embeddings_f32.end(), v.begin(), v.end());
+    }
+    cache.norms.push_back(compute_norm(v));
+    cache.tombstones.push_back(with_tombstones && row % 11 == 4 ? 1 : 0);
+    cache.ids.push_back(static_cast<MemoryId>(row * 3 + 2));
+    cache.chunks.push_back("chunk " + std::to_string(row));
+    cache.source_channels.push_back(row % 3 == 0 ? "chat" : row % 3 == 1 ? "email" : "slack");
+    cache.session_ids.push_back("s" + std::to_string(row % 5));
+    cache.timestamps.push_back(1000.0 + static_cast<double>(row));
+    cache.tags.push_back(row % 4 == 0 ? "red,blue" : row % 4 == 1 ? "blue" : row % 4 == 2 ? " green , red" : "");
+  }
+  return cache;
+}
+
+void expect_same_hits(const std::vector<SearchHit>& got, const std::vector<SearchHit>& want,
+                      float tolerance) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i].score, want[i].score, tolerance) << "rank " << i;
+    // The same ids, except where two scores tie within the tolerance.
+    if (got[i].id != want[i].id) {
+      EXPECT_NEAR(got[i].score, want[i].score, tolerance / 10) << "rank " << i << " id "
+                                                                 << got[i].id << " vs " << want[i].id;
+    }
+  }
+}
+
+// ---- kernels -----------------------------------------------------------------------------------
+
+TEST(Kernels, EverySimdSetMatchesScalarOnAwkwardDimensions) {
+  const auto scalar = kernels::scalar_kernels();
+  const auto sets = kernels::all_simd_kernels();
+  ASSERT_FALSE(sets.empty());
+  std::mt19937_64 rng(1);
+  for (const kernels::KernelSet& set : sets) {
+    SCOPED_TRACE(set.isa);
+    for (std::size_t dim : {1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 100, 384, 385, 1536}) {
+      const std::size_t rows = 9;
+      std::vector<float> matrix(rows * dim);
+      for (float& x : matrix) x = std::normal_distribution<float>()(rng);
+      std::vector<std::uint16_t> half(matrix.size());
+      std::transform(matrix.begin(), matrix.end(), half.begin(), float_to_half);
+      std::vector<float> queries(5 * dim);
+      for (float& x : queries) x = std::normal_distribution<float>()(rng);
+      const float tolerance = 1e-4f * std::sqrt(static_cast<float>(dim)) * 4;
+      std::vector<float> want(rows), got(rows), want_batch(5 * rows), got_batch(5 * rows);
+      // Rows [2, 9): the kernels must honour begin.
+      scalar.dot_f32(queries.data(), matrix.data(), dim, 2, rows, want.data());
+      set.dot_f32(queries.data(), matrix.data(), dim, 2, rows, got.data());
+      for (std::size_t i = 0; i < rows - 2; ++i) EXPECT_NEAR(got[i], want[i], tolerance) << dim;
+      scalar.dot_f16(queries.data(), half.data(), dim, 2, rows, want.data());
+      set.dot_f16(queries.data(), half.data(), dim, 2, rows, got.data());
+      for (std::size_t i = 0; i < rows - 2; ++i) EXPECT_NEAR(got[i], want[i], tolerance) << dim;
+      scalar.dot_f32_batch(queries.data(), 5, matrix.data(), dim, 1, rows, want_batch.data());
+      set.dot_f32_batch(queries.data(), 5, matrix.data(), dim, 1, rows, got_batch.data());
+      for (std::size_t i = 0; i < 5 * (rows - 1); ++i) EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+      scalar.dot_f16_batch(queries.data(), 5, half.data(), dim, 1, rows, want_batch.data());
+      set.dot_f16_batch(queries.data(), 5, half.data(), dim, 1, rows, got_batch.data());
+      for (std::size_t i = 0; i < 5 * (rows - 1); ++i) EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+    }
+  }
+}
+
+// ---- strategies ----------------------------------------------------------------------------------
+
+std::vector<Strategy> runnable_strategies() {
+  std::vector<Strategy> strategies{Strategy::scalar, Strategy::simd, Strategy::parallel};
+  if (HardwareCapabilities::detect().blas_available) strategies.push_back(Strategy::blas);
+  return strategies;
+}
+
+class EveryStrategy : public ::testing::TestWithParam<std::tuple<std::size_t, bool>> {};
+
+TEST_P(EveryStrategy, MatchesTheScalarReference) {
+  const auto [dim, half] = GetParam();
+  // 5000 rows: several blocks, and slices for the parallel strategy.
+  const MemoryCache cache = make_cache(5000, dim, half, dim * 7 + half);
+  std::mt19937_64 rng(dim);
+  // A pool of 4 even on a 2-core machine, so the parallel merge is exercised with 4 slices.
+  HardwareCapabilities capabilities = HardwareCapabilities::detect();
+  capabilities.cores = 4;
+  const SearchEngine engine(capabilities);
+  for (int trial = 0; trial < 3; ++trial) {
+    const std::vector<float> query = testing::random_vector(rng, dim);
+    for (std::size_t k : {1u, 10u, 6000u}) {
+      const auto reference = exact_search(query, cache, k);
+      for (Strategy strategy : runnable_strategies()) {
+        if (strategy == Strategy::blas && half) continue;
+        SCOPED_TRACE(std::string(strategy_name(strategy)) + " k=" + std::to_string(k));
+        SearchOptions options;
+        options.k = k;
+        options.strategy = strategy;
+        const SearchResults results = engine.search(query, cache, options);
+        expect_same_hits(results.hits, reference, 2e-5f * static_cast<float>(std::sqrt(dim)) + 1e-5f);
+        EXPECT_EQ(results.metrics.strategy, strategy_name(strategy));
+        EXPECT_FALSE(results.metrics.isa.empty());
+        EXPECT_GE(results.metrics.search_time_us, 0.0);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dimensions, EveryStrategy,
+                         ::testing::Combine(::testing::Values(1, 5, 16, 33, 384, 1536),
+                                            ::testing::Bool()));
+
+TEST(Engine, BatchEqualsOneQueryAtATime) {
+  for (bool half : {false, true}) {
+    const MemoryCache cache = make_cache(3000, 37, half, 5);
+    std::mt19937_64 rng(9);
+    const std::size_t count = 7;  // not a multiple of the 4-query tile
+    std::vector<float> queries;
+    for (std::size_t q = 0; q < count; ++q) {
+      const auto v = testing::random_vector(rng, 37);
+      queries.insert(queries.end(), v.begin(), v.end());
+    }
+    for (Strategy strategy : runnable_strategies()) {
+      if (strategy == Strategy::blas && half) continue;
+      SCOPED_TRACE(strategy_name(strategy));
+      SearchOptions options;
+      options.k = 15;
+      options.strategy = strategy;
+      options.filter.source_channel = "email";
+      const auto batch = SearchEngine::shared().search_batch(queries, count, cache, options);
+      ASSERT_EQ(batch.size(), count);
+      for (std::size_t q = 0; q < count; ++q) {
+        const auto single = SearchEngine::shared().search(
+            std::span<const float>(queries).subspan(q * 37, 37), cache, options);
+        expect_same_hits(batch[q].hits, single.hits, 1e-5f);
+      }
+    }
+  }
+}
+
+// ---- filters -----------------------------------------------------------------------------------
+
+// The oracle: reference scores for every active row, the filter applied by hand, full sort.
+std::vector<SearchHit> filtered_oracle(const std::vector<float>& query, const MemoryCache& cache,
+                                       std::size_t k, const std::function<bool(std::size_t)>& keep) {
+  const std::vector<float> scores = cosine_similarity_batch_prenorm(query, cache);
+  std::vector<SearchHit> hits;
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (!cache.tombstones[row] && keep(row)) hits.push_back({cache.ids[row], scores[row]});
+  }
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
+  if (hits.size() > k) hits.resize(k);
+  return hits;
+}
+
+bool has_tag(const std::string& tags, const std::string& tag) {
+  std::string padded = "," + tags + ",";
+  padded.erase(std::remove(padded.begin(), padded.end(), ' '), padded.end());
+  return padded.find("," + tag + ",") != std::string::npos;
+}
+
+TEST(Filters, EveryCombinationMatchesTheOracle) {
+  const MemoryCache cache = make_cache(2000, 24, false, 77);
+  std::mt19937_64 rng(4);
+  const std::vector<float> query = testing::random_vector(rng, 24);
+  int combinations = 0;
+  for (int mask = 0; mask < 32; ++mask) {
+    for (bool all_tags : {false, true}) {
+      SearchFilter filter;
+      if (mask & 1) filter.session_id = "s2";
+      if (mask & 2) filter.source_channel = "chat";
+      if (mask & 4) filter.tags = {"red", "blue"};
+      filter.all_tags = all_tags;
+      if (mask & 8) filter.after = 1500.0;
+      if (mask & 16) filter.before = 1800.0;
+      auto keep = [&](std::size_t row) {
+        if (filter.session_id && cache.session_ids[row] != *filter.session_id) return false;
+        if (filter.source_channel && cache.source_channels[row] != *filter.source_channel) return false;
+        if (!filter.tags.empty()) {
+          const bool red = has_tag(cache.tags[row], "red"), blue = has_tag(cache.tags[row], "blue");
+          if (all_tags ? !(red && blue) : !(red || blue)) return false;
+        }
+        if (filter.after && cache.timestamps[row] < *filter.after) return false;
+        if (filter.before && cache.timestamps[row] > *filter.before) return false;
+        return true;
+      };
+      const auto want = filtered_oracle(query, cache, 20, keep);
+      for (Strategy strategy : runnable_strategies()) {
+        SearchOptions options;
+        options.k = 20;
+        options.strategy = strategy;
+        options.filter = filter;
+        const auto got = SearchEngine::shared().search(query, cache, options);
+        SCOPED_TRACE("mask " + std::to_string(mask) + (all_tags ? " all" : " any") + " " +
+                     std::string(strategy_name(strategy)));
+        expect_same_hits(got.hits, want, 1e-5f);
+        std::size_t accepted = 0;
+        for (std::size_t row = 0; row < cache.rows(); ++row) accepted += !cache.tombstones[row] && keep(row);
+        EXPECT_EQ(got.metrics.vectors_scanned, accepted);  // refused rows are never scored
+      }
+      ++combinations;
+    }
+  }
+  EXPECT_EQ(combinations, 64);
+}
+
+TEST(Filters, InclusiveBoundsNoMatchAndBadRanges) {
+  const MemoryCache cache = make_cache(100, 8, false, 3, /*with_tombstones=*/false);
+  const std::vector<float> query(8, 1.0f);
+  SearchOptions options;
+  options.k = 100;
+  options.filter.after = 1010.0;
+  options.filter.before = 1012.0;
+  auto hits = search_with_metrics(query, cache, options).hits;
+  std::vector<MemoryId> ids;
+  for (const auto& hit : hits) ids.push_back(hit.id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<MemoryId>{10 * 3 + 2, 11 * 3 + 2, 12 * 3 + 2}));
+  options.filter.session_id = "nobody";
+  EXPECT_TRUE(search_with_metrics(query, cache, options).hits.empty());
+  options.filter = {};
+  options.filter.after = 5.0;
+  options.filter.before = 1.0;
+  EXPECT_THROW(search_with_metrics(query, cache, options), Error);
+}
+
+TEST(Filters, RecencyWeightingHalvesScoresPerHalfLife) {
+  MemoryCache cache = make_cache(3, 4, false, 1, false);
+  for (std::size_t row = 0; row < 3; ++row) {
+    std::copy_n(std::vector<float>{1, 0, 0, 0}.begin(), 4, cache.embeddings_f32.begin() + static_cast<long>(row * 4));
+    cache.norms[row] = 1.0f;
+  }
+  cache.timestamps = {100.0, 90.0, 80.0};
+  SearchOptions options;
+  options.k = 3;
+  options.filter.half_life_seconds = 10.0;
+  options.filter.now = 100.0;
+  const auto hits = search_with_metrics(std::vector<float>{2, 0, 0, 0}, cache, options).hits;
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_FLOAT_EQ(hits[0].score, 1.0f);
+  EXPECT_FLOAT_EQ(hits[1].score, 0.5f);
+  EXPECT_FLOAT_EQ(hits[2].score, 0.25f);
+}
+
+// ---- errors ------------------------------------------------------------------------------------
+
+TEST(Engine, ErrorsAreClear) {
+  const MemoryCache cache = make_cache(10, 4, true, 2);
+  SearchOptions options;
+  options.k = 0;
+  EXPECT_THROW(search_with_metrics(std::vector<float>(4, 1.0f), cache, options), Error);
+  options.k = 3;
+  options.strategy = Strategy::gpu;
+  try {
+    search_with_metrics(std::vector<float>(4, 1.0f), cache, options);
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::unsupported);
+    EXPECT_NE(std::string(error.what()).find("gpu"), std::string::npos);
+  }
+  options.strategy = Strategy::blas;  // float16 store: no sgemv for halves
+  EXPECT_THROW(search_with_metrics(std::vector<float>(4, 1.0f), cache, options), Error);
+  HardwareCapabilities without_blas = HardwareCapabilities::detect();
+  without_blas.blas_available = false;
+  EXPECT_THROW(require_available(Strategy::blas, without_blas), Error);
+  EXPECT_EQ(parse_strategy("parallel"), Strategy::parallel);
+  EXPECT_THROW(parse_strategy("fastest"), Error);
+  options.strategy = std::nullopt;
+  const std::vector<float> nan_query{1, std::nanf(""), 0, 0};
+  EXPECT_THROW(search_with_metrics(nan_query, cache, options), Error);
+}
+
+TEST(Engine, AutoStrategyFollowsTheThresholds) {
+  HardwareCapabilities capabilities;
+  capabilities.cores = 8;
+  StrategyThresholds thresholds;
+  thresholds.parallel_min_rows = 1000;
+  EXPECT_EQ(auto_select_strategy(999, capabilities, thresholds), Strategy::simd);
+  EXPECT_EQ(auto_select_strategy(1000, capabilities, thresholds), Strategy::parallel);
+  capabilities.cores = 1;
+  EXPECT_EQ(auto_select_strategy(1000000, capabilities, thresholds), Strategy::simd);
+  const HardwareCapabilities detected = HardwareCapabilities::detect();
+  EXPECT_GE(detected.cores, 1u);
+  EXPECT_NE(detected.simd_isa, "");
+}
+
+}  // namespace
+}  // namespace edgehdf5
