@@ -1,0 +1,58 @@
+// edgehdf5-bench WORKLOAD [ARGS...]: runs one named benchmark workload.
+// Each workload measures edgehdf5 beside a peer or a hardware bound in the same run, so its
+// ratios hold on whatever machine produced them.
+
+#include <array>
+#include <exception>
+#include <iomanip>
+#include <iostream>
+#include <string_view>
+
+#include "edgehdf5/error.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using edgehdf5::bench::Workload;
+
+// To add a workload: write bench/<name>_workload.cpp with its entry point, declare it in
+// workload.hpp, add it to bench/CMakeLists.txt and one line here.
+constexpr std::array kWorkloads{
+    Workload{"store", "save_batch, flush, checkpoint and open-to-first-search beside raw file I/O",
+             edgehdf5::bench::run_store_workload},
+    Workload{"gbench", "the Google Benchmark registrations (takes --benchmark_* flags)",
+             edgehdf5::bench::run_gbench_workload},
+};
+
+void print_usage(std::ostream& out) {
+  out << "usage: edgehdf5-bench WORKLOAD [ARGS...]   (WORKLOAD --help for its arguments)\n\n"
+         "workloads:\n";
+  for (const Workload& workload : kWorkloads) {
+    out << "  " << std::left << std::setw(10) << workload.name << workload.summary << '\n';
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view requested = argc >= 2 ? argv[1] : "";
+  if (requested == "--help" || requested == "-h") {
+    print_usage(std::cout);
+    return 0;
+  }
+  for (const Workload& workload : kWorkloads) {
+    if (workload.name != requested) continue;
+    try {
+      return workload.run(argc - 1, argv + 1);
+    } catch (const edgehdf5::Error& error) {
+      std::cerr << "edgehdf5-bench " << requested << ": " << edgehdf5::error_code_name(error.code())
+                << ": " << error.what() << '\n';
+    } catch (const std::exception& error) {
+      std::cerr << "edgehdf5-bench " << requested << ": " << error.what() << '\n';
+    }
+    return 1;
+  }
+  if (!requested.empty()) std::cerr << "edgehdf5-bench: unknown workload '" << requested << "'\n";
+  print_usage(std::cerr);
+  return 2;
+}

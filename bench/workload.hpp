@@ -1,0 +1,22 @@
+#pragma once
+// The workloads edgehdf5-bench runs: one source file each, listed in main.cpp's table.
+
+#include <string_view>
+
+namespace edgehdf5::bench {
+
+// A workload's entry point. argv[0] is the workload's name and argv[1..] its own arguments,
+// so that argument parsers written for a whole program (CLI11, Google Benchmark) work as
+// they are. Returns the process exit code.
+using WorkloadMain = int (*)(int argc, char** argv);
+
+struct Workload {
+  std::string_view name;
+  std::string_view summary;  // one line, for the usage text
+  WorkloadMain run;
+};
+
+int run_store_workload(int argc, char** argv);
+int run_gbench_workload(int argc, char** argv);
+
+}  // namespace edgehdf5::bench
