@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <barrier>
+#include <cassert>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <array>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -16,9 +20,13 @@
 #include <sstream>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "edgehdf5/half.hpp"
+#include "edgehdf5/search.hpp"
 
 namespace edgehdf5::bench {
 namespace {
@@ -81,25 +89,30 @@ class FileDescriptor {
   int fd_;
 };
 
-// The table's columns: metric, n, dim, dtype, value, unit, ratio, vs.
 struct TableColumn {
   int width;
   bool left_aligned;
 };
+// Reporter's columns: metric, n, dim, dtype, value, unit, ratio, vs.
 constexpr std::array<TableColumn, 8> kTableColumns = {{
     {36, true}, {9, false}, {5, false}, {6, true}, {12, false}, {10, true}, {8, false}, {0, true},
 }};
 
-void print_table_row(const std::array<std::string, kTableColumns.size()>& cells) {
+// REQUIRES: cells.size() == columns.size().
+void print_table_row(std::span<const TableColumn> columns, std::span<const std::string> cells) {
   std::ostringstream line;
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    const TableColumn& column = kTableColumns[i];
+    const TableColumn& column = columns[i];
     line << (column.left_aligned ? std::left : std::right) << std::setw(column.width) << cells[i]
          << "  ";
   }
   std::string text = line.str();
   text.erase(text.find_last_not_of(' ') + 1);  // empty trailing cells leave only padding
   std::cout << text << std::endl;              // flushed per row: a long run shows progress
+}
+
+void print_table_row(const std::array<std::string, kTableColumns.size()>& cells) {
+  print_table_row(kTableColumns, cells);
 }
 
 std::string format_number(double value) {
@@ -129,6 +142,65 @@ std::vector<float> random_unit_vectors(std::size_t count, std::size_t dim, std::
   return vectors;
 }
 
+std::vector<float> random_unit_rows(std::size_t count, std::size_t dim, std::uint64_t seed,
+                                    std::uint64_t first_stream) {
+  std::vector<float> rows(count * dim);
+  const std::size_t blocks = (count + kRowsPerStream - 1) / kRowsPerStream;
+  std::atomic<std::size_t> next_block{0};
+  auto make_blocks = [&] {
+    for (std::size_t block; (block = next_block.fetch_add(1)) < blocks;) {
+      const std::size_t first = block * kRowsPerStream;
+      const std::size_t size = std::min(kRowsPerStream, count - first);
+      const std::vector<float> vectors = random_unit_vectors(size, dim, seed, first_stream + block);
+      std::copy(vectors.begin(), vectors.end(), rows.begin() + static_cast<std::ptrdiff_t>(first * dim));
+    }
+  };
+  const std::size_t helpers =
+      std::min<std::size_t>(blocks, std::max(1u, std::thread::hardware_concurrency())) - (blocks > 0);
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 0; i < helpers; ++i) threads.emplace_back(make_blocks);
+  make_blocks();
+  return rows;
+}
+
+MemoryCache float32_cache(std::vector<float> vectors, std::size_t dim) {
+  MemoryCache cache;
+  cache.embedding_dim = dim;
+  cache.embedding_type = EmbeddingType::float32;
+  const std::size_t rows = vectors.size() / dim;
+  cache.norms.resize(rows);
+  for (std::size_t row = 0; row < rows; ++row) {
+    cache.norms[row] = compute_norm(std::span<const float>(vectors).subspan(row * dim, dim));
+  }
+  cache.embeddings_f32 = std::move(vectors);
+  cache.tombstones.assign(rows, 0);
+  cache.ids.resize(rows);
+  for (std::size_t row = 0; row < rows; ++row) cache.ids[row] = static_cast<MemoryId>(row);
+  return cache;
+}
+
+MemoryCache float16_cache(std::span<const float> vectors, std::size_t dim) {
+  MemoryCache cache;
+  cache.embedding_dim = dim;
+  cache.embedding_type = EmbeddingType::float16;
+  const std::size_t rows = vectors.size() / dim;
+  cache.embeddings_f16.resize(vectors.size());
+  cache.norms.resize(rows);
+  std::vector<float> rounded(dim);
+  for (std::size_t row = 0; row < rows; ++row) {
+    for (std::size_t i = 0; i < dim; ++i) {
+      const half_bits bits = float_to_half(vectors[row * dim + i]);
+      cache.embeddings_f16[row * dim + i] = bits;
+      rounded[i] = half_to_float(bits);
+    }
+    cache.norms[row] = compute_norm(rounded);  // of the stored values, as the store keeps it
+  }
+  cache.tombstones.assign(rows, 0);
+  cache.ids.resize(rows);
+  for (std::size_t row = 0; row < rows; ++row) cache.ids[row] = static_cast<MemoryId>(row);
+  return cache;
+}
+
 std::vector<MemoryEntry> random_entries(std::size_t count, std::size_t dim, std::uint64_t seed,
                                         std::uint64_t stream, std::size_t first_number) {
   static constexpr const char* kChannels[] = {"chat", "email", "voice"};
@@ -156,6 +228,64 @@ Summary summarize(std::vector<double> samples) {
   const double median = count % 2 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
   const auto p99_rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(count)));
   return {.median = median, .p99 = samples[p99_rank - 1], .min = samples.front(), .samples = count};
+}
+
+namespace {
+
+// Four sums, so the adds are not one chain; memcpy reads the words without breaking aliasing
+// rules and compiles to plain (vector) loads.
+std::uint64_t sum_words(const std::byte* data, std::size_t words) {
+  std::uint64_t sums[4] = {0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 4 <= words; i += 4) {
+    for (std::size_t lane = 0; lane < 4; ++lane) {
+      std::uint64_t word;
+      std::memcpy(&word, data + (i + lane) * 8, 8);
+      sums[lane] += word;
+    }
+  }
+  for (; i < words; ++i) {
+    std::uint64_t word;
+    std::memcpy(&word, data + i * 8, 8);
+    sums[0] += word;
+  }
+  return sums[0] + sums[1] + sums[2] + sums[3];
+}
+
+}  // namespace
+
+std::vector<double> seconds_to_read_memory(std::span<const std::byte> bytes, std::size_t threads,
+                                           std::size_t passes) {
+  assert(threads >= 1);
+  const std::size_t words = bytes.size() / 8;
+  std::vector<double> seconds;
+  seconds.reserve(passes);
+  std::atomic<std::uint64_t> checksum{0};
+  std::barrier sync(static_cast<std::ptrdiff_t>(threads));
+  auto read_share = [&](std::size_t index) {
+    const std::size_t begin = words * index / threads;
+    const std::size_t end = words * (index + 1) / threads;
+    for (std::size_t pass = 0; pass <= passes; ++pass) {
+      // Thread 0 times from before the start barrier to after the end barrier: waking the
+      // others is part of a multi-threaded scan's cost.
+      const auto start = std::chrono::steady_clock::now();
+      sync.arrive_and_wait();
+      checksum.fetch_add(sum_words(bytes.data() + begin * 8, end - begin), std::memory_order_relaxed);
+      sync.arrive_and_wait();
+      if (index == 0 && pass > 0) {
+        seconds.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t index = 1; index < threads; ++index) helpers.emplace_back(read_share, index);
+    read_share(0);
+  }
+  // The atomic adds already keep the reads; this only makes the sum visibly used.
+  if (checksum.load() == 0x5eed'5eed'5eed'5eedULL) std::cerr << "(checksum coincidence)\n";
+  return seconds;
 }
 
 ScratchDir::ScratchDir(const fs::path& parent) {
@@ -236,6 +366,60 @@ void Reporter::add(const Result& result, const std::optional<Comparison>& compar
                    result.dtype, format_number(result.value), result.unit,
                    comparison ? format_number(comparison->ratio) + "x" : "",
                    comparison ? comparison->baseline : ""});
+}
+
+RowReporter::RowReporter(std::string workload, std::string command, bool json)
+    : workload_(std::move(workload)), command_(std::move(command)), json_(json) {
+  if (!json_) std::cout << "# " << command_ << '\n';
+}
+
+void RowReporter::set_columns(std::vector<Column> columns) {
+  columns_ = std::move(columns);
+  header_printed_ = false;
+}
+
+void RowReporter::note(const std::string& text) {
+  notes_.push_back(text);
+  if (!json_) std::cout << "# " << text << '\n';
+}
+
+void RowReporter::add(const std::vector<nlohmann::json>& cells) {
+  assert(cells.size() == columns_.size());
+  if (json_) {
+    nlohmann::ordered_json row = {{"workload", workload_}};
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (columns_[i].shown == Column::Shown::table_only || cells[i].is_null()) continue;
+      row[columns_[i].key] = cells[i];
+    }
+    if (!notes_.empty()) row["notes"] = notes_;
+    row["command"] = command_;
+    std::cout << row.dump() << std::endl;  // flushed per row: a long run shows progress
+    return;
+  }
+  std::vector<TableColumn> widths;
+  std::vector<std::string> texts;
+  std::vector<std::string> headings;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const Column& column = columns_[i];
+    if (column.shown == Column::Shown::json_only) continue;
+    widths.push_back({column.width, column.left_aligned});
+    headings.push_back(column.key);
+    const nlohmann::json& cell = cells[i];
+    if (cell.is_string()) {
+      texts.push_back(cell.get<std::string>());
+    } else if (cell.is_number_float()) {
+      texts.push_back(format_number(cell.get<double>()));
+    } else if (cell.is_null()) {
+      texts.emplace_back();
+    } else {
+      texts.push_back(cell.dump());
+    }
+  }
+  if (!header_printed_) {
+    print_table_row(widths, headings);
+    header_printed_ = true;
+  }
+  print_table_row(widths, texts);
 }
 
 std::string command_line(int argc, char** argv) {

@@ -7,10 +7,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "edgehdf5/entry.hpp"
+#include "edgehdf5/memory_cache.hpp"
 
 namespace edgehdf5::bench {
 
@@ -21,6 +25,20 @@ namespace edgehdf5::bench {
 // vectors; distinct streams are independent, so batch b can be made alone as stream b.
 std::vector<float> random_unit_vectors(std::size_t count, std::size_t dim, std::uint64_t seed,
                                        std::uint64_t stream = 0);
+
+// The same kind of vectors made on every core: rows come in blocks of kRowsPerStream, block b
+// being random_unit_vectors(rows in it, dim, seed, first_stream + b). The result depends on
+// (count, dim, seed, first_stream) only, not on the number of cores.
+inline constexpr std::size_t kRowsPerStream = 65536;
+std::vector<float> random_unit_rows(std::size_t count, std::size_t dim, std::uint64_t seed,
+                                    std::uint64_t first_stream = 0);
+
+// A MemoryCache holding `vectors` (rows of `dim` floats) the way a store holds them after
+// saving them: float32 as given (float32_cache takes the vector over) or rounded to IEEE half
+// (float16_cache), the norm of each stored row, no tombstones, ids 0, 1, 2... so that a hit's
+// id is its row number, and no metadata columns (search without a metadata filter needs none).
+MemoryCache float32_cache(std::vector<float> vectors, std::size_t dim);
+MemoryCache float16_cache(std::span<const float> vectors, std::size_t dim);
 
 // `count` entries with random unit embeddings and short, realistic metadata; entry i is
 // numbered first_number + i in its chunk text. Deterministic in (seed, stream).
@@ -44,6 +62,17 @@ struct Summary {
 };
 // REQUIRES: samples is not empty.
 Summary summarize(std::vector<double> samples);
+
+// --- the machine's bounds ------------------------------------------------------------------
+
+// Seconds of each of `passes` timed passes that read `bytes` once as 64-bit words and sum
+// them (the sum is kept, so the reads stay), `threads` threads each reading a contiguous
+// share: the memory-bandwidth bound of any scan over those bytes with that many threads.
+// The threads are started once and synchronised per pass with a barrier, as a worker pool
+// would be; one untimed pass comes first. Trailing bytes past the last whole word are not read.
+// REQUIRES: threads >= 1.
+std::vector<double> seconds_to_read_memory(std::span<const std::byte> bytes, std::size_t threads,
+                                           std::size_t passes);
 
 // --- files ----------------------------------------------------------------------------------
 
@@ -101,6 +130,38 @@ class Reporter {
   std::string workload_;
   std::string command_;
   bool json_;
+  bool header_printed_ = false;
+  std::vector<std::string> notes_;
+};
+
+// One column of a RowReporter's rows: the JSON key, which is also the table heading, the table
+// width, and where the column appears.
+struct Column {
+  enum class Shown { everywhere, table_only, json_only };
+  std::string key;
+  int width = 10;
+  bool left_aligned = false;
+  Shown shown = Shown::everywhere;
+};
+
+// Prints rows of named columns as they come: an aligned table for people, or (json) one
+// JSON object per line with "workload" first, then each column's cell under its key (null
+// cells left out), then "notes" and "command". Cells are JSON values: strings, integers or
+// numbers (shown with four significant digits, or whole from 1000 up, in the table).
+// set_columns() starts a new table, so one run can print several.
+class RowReporter {
+ public:
+  RowReporter(std::string workload, std::string command, bool json);
+  void set_columns(std::vector<Column> columns);
+  void note(const std::string& text);
+  // REQUIRES: set_columns() was called and cells.size() equals the number of columns.
+  void add(const std::vector<nlohmann::json>& cells);
+
+ private:
+  std::string workload_;
+  std::string command_;
+  bool json_;
+  std::vector<Column> columns_;
   bool header_printed_ = false;
   std::vector<std::string> notes_;
 };

@@ -1,5 +1,6 @@
 #include "store/changes.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "edgehdf5/error.hpp"
@@ -23,9 +24,24 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
   if (dim != cache.embedding_dim || half != (cache.embedding_type == EmbeddingType::float16)) {
     corrupt("embedding layout differs from the file's");
   }
-  const std::size_t old_rows = cache.rows();
-  const std::size_t new_rows = old_rows + count;
-  (half ? cache.embeddings_f16.reserve(new_rows * dim) : cache.embeddings_f32.reserve(new_rows * dim));
+  // Grow geometrically: an exact reserve per batch would copy the whole matrix every time.
+  const auto reserve_rows = [&](auto& column, std::size_t per_row) {
+    const std::size_t needed = (cache.rows() + count) * per_row;
+    if (needed > column.capacity()) column.reserve(std::max(needed, column.capacity() * 2));
+  };
+  if (half) {
+    reserve_rows(cache.embeddings_f16, dim);
+  } else {
+    reserve_rows(cache.embeddings_f32, dim);
+  }
+  reserve_rows(cache.ids, 1);
+  reserve_rows(cache.chunks, 1);
+  reserve_rows(cache.source_channels, 1);
+  reserve_rows(cache.timestamps, 1);
+  reserve_rows(cache.session_ids, 1);
+  reserve_rows(cache.tags, 1);
+  reserve_rows(cache.tombstones, 1);
+  reserve_rows(cache.norms, 1);
   std::vector<float> widened(half ? dim : 0);
   for (std::uint32_t i = 0; i < count; ++i) {
     cache.ids.push_back(first_id + i);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <optional>
 
@@ -56,37 +57,43 @@ void validate_config(const MemoryConfig& config) {
   util::require_text(config.created_at, "created_at");
 }
 
-void validate_entry(const MemoryEntry& entry, const MemoryCache& cache, const std::string& what) {
+// `index` names the entry in a batch (messages say "entry 3: ..."); -1 for a single save.
+// The name is built only when there is something to report: this runs for every save.
+void validate_entry(const MemoryEntry& entry, const MemoryCache& cache, std::ptrdiff_t index) {
+  const auto entry_name = [&] {
+    return index < 0 ? std::string("entry") : "entry " + std::to_string(index);
+  };
+  const auto refuse = [&](const std::string& why) {
+    throw Error(ErrorCode::invalid_argument, entry_name() + ": " + why);
+  };
   const std::size_t dim = cache.embedding_dim;
-  if (entry.embedding.empty()) {
-    throw Error(ErrorCode::invalid_argument, what + ": embedding is empty");
-  }
+  if (entry.embedding.empty()) refuse("embedding is empty");
   if (entry.embedding.size() != dim) {
-    throw Error(ErrorCode::invalid_argument,
-                what + ": embedding has " + std::to_string(entry.embedding.size()) +
-                    " values, the store's embedding_dim is " + std::to_string(dim));
+    refuse("embedding has " + std::to_string(entry.embedding.size()) +
+           " values, the store's embedding_dim is " + std::to_string(dim));
   }
-  const bool half = cache.embedding_type == EmbeddingType::float16;
+  const float limit = cache.embedding_type == EmbeddingType::float16
+                          ? kHalfMax
+                          : std::numeric_limits<float>::max();
   for (std::size_t i = 0; i < dim; ++i) {
     const float value = entry.embedding[i];
-    if (!std::isfinite(value)) {
-      throw Error(ErrorCode::invalid_argument,
-                  what + ": embedding value " + std::to_string(i) + " is " +
-                      (std::isnan(value) ? "NaN" : "infinite"));
-    }
-    if (half && std::fabs(value) > kHalfMax) {
-      throw Error(ErrorCode::invalid_argument,
-                  what + ": embedding value " + std::to_string(i) + " (" +
-                      std::to_string(value) + ") is outside the float16 range");
+    if (std::fabs(value) <= limit) continue;  // false for NaN too
+    if (std::isnan(value)) refuse("embedding value " + std::to_string(i) + " is NaN");
+    if (std::isinf(value)) refuse("embedding value " + std::to_string(i) + " is infinite");
+    refuse("embedding value " + std::to_string(i) + " (" + std::to_string(value) +
+           ") is outside the float16 range");
+  }
+  if (!std::isfinite(entry.timestamp)) refuse("timestamp is not finite");
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"chunk", &entry.chunk},
+      {"source_channel", &entry.source_channel},
+      {"session_id", &entry.session_id},
+      {"tags", &entry.tags}};
+  for (const auto& [field, text] : texts) {
+    if (!util::is_plain_text(*text)) {
+      util::require_text(*text, entry_name() + ": " + field);  // throws, saying what is wrong
     }
   }
-  if (!std::isfinite(entry.timestamp)) {
-    throw Error(ErrorCode::invalid_argument, what + ": timestamp is not finite");
-  }
-  util::require_text(entry.chunk, what + ": chunk");
-  util::require_text(entry.source_channel, what + ": source_channel");
-  util::require_text(entry.session_id, what + ": session_id");
-  util::require_text(entry.tags, what + ": tags");
 }
 
 // Writes `state` to `target` through a temporary beside it: fsync, then rename. A crash at
@@ -351,8 +358,7 @@ std::vector<MemoryId> HDF5Memory::save_batch(std::span<const MemoryEntry> entrie
   if (entries.empty()) return {};
   const MemoryCache& cache = impl_->state.cache;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    validate_entry(entries[i], cache,
-                   entries.size() == 1 ? std::string("entry") : "entry " + std::to_string(i));
+    validate_entry(entries[i], cache, entries.size() == 1 ? -1 : static_cast<std::ptrdiff_t>(i));
   }
   const MemoryId first = impl_->state.next_id;
   impl_->commit(RecordType::save_batch, store::encode_save_batch(impl_->state, entries));

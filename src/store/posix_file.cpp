@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "edgehdf5/error.hpp"
 
@@ -41,6 +45,32 @@ void write_all(int fd, const char* data, std::size_t size, const std::filesystem
     }
     data += written;
     size -= static_cast<std::size_t>(written);
+  }
+}
+
+// writev until every byte is written (it may stop early, like write).
+void write_all(int fd, std::initializer_list<std::string_view> parts,
+               const std::filesystem::path& path) {
+  std::vector<iovec> pending;
+  for (std::string_view part : parts) {
+    if (!part.empty()) pending.push_back({const_cast<char*>(part.data()), part.size()});
+  }
+  std::size_t first = 0;
+  while (first < pending.size()) {
+    const int count = static_cast<int>(std::min<std::size_t>(pending.size() - first, IOV_MAX));
+    ssize_t written = ::writev(fd, pending.data() + first, count);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("cannot write", path);
+    }
+    while (written > 0) {
+      iovec& part = pending[first];
+      const auto taken = std::min(static_cast<std::size_t>(written), part.iov_len);
+      part.iov_base = static_cast<char*>(part.iov_base) + taken;
+      part.iov_len -= taken;
+      written -= static_cast<ssize_t>(taken);
+      if (part.iov_len == 0) ++first;
+    }
   }
 }
 
@@ -129,9 +159,11 @@ void AppendFile::close_quietly() noexcept {
   fd_ = -1;
 }
 
-void AppendFile::append(std::string_view bytes) {
+void AppendFile::append(std::initializer_list<std::string_view> parts) {
+  std::size_t total = 0;
+  for (std::string_view part : parts) total += part.size();
   try {
-    write_all(fd_, bytes.data(), bytes.size(), path_);
+    write_all(fd_, parts, path_);
   } catch (...) {
     // Leave no partial record behind; if even this fails, recovery drops the torn tail.
     if (::ftruncate(fd_, static_cast<off_t>(size_)) == 0) {
@@ -139,7 +171,7 @@ void AppendFile::append(std::string_view bytes) {
     }
     throw;
   }
-  size_ += bytes.size();
+  size_ += total;
 }
 
 void AppendFile::sync() {

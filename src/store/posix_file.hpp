@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +44,10 @@ class AppendFile {
   AppendFile& operator=(const AppendFile&) = delete;
   ~AppendFile();
 
-  // Writes all bytes at the end. On failure (disk full, ...) the file is cut back to its
-  // previous size, so no partial record is left, and Error(io) is thrown.
-  void append(std::string_view bytes);
+  // Writes all the parts, in order, at the end (one writev). On failure (disk full, ...) the
+  // file is cut back to its previous size, so no partial record is left, and Error(io) is
+  // thrown.
+  void append(std::initializer_list<std::string_view> parts);
   void sync();
   // Cuts the file to `size` bytes (used to drop a torn record found at recovery).
   void truncate(std::uint64_t size);

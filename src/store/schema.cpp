@@ -375,15 +375,22 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
 
 StoreState read_state_file(const std::filesystem::path& path) {
   std::lock_guard lock(h5::library_mutex());
-  StoreState state;
-  h5::Object file = h5::open_file_read_only(path);
-  read_meta(file, state);
-  read_memory(file, state);
-  read_sessions(file, state);
-  read_knowledge_graph(file, state);
-  state.config.path = path;
-  file.close();
-  return state;
+  try {
+    StoreState state;
+    h5::Object file = h5::open_file_read_only(path);
+    read_meta(file, state);
+    read_memory(file, state);
+    read_sessions(file, state);
+    read_knowledge_graph(file, state);
+    state.config.path = path;
+    file.close();
+    return state;
+  } catch (const Error& error) {
+    // Layout errors name the dataset; say which file it is in, too.
+    const std::string message = error.what();
+    if (message.find(path.string()) != std::string::npos) throw;
+    throw Error(error.code(), path.string() + ": " + message);
+  }
 }
 
 }  // namespace edgehdf5::store

@@ -15,9 +15,10 @@ constexpr std::size_t kHeaderSize = 8 + 8 + 4;
 constexpr std::size_t kRecordPrefix = 4 + 4;           // body size, checksum
 constexpr std::size_t kBodyMinimum = 8 + 1;            // lsn, type
 
-std::uint32_t checksum(std::string_view bytes) {
+// CRC-32 of `bytes`, continuing from `crc` (the CRC of what came before them).
+std::uint32_t checksum(std::string_view bytes, std::uint32_t previous = 0) {
   // zlib's crc32 (already linked by HDF5) over chunks, since uInt may be narrower than size_t.
-  uLong crc = crc32(0L, Z_NULL, 0);
+  uLong crc = previous;
   while (!bytes.empty()) {
     const auto piece = static_cast<uInt>(std::min<std::size_t>(bytes.size(), 1u << 30));
     crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), piece);
@@ -101,24 +102,25 @@ LogWriter LogWriter::resume(const std::filesystem::path& log_path, const LogCont
 
 std::uint64_t LogWriter::append(RecordType type, std::string_view payload, bool sync_now) {
   const std::uint64_t lsn = last_lsn_ + 1;
-  std::string record;
-  record.reserve(kRecordPrefix + kBodyMinimum + payload.size());
-  record.resize(kRecordPrefix);  // filled once the body is known
-  ByteWriter writer(record);
-  writer.put(lsn);
-  writer.put(static_cast<std::uint8_t>(type));
-  record.append(payload);
-  const std::string_view body = std::string_view(record).substr(kRecordPrefix);
-  if (body.size() > UINT32_MAX) {
+  const std::size_t body_size = kBodyMinimum + payload.size();
+  if (body_size > UINT32_MAX) {
     throw Error(ErrorCode::invalid_argument,
-                "a single change of " + std::to_string(body.size()) +
+                "a single change of " + std::to_string(body_size) +
                     " bytes is too large for the log (4 GiB at most); split the batch");
   }
-  const auto body_size = static_cast<std::uint32_t>(body.size());
-  const std::uint32_t body_checksum = checksum(body);
-  std::memcpy(record.data(), &body_size, 4);
-  std::memcpy(record.data() + 4, &body_checksum, 4);
-  file_.append(record);
+  // The record's head (size, checksum, lsn, type) is built here; the payload is written
+  // from where it is, so a large batch is not copied once more.
+  std::string head;
+  head.reserve(kRecordPrefix + kBodyMinimum);
+  ByteWriter writer(head);
+  writer.put(static_cast<std::uint32_t>(body_size));
+  writer.put<std::uint32_t>(0);  // the checksum, filled below
+  writer.put(lsn);
+  writer.put(static_cast<std::uint8_t>(type));
+  const std::uint32_t body_checksum =
+      checksum(payload, checksum(std::string_view(head).substr(kRecordPrefix)));
+  std::memcpy(head.data() + 4, &body_checksum, 4);
+  file_.append({head, payload});
   last_lsn_ = lsn;
   unsynced_ = true;
   if (sync_now) sync();

@@ -29,6 +29,8 @@ TEST(H5, AttributesAndDatasetsRoundTrip) {
     write_dataset(group, "doubles", std::vector<double>{1.5, -2.0}, {});
     write_dataset(group, "bytes", std::vector<std::uint8_t>{0, 1, 255}, {6});
     write_dataset(group, "strings", std::vector<std::string>{"", "a", "ünïcode ✓"}, {});
+    // One long string among short ones: padding would cost more than the heap.
+    write_dataset(group, "ragged", std::vector<std::string>{"x", "y", std::string(500, 'z')}, {});
     const std::vector<float> matrix{1, 2, 3, 4, 5, 6};
     write_matrix(group, "matrix", matrix.data(), 2, 3, {9});
     const std::vector<std::uint16_t> half{0x3c00, 0xc000};
@@ -47,7 +49,10 @@ TEST(H5, AttributesAndDatasetsRoundTrip) {
 
     Object strings = open_dataset(group, "strings");
     EXPECT_EQ(read_strings(strings), (std::vector<std::string>{"", "a", "ünïcode ✓"}));
-    EXPECT_TRUE(describe(strings).variable_string);
+    EXPECT_EQ(describe(strings).describe_type(), "fixed-length string[13]");  // "ünïcode ✓" in UTF-8
+    Object ragged = open_dataset(group, "ragged");
+    EXPECT_TRUE(describe(ragged).variable_string);
+    EXPECT_EQ(read_strings(ragged), (std::vector<std::string>{"x", "y", std::string(500, 'z')}));
 
     Object bytes = open_dataset(group, "bytes");
     std::vector<std::uint8_t> read_bytes(3);

@@ -36,6 +36,13 @@ def is_vlen_utf8(dtype):
     return info is not None and info.encoding == "utf-8" and info.length is None
 
 
+def is_utf8_string(dtype):
+    """A UTF-8 string dtype, fixed-length (null-padded) or variable-length: the library
+    picks per column by cost (see write_dataset in src/h5/h5.cpp)."""
+    info = h5py.check_string_dtype(dtype)
+    return info is not None and info.encoding == "utf-8"
+
+
 def read_strings(dataset):
     """A string dataset's values as Python str (fixed or variable length, UTF-8)."""
     return list(dataset.asstr()[()])

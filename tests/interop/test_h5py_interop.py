@@ -23,7 +23,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from interop_support import (is_vlen_utf8, probe_open, program, read_strings,
+from interop_support import (is_utf8_string, is_vlen_utf8, probe_open, program, read_strings,
                              write_library_fixtures)
 
 # Schema 1.0 as SPEC.md section 1 lays it out. A new group (an ANN index, say) is a schema
@@ -167,7 +167,7 @@ class H5pyReadsLibraryFiles(unittest.TestCase):
             dataset = group[name]
             self.assertEqual(dataset.shape, (len(want),), dataset.name)
             if dtype is STRING:
-                self.assertTrue(is_vlen_utf8(dataset.dtype), f"{dataset.name}: {dataset.dtype}")
+                self.assertTrue(is_utf8_string(dataset.dtype), f"{dataset.name}: {dataset.dtype}")
                 self.assertEqual(read_strings(dataset), want, dataset.name)
             else:
                 self.assertEqual(dataset.dtype, dtype, dataset.name)
