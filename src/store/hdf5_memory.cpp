@@ -386,8 +386,13 @@ void HDF5Memory::snapshot(const std::filesystem::path& destination) {
     throw Error(ErrorCode::invalid_argument,
                 "snapshot destination " + destination.string() + " is the store itself");
   }
-  // The snapshot is a file without a log, holding every change applied so far.
+  // The snapshot is a file without a log, holding every change applied so far. Holding the
+  // destination's writer lock keeps us from replacing a store another process is writing,
+  // and a log left there by an earlier store must go, or opening would replay it.
+  const store::FileLock lock = store::FileLock::acquire(lock_path_for(destination), destination);
   write_file_atomically(destination, impl_->state);
+  std::error_code ignored;
+  std::filesystem::remove(log_path_for(destination), ignored);
 }
 
 void HDF5Memory::flush() {

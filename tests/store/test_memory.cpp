@@ -264,6 +264,31 @@ TEST(Memory, SnapshotIsACompleteCopyAtThatMoment) {
   EXPECT_THROW(memory.snapshot(dir / "m.h5"), Error);
 }
 
+TEST(Memory, SnapshotReplacesAnOldStoreAndItsLogButNotALiveOne) {
+  TempDir dir;
+  HDF5Memory memory = HDF5Memory::create(config_at(dir / "m.h5", 4));
+  memory.save_batch(make_entries(2, 4));
+  {
+    // An older store at the destination, closed with changes still in its log.
+    HDF5Memory old = HDF5Memory::create(config_at(dir / "old.h5", 4));
+    for (const MemoryEntry& entry : make_entries(7, 4, 3)) old.save(entry);  // lsns 1..7
+    old.flush();
+    std::filesystem::copy_file(dir / "old.h5.wal", dir / "old-log.wal");
+  }
+  std::filesystem::copy_file(dir / "old-log.wal", dir / "old.h5.wal",
+                             std::filesystem::copy_options::overwrite_existing);
+  memory.snapshot(dir / "old.h5");
+  EXPECT_EQ(HDF5Memory::open(dir / "old.h5", OpenOptions{.read_only = true}).count(), 2u);
+
+  HDF5Memory live = HDF5Memory::create(config_at(dir / "live.h5", 4));
+  try {
+    memory.snapshot(dir / "live.h5");
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::locked);
+  }
+}
+
 TEST(Memory, SecondWriterIsRefusedButReadersWork) {
   TempDir dir;
   const auto path = dir / "m.h5";
