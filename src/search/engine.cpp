@@ -80,12 +80,17 @@ class TopK {
 struct Scoring {
   const MemoryCache& cache;
   const RowFilter& filter;
-  float score(float dot, float query_norm, std::size_t row) const {
-    const float norm = cache.norms[row];
-    if (norm == 0.0f || query_norm == 0.0f) return 0.0f;
-    float score = dot / (query_norm * norm);
-    if (filter.weights_recency()) score *= filter.recency_weight(row);
-    return score;
+  // Turns the dot products of rows [row, row + count) into cosine scores, in place. A
+  // branch-free loop the compiler vectorises; zero norms score 0.
+  void to_scores(float* values, std::size_t count, std::size_t row, float query_norm) const {
+    const float* norms = cache.norms.data() + row;
+    for (std::size_t i = 0; i < count; ++i) {
+      const float denominator = query_norm * norms[i];
+      values[i] = denominator == 0.0f ? 0.0f : values[i] / denominator;
+    }
+    if (filter.weights_recency()) {
+      for (std::size_t i = 0; i < count; ++i) values[i] *= filter.recency_weight(row + i);
+    }
   }
 };
 
@@ -108,10 +113,9 @@ std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
       const std::size_t run = run_end - row;
       score_run(row, run_end, dots.data());
       for (std::size_t q = 0; q < query_count; ++q) {
-        const float* run_dots = dots.data() + q * run;
-        for (std::size_t i = 0; i < run; ++i) {
-          tops[q].offer(scoring.score(run_dots[i], query_norms[q], row + i), row + i);
-        }
+        float* run_scores = dots.data() + q * run;
+        scoring.to_scores(run_scores, run, row, query_norms[q]);
+        for (std::size_t i = 0; i < run; ++i) tops[q].offer(run_scores[i], row + i);
       }
       scanned += run;
       row = run_end;
