@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "edgehdf5/agent_memory.hpp"
+#include "edgehdf5/bm25.hpp"
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/memory_cache.hpp"
 
@@ -82,6 +83,10 @@ class HDF5Memory final : public AgentMemory {
 
   const MemoryConfig& config() const;
   const MemoryCache& cache() const;
+  // The BM25 index over the chunks, built at the first call (the cost of one tokenising pass
+  // over the store, see the README) and from then on kept current by every save, remove and
+  // compact. Safe to call concurrently with other const calls.
+  const BM25Index& keyword_index() const;
   StoreInfo info() const;
   bool read_only() const;
 

@@ -123,6 +123,9 @@ struct HDF5Memory::Impl {
   // Set when an fsync failed: what reached the disk is then unknown (the kernel may have
   // dropped the dirty pages), so the handle refuses further writes until reopened.
   std::string failure;
+  // The keyword index, built on first use (keyword_index()) and then kept current.
+  mutable std::mutex keyword_mutex;
+  mutable std::unique_ptr<BM25Index> keyword;
 
   const std::filesystem::path& path() const { return state.config.path; }
 
@@ -206,6 +209,7 @@ struct HDF5Memory::Impl {
     }
     const std::size_t dropped = state.tombstoned;
     state.cache = std::move(kept);
+    keyword.reset();  // rows moved; rebuilt at its next use
     state.tombstoned = 0;
     // Entities whose memory was dropped no longer have an embedding.
     KnowledgeGraph graph;
@@ -361,7 +365,11 @@ std::vector<MemoryId> HDF5Memory::save_batch(std::span<const MemoryEntry> entrie
     validate_entry(entries[i], cache, entries.size() == 1 ? -1 : static_cast<std::ptrdiff_t>(i));
   }
   const MemoryId first = impl_->state.next_id;
+  const std::size_t first_row = cache.rows();
   impl_->commit(RecordType::save_batch, store::encode_save_batch(impl_->state, entries));
+  if (impl_->keyword) {
+    for (std::size_t row = first_row; row < cache.rows(); ++row) impl_->keyword->add(cache.chunks[row]);
+  }
   std::vector<MemoryId> ids(entries.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first + static_cast<MemoryId>(i);
   return ids;
@@ -374,6 +382,7 @@ void HDF5Memory::remove(MemoryId id) {
     throw Error(ErrorCode::not_found, "no active memory with id " + std::to_string(id));
   }
   impl_->commit(RecordType::remove, store::encode_remove(id));
+  if (impl_->keyword) impl_->keyword->remove(static_cast<std::size_t>(row));
   impl_->maybe_compact();
 }
 
@@ -513,6 +522,15 @@ const KnowledgeGraph& HDF5Memory::knowledge() const { return impl_->state.graph;
 
 const MemoryConfig& HDF5Memory::config() const { return impl_->state.config; }
 const MemoryCache& HDF5Memory::cache() const { return impl_->state.cache; }
+
+const BM25Index& HDF5Memory::keyword_index() const {
+  std::lock_guard lock(impl_->keyword_mutex);
+  if (!impl_->keyword) {
+    const MemoryCache& cache = impl_->state.cache;
+    impl_->keyword = std::make_unique<BM25Index>(BM25Index::build(cache.chunks, cache.tombstones));
+  }
+  return *impl_->keyword;
+}
 bool HDF5Memory::read_only() const { return !impl_->log; }
 
 StoreInfo HDF5Memory::info() const {
