@@ -20,6 +20,12 @@ using edgehdf5::bench::Workload;
 constexpr std::array kWorkloads{
     Workload{"store", "save_batch, flush, checkpoint and open-to-first-search beside raw file I/O",
              edgehdf5::bench::run_store_workload},
+    Workload{"exact",
+             "exact search of every strategy, f32 and f16, beside FAISS, OpenBLAS and the "
+             "bandwidth bound",
+             edgehdf5::bench::run_exact_workload},
+    Workload{"calibrate", "the size from which parallel beats simd (parallel_min_rows)",
+             edgehdf5::bench::run_calibrate_workload},
     Workload{"gbench", "the Google Benchmark registrations (takes --benchmark_* flags)",
              edgehdf5::bench::run_gbench_workload},
 };

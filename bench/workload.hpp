@@ -17,6 +17,8 @@ struct Workload {
 };
 
 int run_store_workload(int argc, char** argv);
+int run_exact_workload(int argc, char** argv);
+int run_calibrate_workload(int argc, char** argv);
 int run_gbench_workload(int argc, char** argv);
 
 }  // namespace edgehdf5::bench

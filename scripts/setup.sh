@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config
   libhdf5-dev hdf5-tools zlib1g-dev
-  libhwy-dev libopenblas-dev
+  libhwy-dev libopenblas-dev libfaiss-dev
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-h5py python3-numpy

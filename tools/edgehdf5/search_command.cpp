@@ -1,5 +1,6 @@
-// search: exact cosine top-k of a query embedding, with filters inside the scan, as a table
-// or as JSON. The engine picks the backend (or --strategy forces one) and reports it.
+// search: exact cosine top-k of a query embedding, BM25 keyword search of a query text, or
+// both fused (--hybrid), with filters inside the scan, as a table or as JSON. The engine
+// picks the vector backend (or --strategy forces one) and reports what ran.
 
 #include <charconv>
 #include <iostream>
@@ -35,6 +36,12 @@ struct Options {
   std::optional<double> after;
   std::optional<double> before;
   std::optional<double> half_life;
+  std::optional<std::string> text;
+  bool hybrid = false;
+  std::string fusion = "weighted";
+  float vector_weight = 0.7f;
+
+  bool has_vector() const { return !vector.empty() || !vector_file.empty(); }
 };
 
 struct Hit {
@@ -67,11 +74,8 @@ std::vector<float> query_vector(const Options& options, const EmbeddingRules& ru
   return embedding_from_json(array, rules, "query vector");
 }
 
-SearchOptions search_options(const Options& options) {
-  SearchOptions search;
-  search.k = options.k;
-  if (options.strategy != "auto") search.strategy = parse_strategy(options.strategy);
-  SearchFilter& filter = search.filter;
+SearchFilter search_filter(const Options& options) {
+  SearchFilter filter;
   filter.session_id = options.session;
   filter.source_channel = options.channel;
   filter.tags = options.tags;
@@ -79,12 +83,43 @@ SearchOptions search_options(const Options& options) {
   filter.after = options.after;
   filter.before = options.before;
   filter.half_life_seconds = options.half_life;
-  return search;
+  return filter;
 }
 
-SearchResult run_search(const HDF5Memory& memory, const std::vector<float>& query,
-                        const SearchOptions& options) {
-  SearchResults found = search_with_metrics(query, memory.cache(), options);
+std::optional<Strategy> chosen_strategy(const Options& options) {
+  if (options.strategy == "auto") return std::nullopt;
+  return parse_strategy(options.strategy);
+}
+
+// Runs the search the options ask for: vector, keyword, or hybrid.
+SearchResults find(const HDF5Memory& memory, const Options& options) {
+  const MemoryCache& cache = memory.cache();
+  if (!options.has_vector()) {
+    return keyword_search(*options.text, cache, memory.keyword_index(), options.k,
+                          search_filter(options));
+  }
+  // The query is compared, not stored, so it need not fit a float16 file's range.
+  const EmbeddingRules rules{memory.config().embedding_dim, false};
+  const std::vector<float> query = query_vector(options, rules);
+  if (!options.hybrid) {
+    SearchOptions search;
+    search.k = options.k;
+    search.strategy = chosen_strategy(options);
+    search.filter = search_filter(options);
+    return search_with_metrics(query, cache, search);
+  }
+  HybridOptions hybrid;
+  hybrid.k = options.k;
+  hybrid.strategy = chosen_strategy(options);
+  hybrid.filter = search_filter(options);
+  hybrid.fusion = options.fusion == "rrf" ? Fusion::rrf : Fusion::weighted;
+  hybrid.vector_weight = options.vector_weight;
+  hybrid.keyword_weight = 1.0f - options.vector_weight;
+  return hybrid_search(query, *options.text, cache, memory.keyword_index(), hybrid);
+}
+
+SearchResult run_search(const HDF5Memory& memory, const Options& options) {
+  SearchResults found = find(memory, options);
   SearchResult result{{}, std::move(found.metrics)};
   result.hits.reserve(found.hits.size());
   for (const auto& match : found.hits) result.hits.push_back({match, memory.get(match.id)});
@@ -146,14 +181,42 @@ void print_table(const SearchResult& result, std::ostream& out) {
 Command add_search_command(CLI::App& app) {
   auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
-      "search", "Find the memories nearest to a query embedding (exact cosine similarity)");
+      "search",
+      "Find memories by embedding (exact cosine similarity), by keywords (BM25), or both\n"
+      "(--hybrid with --vector and --text)");
   add_memory_file_argument(*command, options->file);
-  auto* query = command->add_option_group("query", "The query embedding: give exactly one");
-  query->add_option("--vector", options->vector, "JSON array of embedding_dim numbers")
+  auto* vector = command->add_option("--vector", options->vector, "Query embedding: JSON array of embedding_dim numbers")
       ->option_text("'[...]'");
-  query->add_option("--vector-file", options->vector_file, "File holding such a JSON array")
-      ->option_text("F");
-  query->require_option(1);
+  command->add_option("--vector-file", options->vector_file, "File holding such a JSON array")
+      ->option_text("F")
+      ->excludes(vector);
+  auto* text = command->add_option("--text", options->text, "Keyword query (BM25)")->option_text("'...'");
+  auto* hybrid = command->add_flag("--hybrid", options->hybrid,
+                                   "Fuse vector and keyword results (needs --vector and --text)")
+                     ->needs(text);
+  command->add_option("--fusion", options->fusion, "With --hybrid: weighted or rrf")
+      ->check(CLI::IsMember({"weighted", "rrf"}))
+      ->capture_default_str()
+      ->needs(hybrid);
+  command->add_option("--vector-weight", options->vector_weight,
+                      "With --hybrid and weighted fusion: weight of the vector side (the keyword "
+                      "side gets 1 - W)")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str()
+      ->option_text("W")
+      ->needs(hybrid);
+  // Which query the user gave must add up to one search; say so as a usage error.
+  command->callback([options] {
+    if (!options->has_vector() && !options->text) {
+      throw CLI::ValidationError("search", "give a query: --vector, --vector-file or --text");
+    }
+    if (options->has_vector() && options->text && !options->hybrid) {
+      throw CLI::ValidationError("search", "--vector and --text together need --hybrid");
+    }
+    if (options->hybrid && !options->has_vector()) {
+      throw CLI::ValidationError("search", "--hybrid needs --vector or --vector-file too");
+    }
+  });
   command->add_option("--k", options->k, "Number of hits to return")
       ->capture_default_str()
       ->check(positive_count());
@@ -177,10 +240,7 @@ Command add_search_command(CLI::App& app) {
 
   return {command, [options] {
             const auto memory = open_read_only(options->file);
-            // The query is compared, not stored, so it need not fit a float16 file's range.
-            const EmbeddingRules rules{memory.config().embedding_dim, false};
-            const auto result =
-                run_search(memory, query_vector(*options, rules), search_options(*options));
+            const auto result = run_search(memory, *options);
             if (options->json) {
               std::cout << json_line(result_to_json(result)) << '\n';
             } else {
