@@ -5,13 +5,14 @@
 #include <string_view>
 
 #include "edgehdf5/hardware.hpp"
+#include "edgehdf5/memory_cache.hpp"
 
 namespace edgehdf5 {
 
 enum class Strategy {
   scalar,    // the plain C++ reference loop
   simd,      // Highway kernels for the best instruction set of this CPU
-  blas,      // OpenBLAS sgemv/sgemm (float32 stores; float16 stores use simd)
+  blas,      // OpenBLAS sgemv/sgemm (float16 rows are widened block by block first)
   parallel,  // simd kernels on every core, each scanning a slice
   ivfpq,     // approximate index (not built in this version)
   gpu,       // CUDA (not built in this version)
@@ -23,15 +24,24 @@ Strategy parse_strategy(std::string_view name);
 // Throws unsupported, naming the strategy, if this build or machine cannot run it.
 void require_available(Strategy strategy, const HardwareCapabilities& capabilities);
 
-// Collection sizes (rows) where one strategy starts to beat another. The defaults come from
-// `edgehdf5-bench calibrate` on the development machine (see README, "Strategy thresholds").
+// Where one strategy starts to beat another. The defaults come from `edgehdf5-bench
+// calibrate` and `edgehdf5-bench exact` on the development machine (see README, "Strategy
+// thresholds"); a different machine can measure its own and pass them to SearchEngine.
 struct StrategyThresholds {
-  std::size_t parallel_min_rows = 16384;  // below: one thread; at or above: all cores
+  std::size_t parallel_min_rows = 8192;  // one query: all cores from this many rows
+  std::size_t blas_max_rows = 16384;     // one query, float32: OpenBLAS below this many rows
+                                         // (its threads wake faster than ours while the
+                                         // matrix is in cache)
+  std::size_t blas_min_batch = 32;       // batches of this many queries: sgemm
 };
 
-// The fastest strategy for `rows` vectors on this machine: simd for small collections,
-// parallel above the crossover when there is more than one core.
+// The fastest strategy for one query over `rows` float32 vectors on this machine.
 Strategy auto_select_strategy(std::size_t rows, const HardwareCapabilities& capabilities,
+                              const StrategyThresholds& thresholds = {});
+
+// The fastest strategy for `batch` queries over `rows` vectors of `type`.
+Strategy auto_select_strategy(std::size_t rows, std::size_t batch, EmbeddingType type,
+                              const HardwareCapabilities& capabilities,
                               const StrategyThresholds& thresholds = {});
 
 }  // namespace edgehdf5

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "edgehdf5/error.hpp"
@@ -29,10 +31,13 @@ namespace {
 
 using search::RowFilter;
 
-// Rows per block: the scores of a block stay in L1 (4 KiB); BLAS gets larger blocks so its
-// per-call overhead (and its own threading) is amortised.
+// Rows per block: the scores of a block stay in L1 (4 KiB).
 constexpr std::size_t kBlockRows = 1024;
-constexpr std::size_t kBlasBlockRows = 16384;
+
+// Rows per BLAS call: large, so the call's overhead and OpenBLAS's own threading pay off;
+// half as many for float16 rows, which are widened into a buffer of that many rows first.
+constexpr std::size_t kBlasBlockRows = 32768;
+constexpr std::size_t kBlasHalfBlockRows = 16384;
 
 struct Candidate {
   float score;
@@ -50,6 +55,8 @@ class TopK {
   explicit TopK(std::size_t k) : k_(k) { heap_.reserve(std::min<std::size_t>(k, 1 << 16)); }
 
   void offer(float score, std::size_t row) {
+    // Most rows of a large scan lose to the current k-th best: one compare turns them away.
+    if (score < threshold_) return;
     const Candidate candidate{score, row};
     if (heap_.size() < k_) {
       heap_.push_back(candidate);
@@ -58,7 +65,10 @@ class TopK {
       std::pop_heap(heap_.begin(), heap_.end(), better);
       heap_.back() = candidate;
       std::push_heap(heap_.begin(), heap_.end(), better);
+    } else {
+      return;
     }
+    if (heap_.size() == k_) threshold_ = heap_.front().score;
   }
   void merge(const TopK& other) {
     for (const Candidate& candidate : other.heap_) offer(candidate.score, candidate.row);
@@ -74,6 +84,9 @@ class TopK {
  private:
   std::size_t k_;
   std::vector<Candidate> heap_;
+  // The score a candidate must reach to enter: -inf until the heap is full, then the worst
+  // kept score (a tie may still win on its lower row, so equality goes to the full check).
+  float threshold_ = -std::numeric_limits<float>::infinity();
 };
 
 // How one scan turns dot products into scores for the heap.
@@ -85,8 +98,12 @@ struct Scoring {
   void to_scores(float* values, std::size_t count, std::size_t row, float query_norm) const {
     const float* norms = cache.norms.data() + row;
     for (std::size_t i = 0; i < count; ++i) {
+      // Written without a branch around the division (a zero denominator divides by 1 and
+      // is then multiplied by 0), so the compiler may vectorise it: it may not hoist a
+      // division out of a condition.
       const float denominator = query_norm * norms[i];
-      values[i] = denominator == 0.0f ? 0.0f : values[i] / denominator;
+      const float nonzero = denominator != 0.0f ? 1.0f : 0.0f;
+      values[i] = values[i] / (denominator + (1.0f - nonzero)) * nonzero;
     }
     if (filter.weights_recency()) {
       for (std::size_t i = 0; i < count; ++i) values[i] *= filter.recency_weight(row + i);
@@ -100,7 +117,7 @@ template <typename ScoreRun>
 std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
                  std::size_t query_count, const float* query_norms, const Scoring& scoring,
                  ScoreRun score_run, TopK* tops) {
-  std::vector<float> dots(block_rows * query_count);
+  std::vector<float> dots(std::min(block_rows, end - begin) * query_count);
   std::size_t scanned = 0;
   for (std::size_t block = begin; block < end; block += block_rows) {
     const std::size_t block_end = std::min(end, block + block_rows);
@@ -108,6 +125,13 @@ std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
     while (row < block_end) {
       while (row < block_end && !scoring.filter.accepts(row)) ++row;
       std::size_t run_end = row;
+      if (scoring.filter.metadata_free()) {
+        // Only tombstones refuse rows: find the next one with memchr, not row by row.
+        const std::uint8_t* tombstones = scoring.cache.tombstones.data();
+        const void* next = std::memchr(tombstones + row, 1, block_end - row);
+        run_end = next ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - tombstones)
+                       : block_end;
+      }
       while (run_end < block_end && scoring.filter.accepts(run_end)) ++run_end;
       if (row == run_end) break;
       const std::size_t run = run_end - row;
@@ -155,7 +179,8 @@ const HardwareCapabilities& SearchEngine::capabilities() const noexcept {
 }
 
 Strategy SearchEngine::choose(std::size_t rows) const {
-  return auto_select_strategy(rows, impl_->capabilities, impl_->thresholds);
+  return auto_select_strategy(rows, 1, EmbeddingType::float32, impl_->capabilities,
+                              impl_->thresholds);
 }
 
 std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> queries,
@@ -177,15 +202,10 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
     search::require_valid_query(query, dim, query_count == 1 ? "query" : "query " + std::to_string(q));
     query_norms[q] = compute_norm(query);
   }
-  const Strategy strategy = options.strategy.value_or(
-      auto_select_strategy(cache.rows(), capabilities, thresholds));
+  const Strategy strategy = options.strategy.value_or(auto_select_strategy(
+      cache.rows(), query_count, cache.embedding_type, capabilities, thresholds));
   require_available(strategy, capabilities);
   const bool half = cache.embedding_type == EmbeddingType::float16;
-  if (strategy == Strategy::blas && half) {
-    throw Error(ErrorCode::unsupported,
-                "strategy 'blas' needs a float32 store (OpenBLAS has no half-precision sgemv); "
-                "use simd or parallel for this float16 store");
-  }
 
   const RowFilter filter(options.filter, cache);
   const Scoring scoring{cache, filter};
@@ -198,12 +218,24 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
   auto scan_slice = [&](std::size_t begin, std::size_t end, TopK* tops) -> std::size_t {
 #if EDGEHDF5_BLAS
     if (strategy == Strategy::blas) {
-      return scan(begin, end, kBlasBlockRows, query_count, query_norms.data(), scoring,
+      // OpenBLAS has no half-precision product: float16 rows are widened a block at a
+      // time into a buffer, a cost a batch of queries shares.
+      const std::size_t block_rows = half ? kBlasHalfBlockRows : kBlasBlockRows;
+      std::vector<float> widened(half ? std::min(block_rows, end - begin) * dim : 0);
+      return scan(begin, end, block_rows, query_count, query_norms.data(), scoring,
                   [&](std::size_t b, std::size_t e, float* out) {
+                    const float* rows = matrix32;
+                    std::size_t first = b;
+                    if (half) {
+                      kernels.widen_f16(matrix16 + b * dim, (e - b) * dim, widened.data());
+                      rows = widened.data();
+                      first = 0;
+                    }
                     if (query_count == 1) {
-                      search::blas_dot_f32(query_data, matrix32, dim, b, e, out);
+                      search::blas_dot_f32(query_data, rows, dim, first, first + (e - b), out);
                     } else {
-                      search::blas_dot_f32_batch(query_data, query_count, matrix32, dim, b, e, out);
+                      search::blas_dot_f32_batch(query_data, query_count, rows, dim, first,
+                                                 first + (e - b), out);
                     }
                   },
                   tops);

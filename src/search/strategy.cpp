@@ -48,6 +48,20 @@ void require_available(Strategy strategy, const HardwareCapabilities& capabiliti
 
 Strategy auto_select_strategy(std::size_t rows, const HardwareCapabilities& capabilities,
                               const StrategyThresholds& thresholds) {
+  return auto_select_strategy(rows, 1, EmbeddingType::float32, capabilities, thresholds);
+}
+
+Strategy auto_select_strategy(std::size_t rows, std::size_t batch, EmbeddingType type,
+                              const HardwareCapabilities& capabilities,
+                              const StrategyThresholds& thresholds) {
+  if (capabilities.blas_available) {
+    // A batch turns the scan into a matrix product, which OpenBLAS's sgemm does best; the
+    // widening of float16 rows is then shared by the whole batch.
+    if (batch >= thresholds.blas_min_batch) return Strategy::blas;
+    if (batch == 1 && type == EmbeddingType::float32 && rows < thresholds.blas_max_rows) {
+      return Strategy::blas;
+    }
+  }
   if (capabilities.cores > 1 && rows >= thresholds.parallel_min_rows) return Strategy::parallel;
   return Strategy::simd;
 }

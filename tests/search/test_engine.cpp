@@ -86,6 +86,10 @@ TEST(Kernels, EverySimdSetMatchesScalarOnAwkwardDimensions) {
       scalar.dot_f32_batch(queries.data(), 5, matrix.data(), dim, 1, rows, want_batch.data());
       set.dot_f32_batch(queries.data(), 5, matrix.data(), dim, 1, rows, got_batch.data());
       for (std::size_t i = 0; i < 5 * (rows - 1); ++i) EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+      std::vector<float> widened(half.size()), widened_reference(half.size());
+      set.widen_f16(half.data() + 1, half.size() - 1, widened.data());  // odd start and count
+      scalar.widen_f16(half.data() + 1, half.size() - 1, widened_reference.data());
+      EXPECT_EQ(widened, widened_reference) << dim;
       scalar.dot_f16_batch(queries.data(), 5, half.data(), dim, 1, rows, want_batch.data());
       set.dot_f16_batch(queries.data(), 5, half.data(), dim, 1, rows, got_batch.data());
       for (std::size_t i = 0; i < 5 * (rows - 1); ++i) EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
@@ -117,7 +121,6 @@ TEST_P(EveryStrategy, MatchesTheScalarReference) {
     for (std::size_t k : {1u, 10u, 6000u}) {
       const auto reference = exact_search(query, cache, k);
       for (Strategy strategy : runnable_strategies()) {
-        if (strategy == Strategy::blas && half) continue;
         SCOPED_TRACE(std::string(strategy_name(strategy)) + " k=" + std::to_string(k));
         SearchOptions options;
         options.k = k;
@@ -147,7 +150,6 @@ TEST(Engine, BatchEqualsOneQueryAtATime) {
       queries.insert(queries.end(), v.begin(), v.end());
     }
     for (Strategy strategy : runnable_strategies()) {
-      if (strategy == Strategy::blas && half) continue;
       SCOPED_TRACE(strategy_name(strategy));
       SearchOptions options;
       options.k = 15;
@@ -285,8 +287,6 @@ TEST(Engine, ErrorsAreClear) {
     EXPECT_EQ(error.code(), ErrorCode::unsupported);
     EXPECT_NE(std::string(error.what()).find("gpu"), std::string::npos);
   }
-  options.strategy = Strategy::blas;  // float16 store: no sgemv for halves
-  EXPECT_THROW(search_with_metrics(std::vector<float>(4, 1.0f), cache, options), Error);
   HardwareCapabilities without_blas = HardwareCapabilities::detect();
   without_blas.blas_available = false;
   EXPECT_THROW(require_available(Strategy::blas, without_blas), Error);
@@ -302,8 +302,20 @@ TEST(Engine, AutoStrategyFollowsTheThresholds) {
   capabilities.cores = 8;
   StrategyThresholds thresholds;
   thresholds.parallel_min_rows = 1000;
+  thresholds.blas_max_rows = 500;
+  thresholds.blas_min_batch = 16;
   EXPECT_EQ(auto_select_strategy(999, capabilities, thresholds), Strategy::simd);
   EXPECT_EQ(auto_select_strategy(1000, capabilities, thresholds), Strategy::parallel);
+  capabilities.blas_available = true;
+  EXPECT_EQ(auto_select_strategy(499, capabilities, thresholds), Strategy::blas);
+  EXPECT_EQ(auto_select_strategy(499, 1, EmbeddingType::float16, capabilities, thresholds),
+            Strategy::simd);  // widening halves for one query does not pay
+  EXPECT_EQ(auto_select_strategy(999, capabilities, thresholds), Strategy::simd);
+  EXPECT_EQ(auto_select_strategy(10, 16, EmbeddingType::float16, capabilities, thresholds),
+            Strategy::blas);
+  EXPECT_EQ(auto_select_strategy(5000, 15, EmbeddingType::float32, capabilities, thresholds),
+            Strategy::parallel);
+  capabilities.blas_available = false;
   capabilities.cores = 1;
   EXPECT_EQ(auto_select_strategy(1000000, capabilities, thresholds), Strategy::simd);
   const HardwareCapabilities detected = HardwareCapabilities::detect();

@@ -23,12 +23,16 @@ using DotRowsF16Batch = void (*)(const float* queries, std::size_t query_count,
                                  const std::uint16_t* matrix, std::size_t dim,
                                  std::size_t begin, std::size_t end, float* out);
 
+// out[i] = the IEEE half bits[i] as float, for i < count (exact: every half is a float).
+using WidenF16 = void (*)(const std::uint16_t* bits, std::size_t count, float* out);
+
 struct KernelSet {
   const char* isa = "scalar";  // the instruction set these kernels were compiled for
   DotRowsF32 dot_f32 = nullptr;
   DotRowsF16 dot_f16 = nullptr;
   DotRowsF32Batch dot_f32_batch = nullptr;
   DotRowsF16Batch dot_f16_batch = nullptr;
+  WidenF16 widen_f16 = nullptr;
 };
 
 // The plain C++ reference: the truth every other kernel set is tested against.

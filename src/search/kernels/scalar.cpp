@@ -40,10 +40,15 @@ void batch(const float* queries, std::size_t query_count, const Element* matrix,
   }
 }
 
+void widen_f16(const std::uint16_t* bits, std::size_t count, float* out) {
+  for (std::size_t i = 0; i < count; ++i) out[i] = half_to_float(bits[i]);
+}
+
 }  // namespace
 
 KernelSet scalar_kernels() {
-  return {"scalar", dot_f32, dot_f16, batch<float, dot_f32>, batch<std::uint16_t, dot_f16>};
+  return {"scalar", dot_f32, dot_f16, batch<float, dot_f32>, batch<std::uint16_t, dot_f16>,
+          widen_f16};
 }
 
 }  // namespace edgehdf5::kernels

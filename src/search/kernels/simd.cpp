@@ -7,6 +7,8 @@
 #include <hwy/foreach_target.h>  // must come before highway.h
 #include <hwy/highway.h>
 
+#include <type_traits>
+
 #include "edgehdf5/half.hpp"
 #include "search/kernels/kernels.hpp"
 
@@ -15,16 +17,22 @@ namespace edgehdf5::kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-using FloatTag = hn::ScalableTag<float>;
-using HalfTag = hn::Rebind<hwy::float16_t, FloatTag>;
+// The vector width per element type. float16 rows use at most 256-bit vectors: measured on
+// an AVX-512 machine (Cooper Lake), widening halves into 512-bit registers scanned 1M x 384
+// rows in 35.8 ms against 29.7 ms with 256-bit ones (the conversion is the bottleneck and
+// 512-bit operations lower the clock), while float32 rows gain from 512 bits.
+template <typename Element>
+using FloatTagFor = std::conditional_t<std::is_same_v<Element, float>, hn::ScalableTag<float>,
+                                       hn::CappedTag<float, 8>>;
 
 // Loads lanes [i, i + Lanes) of a row as float, from float or from IEEE half.
-HWY_INLINE hn::Vec<FloatTag> load_row(FloatTag d, const float* HWY_RESTRICT row, std::size_t i) {
+template <class D>
+HWY_INLINE hn::Vec<D> load_row(D d, const float* HWY_RESTRICT row, std::size_t i) {
   return hn::LoadU(d, row + i);
 }
-HWY_INLINE hn::Vec<FloatTag> load_row(FloatTag d, const std::uint16_t* HWY_RESTRICT row,
-                                      std::size_t i) {
-  const HalfTag dh;
+template <class D>
+HWY_INLINE hn::Vec<D> load_row(D d, const std::uint16_t* HWY_RESTRICT row, std::size_t i) {
+  const hn::Rebind<hwy::float16_t, D> dh;
   return hn::PromoteTo(d, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(row) + i));
 }
 HWY_INLINE float scalar_value(const float* row, std::size_t i) { return row[i]; }
@@ -37,7 +45,7 @@ HWY_INLINE float scalar_value(const std::uint16_t* row, std::size_t i) {
 template <typename Element>
 void dot_rows(const float* HWY_RESTRICT query, const Element* HWY_RESTRICT matrix,
               std::size_t dim, std::size_t begin, std::size_t end, float* HWY_RESTRICT out) {
-  const FloatTag d;
+  const FloatTagFor<Element> d;
   const std::size_t lanes = hn::Lanes(d);
   for (std::size_t row = begin; row < end; ++row) {
     const Element* HWY_RESTRICT values = matrix + row * dim;
@@ -66,7 +74,7 @@ template <typename Element>
 void dot_rows_batch(const float* HWY_RESTRICT queries, std::size_t query_count,
                     const Element* HWY_RESTRICT matrix, std::size_t dim, std::size_t begin,
                     std::size_t end, float* HWY_RESTRICT out) {
-  const FloatTag d;
+  const FloatTagFor<Element> d;
   const std::size_t lanes = hn::Lanes(d);
   const std::size_t rows = end - begin;
   for (std::size_t row = begin; row < end; ++row) {
@@ -122,8 +130,16 @@ void dot_f16_batch(const float* queries, std::size_t query_count, const std::uin
   dot_rows_batch(queries, query_count, matrix, dim, begin, end, out);
 }
 
+void widen_f16(const std::uint16_t* bits, std::size_t count, float* out) {
+  const FloatTagFor<std::uint16_t> d;
+  const std::size_t lanes = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) hn::StoreU(load_row(d, bits, i), d, out + i);
+  for (; i < count; ++i) out[i] = half_to_float(bits[i]);
+}
+
 KernelSet kernel_set() {
-  return {target_name(), dot_f32, dot_f16, dot_f32_batch, dot_f16_batch};
+  return {target_name(), dot_f32, dot_f16, dot_f32_batch, dot_f16_batch, widen_f16};
 }
 
 }  // namespace HWY_NAMESPACE
