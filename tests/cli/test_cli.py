@@ -293,7 +293,7 @@ class SearchTest(CliTestCase):
         result = self.search(make_entries(1, seed=99)[0]["embedding"], "--k", 5)
         self.assertEqual(list(result), ["hits", "strategy", "isa", "threads", "vectors_scanned",
                                         "search_time_us"])
-        self.assertIn(result["strategy"], ["simd", "parallel"])  # auto on 12 rows
+        self.assertIn(result["strategy"], ["blas", "simd"])  # auto on 12 rows: blas when built in
         self.assertEqual(result["vectors_scanned"], 12)
         self.assertGreaterEqual(result["search_time_us"], 0)
         self.assertEqual(len(result["hits"]), 5)
@@ -366,6 +366,46 @@ class SearchTest(CliTestCase):
         hits = self.search(entry["embedding"], "--half-life", "100")["hits"]
         self.assertEqual([hit["id"] for hit in hits], [1, 0])  # the newer one first
         self.assertAlmostEqual(hits[0]["score"] / hits[1]["score"], 2 ** 4.5, delta=0.1)
+
+    def test_keyword_search(self):
+        entries = make_entries(9)
+        entries[4]["chunk"] = "Ticket ENG-4521: the login page times out"
+        ids = self.create_with(entries)
+        result = json.loads(self.cli("search", self.file, "--text", "eng-4521 LOGIN", "--json").stdout)
+        self.assertEqual(result["strategy"], "bm25")
+        self.assertEqual([hit["id"] for hit in result["hits"]], [ids[4]])
+        self.assertGreater(result["hits"][0]["score"], 0)
+        self.assertIn("1 hit", self.cli("search", self.file, "--text", "ticket").stdout)
+        nothing = json.loads(self.cli("search", self.file, "--text", "absent", "--json").stdout)
+        self.assertEqual(nothing["hits"], [])
+        result = self.cli("search", self.file, "--text", " ?! ", status=EXIT_RUNTIME_ERROR)
+        self.assertIn("no terms", result.stderr)
+
+    def test_hybrid_search(self):
+        entries = make_entries(9)
+        entries[7]["chunk"] = "budget for the offsite is 40k"
+        ids = self.create_with(entries)
+        vector = json.dumps(entries[2]["embedding"])
+        for fusion, strategy in [("weighted", "hybrid_weighted"), ("rrf", "hybrid_rrf")]:
+            with self.subTest(fusion=fusion):
+                result = json.loads(self.cli("search", self.file, "--hybrid", "--vector", vector,
+                                             "--text", "budget", "--fusion", fusion, "--k", 2,
+                                             "--json").stdout)
+                self.assertEqual(result["strategy"], strategy)
+                self.assertEqual(sorted(hit["id"] for hit in result["hits"]), sorted([ids[2], ids[7]]))
+        only_vector = json.loads(self.cli("search", self.file, "--hybrid", "--vector", vector,
+                                          "--text", "budget", "--vector-weight", "1", "--k", 1,
+                                          "--json").stdout)
+        self.assertEqual(only_vector["hits"][0]["id"], ids[2])
+
+    def test_query_combinations_are_usage_errors(self):
+        self.create_with(make_entries(2))
+        vector = json.dumps([1.0] * EMBEDDING_DIM)
+        for args in [[], ["--vector", vector, "--text", "x"], ["--hybrid", "--text", "x"],
+                     ["--text", "x", "--fusion", "rrf"], ["--vector", vector, "--vector-file", "f"],
+                     ["--hybrid", "--vector", vector, "--text", "x", "--vector-weight", "2"]]:
+            with self.subTest(args=args):
+                self.cli("search", self.file, *args, status=EXIT_USAGE_ERROR)
 
     def test_k_larger_than_the_collection(self):
         self.create_with(make_entries(3))
