@@ -1,10 +1,9 @@
 #include "edgehdf5/memory.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
+#include <mutex>
 #include <optional>
 
 #include "edgehdf5/error.hpp"
