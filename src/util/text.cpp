@@ -8,40 +8,55 @@
 
 namespace edgehdf5::util {
 
-bool is_valid_utf8(std::string_view text) noexcept {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t size = text.size();
-  std::size_t i = 0;
-  while (i < size) {
-    const unsigned char lead = bytes[i];
-    if (lead < 0x80) {
+std::uint32_t decode_utf8(std::string_view text, std::size_t& i) noexcept {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  if (lead < 0x80) {
+    ++i;
+    return lead;
+  }
+  std::size_t length;
+  std::uint32_t code;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2;
+    code = lead & 0x1f;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3;
+    code = lead & 0x0f;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4;
+    code = lead & 0x07;
+  } else {
+    ++i;
+    return kInvalidCodePoint;
+  }
+  if (text.size() - i < length) {
+    ++i;
+    return kInvalidCodePoint;
+  }
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[i + k]);
+    if ((next & 0xc0) != 0x80) {
       ++i;
-      continue;
+      return kInvalidCodePoint;
     }
-    std::size_t length;
-    std::uint32_t code;
-    if ((lead & 0xe0) == 0xc0) {
-      length = 2;
-      code = lead & 0x1f;
-    } else if ((lead & 0xf0) == 0xe0) {
-      length = 3;
-      code = lead & 0x0f;
-    } else if ((lead & 0xf8) == 0xf0) {
-      length = 4;
-      code = lead & 0x07;
-    } else {
+    code = (code << 6) | (next & 0x3f);
+  }
+  static constexpr std::uint32_t kSmallest[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code < kSmallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+    ++i;
+    return kInvalidCodePoint;
+  }
+  i += length;
+  return code;
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {  // ASCII, the common case
+      ++i;
+    } else if (decode_utf8(text, i) == kInvalidCodePoint) {
       return false;
     }
-    if (size - i < length) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((bytes[i + k] & 0xc0) != 0x80) return false;
-      code = (code << 6) | (bytes[i + k] & 0x3f);
-    }
-    static constexpr std::uint32_t kSmallest[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kSmallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-      return false;
-    }
-    i += length;
   }
   return true;
 }

@@ -11,55 +11,12 @@
 #include <vector>
 
 #include "edgehdf5/bm25.hpp"
+#include "util/text.hpp"
 
 namespace edgehdf5 {
 namespace {
 
-constexpr std::uint32_t kInvalid = 0xffffffff;
-
-// Decodes one UTF-8 character at text[i]; advances i. Returns kInvalid (advancing one byte)
-// for a malformed sequence.
-std::uint32_t decode(std::string_view text, std::size_t& i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  if (lead < 0x80) {
-    ++i;
-    return lead;
-  }
-  std::size_t length;
-  std::uint32_t code;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2;
-    code = lead & 0x1f;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3;
-    code = lead & 0x0f;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    ++i;
-    return kInvalid;
-  }
-  if (text.size() - i < length) {
-    ++i;
-    return kInvalid;
-  }
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto next = static_cast<unsigned char>(text[i + k]);
-    if ((next & 0xc0) != 0x80) {
-      ++i;
-      return kInvalid;
-    }
-    code = (code << 6) | (next & 0x3f);
-  }
-  static constexpr std::uint32_t kSmallest[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kSmallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-    ++i;
-    return kInvalid;
-  }
-  i += length;
-  return code;
-}
+constexpr std::uint32_t kInvalid = util::kInvalidCodePoint;
 
 void encode(std::uint32_t code, std::string& out) {
   if (code < 0x80) {
@@ -137,7 +94,7 @@ std::vector<std::string> tokenize(std::string_view text) {
       }
       continue;
     }
-    const std::uint32_t code = decode(text, i);
+    const std::uint32_t code = util::decode_utf8(text, i);
     if (is_separator(code)) {
       if (!current.empty()) {
         terms.push_back(std::move(current));
