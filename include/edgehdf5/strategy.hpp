@@ -29,9 +29,9 @@ void require_available(Strategy strategy, const HardwareCapabilities& capabiliti
 // thresholds"); a different machine can measure its own and pass them to SearchEngine.
 struct StrategyThresholds {
   std::size_t parallel_min_rows = 8192;  // one query: all cores from this many rows
-  std::size_t blas_max_rows = 16384;     // one query, float32: OpenBLAS below this many rows
+  std::size_t blas_max_rows = 8192;      // one query, float32: OpenBLAS below this many rows
                                          // (its threads wake faster than ours while the
-                                         // matrix is in cache)
+                                         // matrix is in cache; above it `parallel` wins)
   std::size_t blas_min_batch = 32;       // batches of this many queries: sgemm
 };
 
