@@ -28,6 +28,13 @@ constexpr std::array kWorkloads{
              edgehdf5::bench::run_calibrate_workload},
     Workload{"gbench", "the Google Benchmark registrations (takes --benchmark_* flags)",
              edgehdf5::bench::run_gbench_workload},
+    Workload{"async", "AsyncHDF5Memory saves from 1-8 threads and searches while saving, beside the sync store", edgehdf5::bench::run_async_workload},
+    Workload{"hybrid", "BM25 keyword and hybrid search, build, updates and persist-vs-rebuild beside SQLite FTS5",
+             edgehdf5::bench::run_hybrid_workload},
+    Workload{"ivfpq", "IVF-PQ build, recall@10 and latency beside FAISS IVFPQ(+refine) and hnswlib",
+             edgehdf5::bench::run_ivfpq_workload},
+    Workload{"migrate", "edgehdf5-migrate rows/s beside an SQLite scan and write+fsync",
+             edgehdf5::bench::run_migrate_workload},
 };
 
 void print_usage(std::ostream& out) {

@@ -20,5 +20,9 @@ int run_store_workload(int argc, char** argv);
 int run_exact_workload(int argc, char** argv);
 int run_calibrate_workload(int argc, char** argv);
 int run_gbench_workload(int argc, char** argv);
+int run_async_workload(int argc, char** argv);
+int run_hybrid_workload(int argc, char** argv);
+int run_migrate_workload(int argc, char** argv);
+int run_ivfpq_workload(int argc, char** argv);
 
 }  // namespace edgehdf5::bench

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The end-to-end example: create a memory file, import the bundled sample conversation
-# (data/sample/, 300 memories with 64-d embeddings), show its info, run the sample queries,
-# verify the file. Assumes build/ holds a built tree (scripts/demo.sh builds it first).
-# Safe to run again: it starts from a fresh file every time.
+# The end-to-end example: create a memory file for the built-in embedder, import the bundled
+# sample conversation (data/sample/: 300 memories as text, embedded on import), record the
+# sessions' summaries, build a small knowledge graph, ask the sample questions with `recall`,
+# then show the file's stats and verify it. Assumes build/ holds a built tree
+# (scripts/demo.sh builds it first). Safe to run again: it starts from a fresh file each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,30 +18,56 @@ fi
 
 step() { printf '\n== %s\n' "$*"; }
 
-mkdir -p "$(dirname "$memory_file")"
-rm -f "$memory_file" "$memory_file.wal" "$memory_file.lock"
-
-step "create $memory_file"
-"$cli" create "$memory_file" --dim 64 --agent-id demo --embedder hash64
-
-step "import $samples/memories.jsonl"
-"$cli" import "$memory_file" "$samples/memories.jsonl"
-
-step "info"
-"$cli" info "$memory_file"
-
-# Each query line holds its text and its embedding (made by data/sample/make_sample.py);
-# python prints them as "text<TAB>embedding-json", one query per line.
-while IFS=$'\t' read -r text embedding; do
-  step "search: \"$text\""
-  "$cli" search "$memory_file" --vector "$embedding" --k 5
-done < <(/usr/bin/python3 -c '
+# Prints one field of each JSON line of a file, one per line (tabs separate several fields).
+json_fields() {
+  /usr/bin/python3 -c '
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
     if line.strip():
-        query = json.loads(line)
-        print(query["text"], json.dumps(query["embedding"]), sep="\t")
-' "$samples/queries.jsonl")
+        record = json.loads(line)
+        print("\t".join(record[field] for field in sys.argv[2:]))
+' "$@"
+}
+
+mkdir -p "$(dirname "$memory_file")"
+rm -f "$memory_file" "$memory_file.wal" "$memory_file.lock"
+
+step "create $memory_file (built-in embedder hash:384)"
+"$cli" create "$memory_file" --agent-id demo
+
+step "import $samples/memories.jsonl (each chunk embedded by the file's embedder)"
+"$cli" import "$memory_file" "$samples/memories.jsonl"
+
+step "sessions add: one summary per conversation"
+while IFS=$'\t' read -r session summary; do
+  "$cli" sessions "$memory_file" add "$session" --summary "$summary"
+done < <(json_fields "$samples/sessions.jsonl" id summary)
+"$cli" sessions "$memory_file"
+
+step "add: remember something new"
+"$cli" add "$memory_file" --text "User: I switched my running shoes to the Hoka Clifton 9." \
+  --session s11-notes --channel chat --tags personal,running
+
+step "kg: who works on what"
+"$cli" kg "$memory_file" add-entity Maya --type person
+"$cli" kg "$memory_file" add-entity Priya --type person
+"$cli" kg "$memory_file" add-entity Omar --type person
+"$cli" kg "$memory_file" add-entity Atlas --type project
+"$cli" kg "$memory_file" add-entity Postgres --type technology
+"$cli" kg "$memory_file" add-relation Maya Priya --type reports_to
+"$cli" kg "$memory_file" add-relation Maya Atlas --type works_on
+"$cli" kg "$memory_file" add-relation Omar Atlas --type works_on
+"$cli" kg "$memory_file" add-relation Atlas Postgres --type migrates_to
+"$cli" kg "$memory_file" neighbors Atlas
+"$cli" kg "$memory_file" path Priya Postgres
+
+while IFS= read -r question; do
+  step "recall \"$question\""
+  "$cli" recall "$memory_file" "$question" -k 3
+done < <(json_fields "$samples/queries.jsonl" text)
+
+step "stats"
+"$cli" stats "$memory_file"
 
 step "verify"
 "$cli" verify "$memory_file"

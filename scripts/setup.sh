@@ -8,8 +8,9 @@ packages=(
   build-essential cmake pkg-config
   libhdf5-dev hdf5-tools zlib1g-dev
   libhwy-dev libopenblas-dev libfaiss-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libhnswlib-dev
   python3-h5py python3-numpy
 )
 

@@ -1,72 +1,22 @@
 #!/usr/bin/env python3
-"""Generates the bundled sample data: memories.jsonl and queries.jsonl.
+"""Generates the bundled sample data: memories.jsonl, sessions.jsonl and queries.jsonl.
 
 The memories are what an assistant agent remembered from ten conversations with one user
 (Maya, a staff engineer) over two weeks: preferences, projects, meetings, bugs, travel.
-Their embeddings come from `embed` below, a deterministic signed feature-hashing embedder
-("hash64"), so the data needs no model and texts that share words are close in cosine
-similarity. The outputs are committed; run this again only to change the data:
+They carry text and metadata only: `edgehdf5 import` embeds each chunk with the memory
+file's embedder (the built-in hash:384 for a file made by `edgehdf5 create FILE`), so the
+same data serves any embedder. sessions.jsonl holds one summary per conversation (its last,
+summarising turn); queries.jsonl the questions scripts/example.sh asks with `recall`.
+The outputs are committed; run this again only to change the data:
 
     /usr/bin/python3 data/sample/make_sample.py
-
-The embedder, exactly (so another implementation can reproduce the vectors):
-  1. lower-case the text and take the ASCII runs [a-z0-9]+ as words; drop STOPWORDS;
-  2. features are the words (unigrams) and each pair of adjacent kept words joined by a
-     space (bigrams);
-  3. each feature's UTF-8 bytes are hashed with 64-bit FNV-1a; dimension = hash % 64,
-     sign = +1 if bit 63 of the hash is 0 else -1; the vector is the sum of the signs;
-  4. the vector is L2-normalised (a text without features gets the zero vector) and each
-     value rounded to 6 decimals to keep the files small.
 """
 
 import datetime
 import json
 import pathlib
-import re
 
-import numpy as np
-
-EMBEDDING_DIM = 64
-ROUND_DECIMALS = 6
 HERE = pathlib.Path(__file__).resolve().parent
-
-# Frequent function words carry no topic; without them, hashed vectors of unrelated
-# sentences would mostly agree on "the", "to" and "i".
-STOPWORDS = frozenset(
-    """a an the and or but if of to in on at for from by with about as into over after
-    before is are was were be been being am do does did has have had i me my we our you
-    your he she it its they them their this that these those there here so than then too
-    very can will would should could just not no also up out what when which who how all
-    any some let s ll ve re d m user assistant""".split()
-)
-
-FNV_OFFSET = 0xCBF29CE484222325
-FNV_PRIME = 0x100000001B3
-MASK_64 = (1 << 64) - 1
-
-
-def fnv1a_64(data: bytes) -> int:
-    value = FNV_OFFSET
-    for byte in data:
-        value = ((value ^ byte) * FNV_PRIME) & MASK_64
-    return value
-
-
-def features(text: str) -> list[str]:
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
-
-
-def embed(text: str) -> list[float]:
-    vector = np.zeros(EMBEDDING_DIM, dtype=np.float64)
-    for feature in features(text):
-        value = fnv1a_64(feature.encode("utf-8"))
-        vector[value % EMBEDDING_DIM] += -1.0 if value >> 63 else 1.0
-    norm = np.linalg.norm(vector)
-    if norm > 0:
-        vector /= norm
-    return [round(float(x), ROUND_DECIMALS) for x in vector]
-
 
 # (session id, channel, start of the conversation in UTC, [(chunk, tags), ...])
 SESSIONS = [
@@ -392,16 +342,16 @@ SESSIONS = [
     ]),
 ]
 
-# Questions the agent might ask its memory, to show search in scripts/example.sh. A 64-d
-# hashing embedder only knows shared words (and collides often), so these are phrased with
-# the words the memories use, as keyword-style queries to such an embedder would be.
+# Questions the agent might ask its memory, asked by scripts/example.sh with `recall`.
 QUERIES = [
     "Does the user prefer dark mode?",
-    "Lisbon flight TP238 seat",
-    "ingestion memory leak root cause fix",
+    "Which seat did I get on the flight to Lisbon?",
+    "What caused the memory leak in the ingestion service?",
     "Who should we hire as senior backend engineer?",
     "When is the Atlas read cutover to Postgres?",
-    "When is the half marathon?",
+    "When is my half marathon?",
+    "What food allergies do I have?",
+    "What went wrong during the 3am incident?",
 ]
 
 SECONDS_BETWEEN_TURNS = 97  # a turn every minute and a half, so timestamps strictly increase
@@ -413,7 +363,6 @@ def memories():
         for turn, (chunk, tags) in enumerate(turns):
             yield {
                 "chunk": chunk,
-                "embedding": embed(chunk),
                 "source_channel": channel,
                 "timestamp": started.timestamp() + turn * SECONDS_BETWEEN_TURNS,
                 "session_id": session_id,
@@ -430,11 +379,19 @@ def write_jsonl(path: pathlib.Path, records) -> int:
     return count
 
 
+def sessions():
+    for session_id, channel, _, turns in SESSIONS:
+        last_turn = turns[-1][0]
+        assert last_turn.startswith("Assistant: "), session_id
+        yield {"id": session_id, "channel": channel,
+               "summary": last_turn.removeprefix("Assistant: ")}
+
+
 def main() -> None:
     written = write_jsonl(HERE / "memories.jsonl", memories())
-    asked = write_jsonl(HERE / "queries.jsonl",
-                        ({"text": text, "embedding": embed(text)} for text in QUERIES))
-    print(f"wrote {written} memories and {asked} queries to {HERE}")
+    summarised = write_jsonl(HERE / "sessions.jsonl", sessions())
+    asked = write_jsonl(HERE / "queries.jsonl", ({"text": text} for text in QUERIES))
+    print(f"wrote {written} memories, {summarised} session summaries and {asked} queries to {HERE}")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 #pragma once
 // Everything public, in one include.
 #include "edgehdf5/agent_memory.hpp"
+#include "edgehdf5/async_memory.hpp"
 #include "edgehdf5/bm25.hpp"
 #include "edgehdf5/config.hpp"
+#include "edgehdf5/embedder.hpp"
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/filter.hpp"
 #include "edgehdf5/half.hpp"
 #include "edgehdf5/hardware.hpp"
 #include "edgehdf5/hybrid.hpp"
+#include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/knowledge_graph.hpp"
 #include "edgehdf5/memory.hpp"
 #include "edgehdf5/memory_cache.hpp"

@@ -1,6 +1,7 @@
 #include "command_support.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <string>
 #include <system_error>
@@ -28,6 +29,11 @@ CLI::Validator positive_count() {
 
 HDF5Memory open_read_only(const std::filesystem::path& file) {
   return HDF5Memory::open(file, OpenOptions{.read_only = true});
+}
+
+double seconds_since_epoch() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
 std::ifstream open_input_file(const std::filesystem::path& path) {

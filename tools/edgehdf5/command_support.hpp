@@ -20,6 +20,9 @@ CLI::Validator positive_count();
 // Opens without the writer lock or log writes: sees the file as of now, beside any writer.
 HDF5Memory open_read_only(const std::filesystem::path& file);
 
+// The current time, as seconds since the Unix epoch (the default timestamp of new memories).
+double seconds_since_epoch();
+
 // Opens an input file the user named; throws Error(io) saying why it cannot be read.
 std::ifstream open_input_file(const std::filesystem::path& path);
 

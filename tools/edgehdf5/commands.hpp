@@ -31,11 +31,16 @@ Command add_create_command(CLI::App& app);
 Command add_import_command(CLI::App& app);
 Command add_delete_command(CLI::App& app);
 Command add_compact_command(CLI::App& app);
+Command add_add_command(CLI::App& app);       // text in: embedded by the file's embedder
+Command add_sessions_command(CLI::App& app);  // list/show read; add writes
+Command add_kg_command(CLI::App& app);        // list/neighbors/path read; add-* write
 
 // Read-only commands: they open the file read-only, so they work beside a running writer.
 Command add_export_command(CLI::App& app);
 Command add_info_command(CLI::App& app);
 Command add_search_command(CLI::App& app);
+Command add_recall_command(CLI::App& app);    // question in, memories out (hybrid)
+Command add_stats_command(CLI::App& app);
 Command add_snapshot_command(CLI::App& app);
 Command add_verify_command(CLI::App& app);
 

@@ -91,12 +91,16 @@ std::vector<float> embedding_from_json(const nlohmann::json& array, const Embedd
 
 MemoryEntry entry_from_json(const nlohmann::json& object, const EmbeddingRules& rules, double now) {
   if (!object.is_object()) refuse("expected a JSON object, got " + std::string(object.type_name()));
-  for (const char* required : {"chunk", "embedding"}) {
-    if (!object.contains(required)) refuse("missing required field " + field_name(required));
+  if (!object.contains("chunk")) refuse("missing required field " + field_name("chunk"));
+  const bool has_embedding = object.contains("embedding");
+  if (!has_embedding && rules.field == EmbeddingField::required) {
+    refuse("missing required field " + field_name("embedding"));
   }
   MemoryEntry entry;
   entry.chunk = checked_string(object.at("chunk"), "chunk");
-  entry.embedding = embedding_from_json(object.at("embedding"), rules, "\"embedding\"");
+  if (has_embedding && rules.field != EmbeddingField::ignored) {
+    entry.embedding = embedding_from_json(object.at("embedding"), rules, "\"embedding\"");
+  }
   entry.source_channel = optional_string(object, "source_channel");
   entry.session_id = optional_string(object, "session_id");
   entry.timestamp = timestamp_from_json(object, now);
@@ -105,11 +109,15 @@ MemoryEntry entry_from_json(const nlohmann::json& object, const EmbeddingRules& 
   return entry;
 }
 
-std::vector<MemoryEntry> entries_from_jsonl(std::istream& input, std::string_view source_name,
-                                            const EmbeddingRules& rules, double now) {
-  std::vector<MemoryEntry> entries;
+JsonLines entries_from_jsonl(std::istream& input, std::string_view source_name,
+                             const EmbeddingRules& rules, double now,
+                             const std::function<void(std::size_t)>& progress) {
+  JsonLines lines;
   std::string line;
+  std::size_t bytes_read = 0;
   for (std::size_t line_number = 1; std::getline(input, line); ++line_number) {
+    bytes_read += line.size() + 1;
+    if (progress) progress(bytes_read);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       nlohmann::json object;
@@ -118,7 +126,8 @@ std::vector<MemoryEntry> entries_from_jsonl(std::istream& input, std::string_vie
       } catch (const nlohmann::json::exception& error) {
         refuse("invalid JSON: " + json_error_message(error));
       }
-      entries.push_back(entry_from_json(object, rules, now));
+      lines.entries.push_back(entry_from_json(object, rules, now));
+      lines.line_numbers.push_back(line_number);
     } catch (const Error& error) {
       throw Error(error.code(), std::string(source_name) + ":" + std::to_string(line_number) +
                                     ": " + error.what());
@@ -127,7 +136,7 @@ std::vector<MemoryEntry> entries_from_jsonl(std::istream& input, std::string_vie
   if (input.bad()) {
     throw Error(ErrorCode::io, "cannot read " + std::string(source_name));
   }
-  return entries;
+  return lines;
 }
 
 nlohmann::ordered_json entry_to_json(MemoryId id, const MemoryEntry& entry) {

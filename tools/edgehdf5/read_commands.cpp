@@ -1,14 +1,18 @@
 // export, info, snapshot, verify: the commands that only read a memory file.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "command_support.hpp"
 #include "commands.hpp"
 #include "edgehdf5/edgehdf5.hpp"
 #include "json_io.hpp"
+#include "progress.hpp"
 #include "text_table.hpp"
 
 namespace edgehdf5::cli {
@@ -55,15 +59,24 @@ void print_fields(const nlohmann::ordered_json& fields, std::ostream& out) {
 }  // namespace
 
 Command add_export_command(CLI::App& app) {
-  auto file = std::make_shared<std::filesystem::path>();
+  struct Options {
+    std::filesystem::path file;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
       "export", "Print the active memories as JSON lines, in id order (the import format)");
-  add_memory_file_argument(*command, *file);
+  add_memory_file_argument(*command, options->file);
+  command->add_flag("--json", options->json, "Accepted for uniformity: the output is JSON lines");
 
-  return {command, [file] {
-            const auto memory = open_read_only(*file);
+  return {command, [options] {
+            const auto memory = open_read_only(options->file);
             const auto& cache = memory.cache();
+            // A bar beside JSON lines printed on the same terminal would garble both.
+            std::optional<Progress> progress;
+            if (::isatty(STDOUT_FILENO) != 1) progress.emplace("exporting", cache.rows());
             for (std::size_t row = 0; row < cache.rows(); ++row) {
+              if (progress) progress->update(row);
               if (cache.tombstones[row] != 0) continue;
               const MemoryId id = cache.ids[row];
               std::cout << json_line(entry_to_json(id, memory.get(id))) << '\n';
@@ -98,39 +111,54 @@ Command add_snapshot_command(CLI::App& app) {
   struct Options {
     std::filesystem::path file;
     std::filesystem::path destination;
+    bool json = false;
   };
   auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
       "snapshot", "Write a consistent copy of the memory file (log included) to DEST");
   add_memory_file_argument(*command, options->file);
   command->add_option("DEST", options->destination, "Where to write the copy")->required();
+  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
 
   return {command, [options] {
             // A read-only handle sees the file and its log as of opening, which is all a
             // snapshot needs, and it works while another process writes.
             auto memory = open_read_only(options->file);
             memory.snapshot(options->destination);
-            std::cout << "snapshot written to " << options->destination.string() << '\n';
+            if (options->json) {
+              std::cout << json_line({{"snapshot", options->destination.string()}}) << '\n';
+            } else {
+              std::cout << "snapshot written to " << options->destination.string() << '\n';
+            }
             return kExitSuccess;
           }};
 }
 
 Command add_verify_command(CLI::App& app) {
-  auto file = std::make_shared<std::filesystem::path>();
+  struct Options {
+    std::filesystem::path file;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
       "verify",
       "Check a memory file (and its log) in depth without changing it. Prints \"ok\", or\n"
       "each problem found and exits with status 3");
-  add_memory_file_argument(*command, *file);
+  add_memory_file_argument(*command, options->file);
+  command->add_flag("--json", options->json,
+                    "Print {\"ok\": true|false, \"problems\": [...]} (same exit status)");
 
-  return {command, [file] {
-            const auto problems = verify_file(*file);
-            if (problems.empty()) {
+  return {command, [options] {
+            const auto problems = verify_file(options->file);
+            if (options->json) {
+              std::cout << json_line({{"ok", problems.empty()}, {"problems", problems}}) << '\n';
+            } else if (problems.empty()) {
               std::cout << "ok\n";
-              return kExitSuccess;
+            } else {
+              for (const auto& problem : problems) std::cout << problem << '\n';
             }
-            for (const auto& problem : problems) std::cout << problem << '\n';
-            std::cerr << "edgehdf5: " << file->string() << ": "
+            if (problems.empty()) return kExitSuccess;
+            std::cerr << "edgehdf5: " << options->file.string() << ": "
                       << counted(problems.size(), "problem", "problems") << " found\n";
             return kExitProblemsFound;
           }};

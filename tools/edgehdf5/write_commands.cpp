@@ -1,8 +1,10 @@
 // create, import, delete, compact: the commands that change a memory file.
 
-#include <chrono>
+#include <sys/stat.h>
+
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,15 +12,31 @@
 #include "command_support.hpp"
 #include "commands.hpp"
 #include "edgehdf5/edgehdf5.hpp"
+#include "edgehdf5/embedder.hpp"
+#include "embedding_support.hpp"
 #include "json_io.hpp"
+#include "progress.hpp"
 #include "text_table.hpp"
 
 namespace edgehdf5::cli {
 namespace {
 
-double seconds_since_epoch() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
+// The embedder name `create` records for --embed-cmd without --embedder.
+constexpr const char* kExternalEmbedder = "external";
+
+// Size of a regular file, for a progress bar; 0 (unknown) for pipes and errors.
+std::size_t regular_file_size(const std::filesystem::path& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) return 0;
+  return static_cast<std::size_t>(status.st_size);
+}
+
+// Closes the file (a checkpoint, which can take a while for a big file) under a spinner.
+void close_with_progress(HDF5Memory& memory, const std::filesystem::path& file,
+                         std::size_t rows_changed) {
+  std::optional<Progress> progress;
+  if (rows_changed >= 10000) progress.emplace("writing " + file.string(), 0);
+  memory.close();
 }
 
 }  // namespace
@@ -26,17 +44,27 @@ double seconds_since_epoch() {
 Command add_create_command(CLI::App& app) {
   struct Options {
     MemoryConfig config;
+    std::optional<std::size_t> dim;
+    std::optional<std::string> embedder;
+    std::optional<std::string> embed_command;
     int compression_level = 0;  // 0: no compression
+    bool json = false;
   };
   auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand("create", "Create a new, empty memory file");
+  auto* command = app.add_subcommand(
+      "create",
+      "Create a new, empty memory file. Without --dim and --embedder it is made for the\n"
+      "built-in text embedder (hash:384), so `add --text` and `recall` work at once");
   command->add_option("FILE", options->config.path, "Memory file to create")->required();
-  command->add_option("--dim", options->config.embedding_dim, "Embedding dimension")
-      ->required()
+  command->add_option("--dim", options->dim,
+                      "Embedding dimension (default: the embedder's; 384 for hash:384)")
       ->check(positive_count());
+  command->add_option("--embedder", options->embedder,
+                      "Name of the embedding model, recorded in the file. hash:D is the built-in\n"
+                      "one (default hash:384); another name needs --dim or --embed-cmd")
+      ->option_text("NAME");
+  add_embed_command_option(*command, options->embed_command);
   command->add_option("--agent-id", options->config.agent_id, "Agent the memories belong to")
-      ->capture_default_str();
-  command->add_option("--embedder", options->config.embedder, "Name of the embedding model")
       ->capture_default_str();
   command->add_flag("--float16", options->config.float16,
                     "Store embeddings as IEEE half floats (half the size)");
@@ -45,15 +73,61 @@ Command add_create_command(CLI::App& app) {
                    "Deflate the memory datasets at this LEVEL (1-9)")
       ->option_text("LEVEL")
       ->check(CLI::Range(1, 9));
+  command->add_flag("--json", options->json, "Print one JSON object describing the new file");
+  command->callback([options] {
+    const auto& name = options->embedder;
+    if (name && name->starts_with("hash:") && !is_builtin_embedder(*name)) {
+      throw CLI::ValidationError("--embedder", "'" + *name +
+                                                   "' is not a built-in embedder: expected "
+                                                   "hash:D with 1 <= D <= 65536");
+    }
+    if (name && is_builtin_embedder(*name) && options->dim &&
+        *options->dim != make_embedder(*name)->dimension()) {
+      throw CLI::ValidationError("--dim", std::to_string(*options->dim) + " does not match --embedder " +
+                                              *name);
+    }
+    if (name && !is_builtin_embedder(*name) && !options->dim && !options->embed_command) {
+      throw CLI::ValidationError("--embedder", "'" + *name +
+                                                   "' is not built in: give its --dim (or "
+                                                   "--embed-cmd, to measure it)");
+    }
+  });
 
   return {command, [options] {
             auto config = options->config;
             config.compression = options->compression_level != 0;
             if (config.compression) config.compression_level = options->compression_level;
+            const bool external = options->embed_command && !options->embed_command->empty();
+            if (options->embedder) {
+              config.embedder = *options->embedder;
+            } else if (external) {
+              config.embedder = kExternalEmbedder;
+            } else if (!options->dim) {
+              config.embedder = HashEmbedder().name();
+            }  // else: --dim alone, vectors from elsewhere: the library's "unknown"
+            if (options->dim) {
+              config.embedding_dim = *options->dim;
+            } else if (is_builtin_embedder(config.embedder)) {
+              config.embedding_dim = make_embedder(config.embedder)->dimension();
+            } else {
+              // Ask the command for one vector to learn its dimension.
+              const CommandEmbedder probe(*options->embed_command, config.embedder, 0);
+              config.embedding_dim = probe.embed("dimension probe").size();
+            }
             auto memory = HDF5Memory::create(config);
             memory.close();
-            std::cout << "created " << config.path.string() << " (dim " << config.embedding_dim
-                      << ", " << (config.float16 ? "float16" : "float32") << ")\n";
+            const char* dtype = config.float16 ? "float16" : "float32";
+            if (options->json) {
+              std::cout << json_line({{"path", config.path.string()},
+                                      {"embedding_dim", config.embedding_dim},
+                                      {"dtype", dtype},
+                                      {"embedder", config.embedder},
+                                      {"compression", config.compression}})
+                        << '\n';
+            } else {
+              std::cout << "created " << config.path.string() << " (dim " << config.embedding_dim
+                        << ", " << dtype << ", embedder " << config.embedder << ")\n";
+            }
             return kExitSuccess;
           }};
 }
@@ -62,6 +136,9 @@ Command add_import_command(CLI::App& app) {
   struct Options {
     std::filesystem::path file;
     std::filesystem::path input;
+    bool embed = false;
+    std::optional<std::string> embed_command;
+    bool json = false;
   };
   auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
@@ -69,21 +146,89 @@ Command add_import_command(CLI::App& app) {
       "Import memories from JSON lines, all or nothing.\n"
       "Each line: {\"chunk\": \"...\", \"embedding\": [...], \"source_channel\": \"chat\",\n"
       "\"timestamp\": 1718000000.0, \"session_id\": \"s1\", \"tags\": \"a,b\" or [\"a\", \"b\"]}.\n"
-      "chunk and embedding are required; blank lines are skipped. If any line is bad,\n"
-      "nothing is saved and the error names the line.");
+      "chunk is required. A line without \"embedding\" is embedded by the file's embedder\n"
+      "(--embed: every line is, ignoring the embeddings given). Blank lines are skipped.\n"
+      "If any line is bad, nothing is saved and the error names the line.");
   add_memory_file_argument(*command, options->file);
-  command->add_option("INPUT", options->input, "JSON-lines file to read")->required();
+  command->add_option("INPUT", options->input, "JSON-lines file to read ('-': standard input)")
+      ->required();
+  command->add_flag("--embed", options->embed,
+                    "Embed every chunk with the file's embedder, ignoring given embeddings");
+  add_embed_command_option(*command, options->embed_command);
+  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
 
   return {command, [options] {
             auto memory = HDF5Memory::open(options->file);
-            auto input = open_input_file(options->input);
-            const EmbeddingRules rules{memory.config().embedding_dim, memory.config().float16};
-            const auto entries =
-                entries_from_jsonl(input, options->input.string(), rules, seconds_since_epoch());
+            const MemoryConfig& config = memory.config();
+            const bool from_stdin = options->input == "-";
+            std::ifstream file_input;
+            if (!from_stdin) file_input = open_input_file(options->input);
+            std::istream& input = from_stdin ? std::cin : file_input;
+            const std::string source_name = from_stdin ? "<stdin>" : options->input.string();
+
+            EmbeddingRules rules{.embedding_dim = config.embedding_dim,
+                                 .float16 = config.float16,
+                                 .field = options->embed ? EmbeddingField::ignored
+                                                         : EmbeddingField::optional};
+            JsonLines lines;
+            {
+              const std::size_t size = from_stdin ? 0 : regular_file_size(options->input);
+              Progress progress("reading " + source_name, size);
+              lines = entries_from_jsonl(input, source_name, rules, seconds_since_epoch(),
+                                         [&](std::size_t bytes) { progress.update(bytes); });
+            }
+            auto& entries = lines.entries;
+
+            // Lines without an embedding get one from the file's embedder.
+            std::vector<std::size_t> to_embed;
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+              if (entries[i].embedding.empty()) to_embed.push_back(i);
+            }
+            std::string embedder_name;
+            if (!to_embed.empty()) {
+              std::unique_ptr<TextEmbedder> embedder;
+              try {
+                embedder = file_embedder(config, options->file, options->embed_command);
+              } catch (const Error& error) {
+                throw Error(error.code(), source_name + ":" +
+                                              std::to_string(lines.line_numbers[to_embed[0]]) +
+                                              ": no \"embedding\" on this line, and " + error.what());
+              }
+              embedder_name = embedder->name();
+              std::vector<std::string> texts;
+              texts.reserve(to_embed.size());
+              for (const std::size_t i : to_embed) texts.push_back(entries[i].chunk);
+              auto vectors = embed_texts(*embedder, texts, "embedding");
+              for (std::size_t j = 0; j < to_embed.size(); ++j) {
+                entries[to_embed[j]].embedding = std::move(vectors[j]);
+              }
+            }
+
+            std::vector<MemoryId> ids;
             // One batch: the library stores all entries or none, also across a crash.
-            if (!entries.empty()) memory.save_batch(entries);
-            memory.close();
-            std::cout << "imported " << counted(entries.size(), "memory", "memories") << '\n';
+            if (!entries.empty()) {
+              std::optional<Progress> progress;
+              if (entries.size() >= 10000) progress.emplace("saving", 0);
+              ids = memory.save_batch(entries);
+            }
+            close_with_progress(memory, options->file, entries.size());
+            if (options->json) {
+              nlohmann::ordered_json result = {{"imported", entries.size()},
+                                               {"embedded", to_embed.size()}};
+              result["embedder"] = embedder_name.empty() ? nlohmann::ordered_json(nullptr)
+                                                         : nlohmann::ordered_json(embedder_name);
+              result["first_id"] = ids.empty() ? nlohmann::ordered_json(nullptr)
+                                               : nlohmann::ordered_json(ids.front());
+              result["last_id"] = ids.empty() ? nlohmann::ordered_json(nullptr)
+                                              : nlohmann::ordered_json(ids.back());
+              std::cout << json_line(result) << '\n';
+            } else {
+              std::cout << "imported " << counted(entries.size(), "memory", "memories");
+              if (!to_embed.empty()) {
+                std::cout << " (" << to_embed.size() << " embedded with " << embedder_name << ")";
+              }
+              std::cout << '\n';
+            }
             return kExitSuccess;
           }};
 }
@@ -92,12 +237,14 @@ Command add_delete_command(CLI::App& app) {
   struct Options {
     std::filesystem::path file;
     std::vector<MemoryId> ids;
+    bool json = false;
   };
   auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
       "delete", "Delete memories by id (tombstones them; `compact` reclaims the space)");
   add_memory_file_argument(*command, options->file);
   command->add_option("ID", options->ids, "Ids of the memories to delete")->required();
+  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
 
   return {command, [options] {
             auto memory = HDF5Memory::open(options->file);
@@ -114,23 +261,43 @@ Command add_delete_command(CLI::App& app) {
             }
             for (const MemoryId id : ids) memory.remove(id);
             memory.close();
-            std::cout << "deleted " << counted(ids.size(), "memory", "memories") << '\n';
+            if (options->json) {
+              std::cout << json_line({{"deleted", ids}}) << '\n';
+            } else {
+              std::cout << "deleted " << counted(ids.size(), "memory", "memories") << '\n';
+            }
             return kExitSuccess;
           }};
 }
 
 Command add_compact_command(CLI::App& app) {
-  auto file = std::make_shared<std::filesystem::path>();
+  struct Options {
+    std::filesystem::path file;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
       "compact", "Drop deleted rows from the file (ids stay valid) and print how many");
-  add_memory_file_argument(*command, *file);
+  add_memory_file_argument(*command, options->file);
+  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
 
-  return {command, [file] {
-            auto memory = HDF5Memory::open(*file);
-            const auto dropped = memory.compact();
-            memory.close();
-            std::cout << "compacted: dropped " << counted(dropped, "deleted row", "deleted rows")
-                      << '\n';
+  return {command, [options] {
+            auto memory = HDF5Memory::open(options->file);
+            std::size_t dropped = 0;
+            std::size_t rows = 0;
+            {
+              std::optional<Progress> progress;
+              if (memory.count() >= 10000) progress.emplace("compacting " + options->file.string(), 0);
+              dropped = memory.compact();
+              rows = memory.count();
+              memory.close();
+            }
+            if (options->json) {
+              std::cout << json_line({{"dropped", dropped}, {"rows", rows}}) << '\n';
+            } else {
+              std::cout << "compacted: dropped "
+                        << counted(dropped, "deleted row", "deleted rows") << '\n';
+            }
             return kExitSuccess;
           }};
 }

@@ -1,0 +1,623 @@
+// IVFPQIndex (include/edgehdf5/ivfpq.hpp): training, incremental encoding, search with exact
+// re-ranking, and the flat form the store persists.
+
+#include "edgehdf5/ivfpq.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "edgehdf5/error.hpp"
+#include "index/ivfpq/adc.hpp"
+#include "index/ivfpq/kmeans.hpp"
+#include "search/kernels/kernels.hpp"
+#include "search/query_check.hpp"
+#include "search/row_filter.hpp"
+
+namespace edgehdf5 {
+namespace {
+
+using ivfpq::kCodewords;
+
+// Rows encoded per step of sync(): their normalised copies (1.5 MiB at 384-d) and the
+// coarse assignment's dot products stay in cache.
+constexpr std::size_t kEncodeBlock = 1024;
+
+// The retrain rule's constants (see IVFPQIndex::needs_retrain).
+constexpr std::size_t kRetrainMinAdded = 1000;
+constexpr double kRetrainErrorRatio = 1.5;
+constexpr double kRetrainGrowth = 4.0;
+
+std::size_t resolve_threads(std::size_t threads) {
+  if (threads != 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Row `row` of the cache scaled to unit length into `out`; false for a zero row.
+bool normalised_row(const MemoryCache& cache, std::size_t row, const kernels::KernelSet& simd,
+                    float* out) {
+  const std::size_t dim = cache.embedding_dim;
+  if (cache.embedding_type == EmbeddingType::float16) {
+    simd.widen_f16(cache.embeddings_f16.data() + row * dim, dim, out);
+  } else {
+    std::copy_n(cache.embeddings_f32.data() + row * dim, dim, out);
+  }
+  const float norm = cache.norms[row];
+  if (!(norm > 0.0f)) return false;
+  const float scale = 1.0f / norm;
+  for (std::size_t j = 0; j < dim; ++j) out[j] *= scale;
+  return true;
+}
+
+struct Candidate {
+  float score;
+  std::uint32_t row;
+};
+// The better candidate: higher score, then lower row (= lower id).
+inline bool better(const Candidate& a, const Candidate& b) noexcept {
+  return a.score > b.score || (a.score == b.score && a.row < b.row);
+}
+
+// The best `capacity` candidates offered, in a heap whose front is the worst of them.
+class BoundedHeap {
+ public:
+  explicit BoundedHeap(std::size_t capacity) : capacity_(capacity) { heap_.reserve(capacity); }
+  // Scores below this cannot enter; -inf until full.
+  float threshold() const noexcept { return threshold_; }
+  void offer(float score, std::uint32_t row) {
+    const Candidate candidate{score, row};
+    if (heap_.size() < capacity_) {
+      heap_.push_back(candidate);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+      if (heap_.size() == capacity_) threshold_ = heap_.front().score;
+      return;
+    }
+    if (!better(candidate, heap_.front())) return;
+    std::pop_heap(heap_.begin(), heap_.end(), better);
+    heap_.back() = candidate;
+    std::push_heap(heap_.begin(), heap_.end(), better);
+    threshold_ = heap_.front().score;
+  }
+  std::vector<Candidate> take_sorted() {
+    std::sort(heap_.begin(), heap_.end(), better);
+    return std::move(heap_);
+  }
+
+ private:
+  std::size_t capacity_;
+  std::vector<Candidate> heap_;
+  float threshold_ = -std::numeric_limits<float>::infinity();
+};
+
+}  // namespace
+
+struct IVFPQIndex::Impl {
+  std::size_t dim = 0;
+  std::size_t nlist = 0;
+  std::size_t sub_quantizers = 0;
+  std::size_t sub_dim = 0;
+  std::uint64_t seed = 0;
+  std::size_t threads = 1;
+  std::vector<float> centroids;       // nlist * dim
+  std::vector<float> centroid_norms;  // |c|^2 per centroid
+  std::vector<float> codebooks;       // [s][c][j]
+  std::vector<float> transposed;      // [s][j][c]
+
+  struct List {
+    std::vector<std::uint8_t> codes;
+    std::vector<MemoryId> ids;
+    std::vector<std::uint32_t> rows;  // current cache row of each id (refreshed by sync)
+  };
+  std::vector<List> lists;
+
+  // The cache rows seen so far: sync() adds only rows past bound_rows while the row
+  // before it still holds bound_last_id (nothing was removed in between).
+  std::size_t bound_rows = 0;
+  MemoryId bound_last_id = -1;
+
+  std::size_t trained_vectors = 0;
+  double training_error = 0.0;
+  std::size_t added_since_training = 0;
+  double added_error_sum = 0.0;
+
+  ivfpq::AdcKernels adc = ivfpq::best_adc_kernels();
+  kernels::KernelSet simd = kernels::best_simd_kernels();
+
+  void prepare_derived() {
+    centroid_norms.resize(nlist);
+    for (std::size_t c = 0; c < nlist; ++c) {
+      float sum = 0.0f;
+      for (std::size_t j = 0; j < dim; ++j) sum += centroids[c * dim + j] * centroids[c * dim + j];
+      centroid_norms[c] = sum;
+    }
+    transposed = ivfpq::transpose_codebooks(codebooks, sub_quantizers, sub_dim);
+  }
+
+  std::size_t vectors() const {
+    std::size_t total = 0;
+    for (const List& list : lists) total += list.ids.size();
+    return total;
+  }
+
+  // Encodes the active rows among [begin, end) of `cache` and appends them to their lists.
+  // Returns the sum of their squared distances to their centroids.
+  double encode_rows(const MemoryCache& cache, std::size_t begin, std::size_t end) {
+    if (end > std::numeric_limits<std::uint32_t>::max()) {
+      throw Error(ErrorCode::unsupported, "the IVF-PQ index holds at most 2^32 - 1 rows");
+    }
+    ivfpq::SingleThreadedBlas blas_guard;
+    double error_sum = 0.0;
+    std::vector<float> block(kEncodeBlock * dim);
+    std::vector<std::uint32_t> block_rows(kEncodeBlock);
+    std::vector<std::uint32_t> labels(kEncodeBlock);
+    std::vector<float> distances(kEncodeBlock);
+    std::vector<std::uint8_t> codes(kEncodeBlock * sub_quantizers);
+    for (std::size_t row = begin; row < end;) {
+      std::size_t filled = 0;
+      for (; row < end && filled < kEncodeBlock; ++row) {
+        if (cache.tombstones[row]) continue;
+        if (!normalised_row(cache, row, simd, block.data() + filled * dim)) continue;
+        block_rows[filled++] = static_cast<std::uint32_t>(row);
+      }
+      if (filled == 0) continue;
+      ivfpq::assign_nearest(block.data(), filled, centroids.data(), nlist, dim, threads,
+                            labels.data(), distances.data());
+      ivfpq::parallel_ranges(filled, threads, [&](std::size_t first, std::size_t last) {
+        std::vector<float> residual(dim);
+        for (std::size_t i = first; i < last; ++i) {
+          const float* x = block.data() + i * dim;
+          const float* centre = centroids.data() + labels[i] * dim;
+          for (std::size_t j = 0; j < dim; ++j) residual[j] = x[j] - centre[j];
+          adc.encode(residual.data(), transposed.data(), sub_quantizers, sub_dim,
+                     codes.data() + i * sub_quantizers);
+        }
+      });
+      for (std::size_t i = 0; i < filled; ++i) {
+        List& list = lists[labels[i]];
+        const std::uint8_t* code = codes.data() + i * sub_quantizers;
+        list.codes.insert(list.codes.end(), code, code + sub_quantizers);
+        list.ids.push_back(cache.ids[block_rows[i]]);
+        list.rows.push_back(block_rows[i]);
+        error_sum += distances[i];
+      }
+    }
+    return error_sum;
+  }
+
+  std::size_t count_active(const MemoryCache& cache, std::size_t begin, std::size_t end) const {
+    std::size_t active = 0;
+    for (std::size_t row = begin; row < end; ++row) {
+      active += (!cache.tombstones[row] && cache.norms[row] > 0.0f) ? 1 : 0;
+    }
+    return active;
+  }
+
+  void add_new_rows(const MemoryCache& cache, std::size_t first, bool counts_as_added) {
+    const std::size_t end = cache.rows();
+    if (first < end) {
+      const std::size_t added = count_active(cache, first, end);
+      const double error = encode_rows(cache, first, end);
+      if (counts_as_added) {
+        added_since_training += added;
+        added_error_sum += error;
+      }
+    }
+    bound_rows = end;
+    bound_last_id = end ? cache.ids[end - 1] : -1;
+  }
+};
+
+IVFPQIndex::IVFPQIndex() = default;
+IVFPQIndex::~IVFPQIndex() = default;
+IVFPQIndex::IVFPQIndex(IVFPQIndex&&) noexcept = default;
+IVFPQIndex& IVFPQIndex::operator=(IVFPQIndex&&) noexcept = default;
+
+bool IVFPQIndex::trained() const noexcept { return impl_ != nullptr; }
+
+IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params) {
+  const std::size_t dim = cache.embedding_dim;
+  if (params.bits != 8) {
+    throw Error(ErrorCode::invalid_argument,
+                "IVF-PQ codes are 8 bits per sub-quantiser; got bits = " + std::to_string(params.bits));
+  }
+  if (params.sub_quantizers == 0 || dim % params.sub_quantizers != 0) {
+    throw Error(ErrorCode::invalid_argument,
+                "sub_quantizers (" + std::to_string(params.sub_quantizers) +
+                    ") must divide embedding_dim (" + std::to_string(dim) + ")");
+  }
+  std::vector<std::size_t> active;
+  active.reserve(cache.rows());
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (!cache.tombstones[row] && cache.norms[row] > 0.0f) active.push_back(row);
+  }
+  const std::size_t nlist =
+      params.nlist != 0
+          ? params.nlist
+          : std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(std::sqrt(double(active.size())))));
+  if (active.size() < std::max(nlist, kCodewords)) {
+    throw Error(ErrorCode::invalid_argument,
+                "an IVF-PQ index needs at least max(nlist, 256) active rows to train on; nlist = " +
+                    std::to_string(nlist) + ", active rows = " + std::to_string(active.size()));
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->dim = dim;
+  impl->nlist = nlist;
+  impl->sub_quantizers = params.sub_quantizers;
+  impl->sub_dim = dim / params.sub_quantizers;
+  impl->seed = params.seed;
+  impl->threads = resolve_threads(params.threads);
+  impl->lists.resize(nlist);
+  const std::size_t threads = impl->threads;
+  ivfpq::SingleThreadedBlas blas_guard;
+
+  std::mt19937_64 random(params.seed);
+  // A seeded sample of `count` active rows, normalised, row after row.
+  auto sample = [&](std::size_t count) {
+    count = std::min(count, active.size());
+    std::vector<std::size_t> chosen = active;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::uniform_int_distribution<std::size_t> pick(i, chosen.size() - 1);
+      std::swap(chosen[i], chosen[pick(random)]);
+    }
+    chosen.resize(count);
+    std::sort(chosen.begin(), chosen.end());  // read the cache in order
+    std::vector<float> rows(count * dim);
+    for (std::size_t i = 0; i < count; ++i) {
+      normalised_row(cache, chosen[i], impl->simd, rows.data() + i * dim);
+    }
+    return rows;
+  };
+
+  // Coarse quantiser. 64 points per centroid: k-means centroids settle with far fewer
+  // points than FAISS's default cap of 256, and training time is linear in the sample.
+  const std::size_t coarse_count =
+      params.training_sample != 0 ? params.training_sample : 64 * nlist;
+  std::vector<float> coarse_sample = sample(std::max(coarse_count, nlist));
+  const std::size_t coarse_rows = coarse_sample.size() / dim;
+  ivfpq::KMeansResult coarse =
+      ivfpq::kmeans(coarse_sample.data(), coarse_rows, dim, nlist, params.iterations, params.seed, threads);
+  impl->centroids = std::move(coarse.centroids);
+  impl->training_error = coarse.mean_error;
+  coarse_sample = {};
+
+  // Codebooks, trained on the residuals of a second sample, one k-means per slice; the
+  // slices are independent, so the threads take whole slices.
+  const std::size_t pq_count =
+      params.pq_training_sample != 0 ? params.pq_training_sample : std::size_t{32768};
+  std::vector<float> residuals = sample(std::max(pq_count, kCodewords));
+  const std::size_t pq_rows = residuals.size() / dim;
+  {
+    std::vector<std::uint32_t> labels(pq_rows);
+    ivfpq::assign_nearest(residuals.data(), pq_rows, impl->centroids.data(), nlist, dim, threads,
+                          labels.data(), nullptr);
+    for (std::size_t i = 0; i < pq_rows; ++i) {
+      const float* centre = impl->centroids.data() + labels[i] * dim;
+      for (std::size_t j = 0; j < dim; ++j) residuals[i * dim + j] -= centre[j];
+    }
+  }
+  const std::size_t m = impl->sub_quantizers;
+  const std::size_t sub_dim = impl->sub_dim;
+  impl->codebooks.resize(m * kCodewords * sub_dim);
+  ivfpq::parallel_ranges(m, threads, [&](std::size_t first, std::size_t last) {
+    std::vector<float> slice(pq_rows * sub_dim);
+    for (std::size_t s = first; s < last; ++s) {
+      for (std::size_t i = 0; i < pq_rows; ++i) {
+        std::copy_n(residuals.data() + i * dim + s * sub_dim, sub_dim, slice.data() + i * sub_dim);
+      }
+      ivfpq::KMeansResult words = ivfpq::kmeans(slice.data(), pq_rows, sub_dim, kCodewords,
+                                                params.iterations, params.seed + 1 + s, 1);
+      std::copy(words.centroids.begin(), words.centroids.end(),
+                impl->codebooks.begin() + static_cast<std::ptrdiff_t>(s * kCodewords * sub_dim));
+    }
+  });
+  residuals = {};
+  impl->prepare_derived();
+
+  impl->add_new_rows(cache, 0, /*counts_as_added=*/false);
+  impl->trained_vectors = impl->vectors();
+  IVFPQIndex index;
+  index.impl_ = std::move(impl);
+  return index;
+}
+
+void IVFPQIndex::sync(const MemoryCache& cache) {
+  if (!impl_) throw Error(ErrorCode::unsupported, "the IVF-PQ index is not trained");
+  Impl& impl = *impl_;
+  if (cache.embedding_dim != impl.dim) {
+    throw Error(ErrorCode::invalid_argument,
+                "the IVF-PQ index has " + std::to_string(impl.dim) + " dimensions, the store has " +
+                    std::to_string(cache.embedding_dim));
+  }
+  const std::size_t rows = cache.rows();
+  const bool only_appended =
+      impl.bound_rows <= rows &&
+      (impl.bound_rows == 0 ? impl.bound_last_id < 0 : cache.ids[impl.bound_rows - 1] == impl.bound_last_id);
+  if (only_appended) {
+    impl.add_new_rows(cache, impl.bound_rows, true);
+    return;
+  }
+  // Rows were removed (compaction) or this is a fresh binding: refresh every row number,
+  // drop the ids that are gone, then add the rows newer than any indexed id.
+  MemoryId last_indexed = impl.bound_last_id;
+  for (Impl::List& list : impl.lists) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < list.ids.size(); ++i) {
+      const std::ptrdiff_t row = cache.row_of(list.ids[i]);
+      last_indexed = std::max(last_indexed, list.ids[i]);
+      if (row < 0 || cache.tombstones[static_cast<std::size_t>(row)]) continue;
+      list.ids[kept] = list.ids[i];
+      list.rows[kept] = static_cast<std::uint32_t>(row);
+      std::copy_n(list.codes.begin() + static_cast<std::ptrdiff_t>(i * impl.sub_quantizers),
+                  impl.sub_quantizers,
+                  list.codes.begin() + static_cast<std::ptrdiff_t>(kept * impl.sub_quantizers));
+      ++kept;
+    }
+    list.ids.resize(kept);
+    list.rows.resize(kept);
+    list.codes.resize(kept * impl.sub_quantizers);
+  }
+  const auto first_new = static_cast<std::size_t>(
+      std::upper_bound(cache.ids.begin(), cache.ids.end(), last_indexed) - cache.ids.begin());
+  impl.add_new_rows(cache, first_new, true);
+}
+
+bool IVFPQIndex::remove(MemoryId id) {
+  if (!impl_) return false;
+  for (Impl::List& list : impl_->lists) {
+    const auto it = std::find(list.ids.begin(), list.ids.end(), id);
+    if (it == list.ids.end()) continue;
+    const std::size_t i = static_cast<std::size_t>(it - list.ids.begin());
+    const std::size_t last = list.ids.size() - 1;
+    const std::size_t m = impl_->sub_quantizers;
+    list.ids[i] = list.ids[last];
+    list.rows[i] = list.rows[last];
+    std::copy_n(list.codes.begin() + static_cast<std::ptrdiff_t>(last * m), m,
+                list.codes.begin() + static_cast<std::ptrdiff_t>(i * m));
+    list.ids.pop_back();
+    list.rows.pop_back();
+    list.codes.resize(last * m);
+    return true;
+  }
+  return false;
+}
+
+SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache& cache,
+                                 const IVFPQSearchOptions& options) const {
+  const auto start = std::chrono::steady_clock::now();
+  search::require_positive_k(options.k);
+  if (!impl_) {
+    throw Error(ErrorCode::unsupported, "strategy 'ivfpq' needs an index: none is built");
+  }
+  const Impl& impl = *impl_;
+  search::require_valid_query(query, impl.dim);
+  if (cache.embedding_dim != impl.dim) {
+    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index does not match this store's dimensions");
+  }
+  const std::size_t dim = impl.dim;
+
+  // Unit query: approximate scores are then cosines.
+  double norm_sq = 0.0;
+  for (float value : query) norm_sq += double(value) * value;
+  const float inverse_norm = norm_sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(norm_sq)) : 0.0f;
+  std::vector<float> unit(dim);
+  for (std::size_t j = 0; j < dim; ++j) unit[j] = query[j] * inverse_norm;
+
+  // Coarse step: the nprobe centroids nearest the query (L2 on the sphere).
+  const std::size_t nprobe = std::clamp<std::size_t>(options.nprobe, 1, impl.nlist);
+  std::vector<float> centroid_dots(impl.nlist);
+  impl.simd.dot_f32(unit.data(), impl.centroids.data(), dim, 0, impl.nlist, centroid_dots.data());
+  std::vector<std::pair<float, std::uint32_t>> cells(impl.nlist);
+  for (std::size_t c = 0; c < impl.nlist; ++c) {
+    cells[c] = {impl.centroid_norms[c] - 2.0f * centroid_dots[c], static_cast<std::uint32_t>(c)};
+  }
+  std::partial_sort(cells.begin(), cells.begin() + static_cast<std::ptrdiff_t>(nprobe), cells.end());
+
+  std::vector<float> table(impl.sub_quantizers * kCodewords);
+  impl.adc.table(unit.data(), impl.transposed.data(), impl.sub_quantizers, impl.sub_dim, table.data());
+
+  const search::RowFilter filter(options.filter, cache);
+  const bool recency = filter.weights_recency();
+  const bool rerank = options.rerank > 0;
+  BoundedHeap candidates(rerank ? std::max(options.rerank, options.k) : options.k);
+  std::vector<float> scores;
+  std::size_t scanned = 0;
+  for (std::size_t p = 0; p < nprobe; ++p) {
+    const std::uint32_t cell = cells[p].second;
+    const Impl::List& list = impl.lists[cell];
+    const std::size_t count = list.ids.size();
+    if (count == 0) continue;
+    scores.resize(count);
+    impl.adc.scan(table.data(), list.codes.data(), count, impl.sub_quantizers, centroid_dots[cell],
+                  scores.data());
+    scanned += count;
+    for (std::size_t i = 0; i < count; ++i) {
+      float score = scores[i];
+      // Most codes lose to the current worst candidate: one compare turns them away before
+      // the filter touches the row's metadata. Recency weights are in (0, 1], so
+      // max(score, 0) bounds the weighted score.
+      if (std::max(score, 0.0f) < candidates.threshold()) continue;
+      const std::uint32_t row = list.rows[i];
+      if (!filter.accepts(row)) continue;
+      // Candidates compete on the score they will be ranked by: weighted, if weighting.
+      if (recency) score *= filter.recency_weight(row);
+      candidates.offer(score, row);
+    }
+  }
+
+  std::vector<Candidate> best = candidates.take_sorted();
+  if (rerank) {
+    // Exact cosines from the stored rows, as the exact engine computes them. The rows are
+    // scattered over the matrix: the next candidates' rows are prefetched while this one is
+    // scored, so their cache misses overlap instead of following one another.
+    const std::size_t row_bytes =
+        dim * (cache.embedding_type == EmbeddingType::float16 ? sizeof(half_bits) : sizeof(float));
+    auto prefetch = [&](std::uint32_t row) {
+      const char* begin = cache.embedding_type == EmbeddingType::float16
+                              ? reinterpret_cast<const char*>(cache.embeddings_f16.data() + std::size_t{row} * dim)
+                              : reinterpret_cast<const char*>(cache.embeddings_f32.data() + std::size_t{row} * dim);
+      for (std::size_t offset = 0; offset < row_bytes; offset += 64) __builtin_prefetch(begin + offset);
+    };
+    constexpr std::size_t kPrefetchAhead = 4;
+    for (std::size_t i = 0; i < std::min(kPrefetchAhead, best.size()); ++i) prefetch(best[i].row);
+    for (std::size_t i = 0; i < best.size(); ++i) {
+      if (i + kPrefetchAhead < best.size()) prefetch(best[i + kPrefetchAhead].row);
+      Candidate& candidate = best[i];
+      float dot = 0.0f;
+      if (cache.embedding_type == EmbeddingType::float16) {
+        impl.simd.dot_f16(query.data(), cache.embeddings_f16.data(), dim, candidate.row,
+                          candidate.row + 1, &dot);
+      } else {
+        impl.simd.dot_f32(query.data(), cache.embeddings_f32.data(), dim, candidate.row,
+                          candidate.row + 1, &dot);
+      }
+      const float norm = cache.norms[candidate.row];
+      candidate.score = norm > 0.0f ? dot * inverse_norm / norm : 0.0f;
+      if (recency) candidate.score *= filter.recency_weight(candidate.row);
+    }
+    std::sort(best.begin(), best.end(), better);
+  }
+  if (best.size() > options.k) best.resize(options.k);
+
+  SearchResults results;
+  results.hits.reserve(best.size());
+  for (const Candidate& candidate : best) {
+    results.hits.push_back({cache.ids[candidate.row], candidate.score});
+  }
+  results.metrics.strategy = "ivfpq";
+  results.metrics.isa = impl.adc.isa;
+  results.metrics.threads = 1;
+  results.metrics.vectors_scanned = scanned;
+  results.metrics.search_time_us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  return results;
+}
+
+IVFPQData IVFPQIndex::to_data() const {
+  IVFPQData data;
+  if (!impl_) return data;
+  const Impl& impl = *impl_;
+  data.embedding_dim = impl.dim;
+  data.nlist = impl.nlist;
+  data.sub_quantizers = impl.sub_quantizers;
+  data.bits = 8;
+  data.seed = impl.seed;
+  data.centroids = impl.centroids;
+  data.codebooks = impl.codebooks;
+  const std::size_t total = impl.vectors();
+  data.list_offsets.reserve(impl.nlist + 1);
+  data.codes.reserve(total * impl.sub_quantizers);
+  data.ids.reserve(total);
+  data.list_offsets.push_back(0);
+  for (const Impl::List& list : impl.lists) {
+    data.codes.insert(data.codes.end(), list.codes.begin(), list.codes.end());
+    data.ids.insert(data.ids.end(), list.ids.begin(), list.ids.end());
+    data.list_offsets.push_back(data.ids.size());
+  }
+  data.trained_vectors = impl.trained_vectors;
+  data.training_error = impl.training_error;
+  data.added_since_training = impl.added_since_training;
+  data.added_error_sum = impl.added_error_sum;
+  return data;
+}
+
+IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryCache& cache) {
+  auto fail = [](const std::string& what) {
+    throw Error(ErrorCode::corruption, "IVF-PQ index: " + what);
+  };
+  const std::size_t dim = data.embedding_dim;
+  const std::size_t m = data.sub_quantizers;
+  if (dim == 0 || m == 0 || dim % m != 0) fail("sub_quantizers does not divide embedding_dim");
+  if (data.bits != 8) fail("bits is " + std::to_string(data.bits) + ", only 8 is supported");
+  if (dim != cache.embedding_dim) {
+    fail("built for " + std::to_string(dim) + " dimensions, the store has " +
+         std::to_string(cache.embedding_dim));
+  }
+  if (data.nlist == 0 || data.centroids.size() != data.nlist * dim) fail("centroids have the wrong size");
+  if (data.codebooks.size() != m * kCodewords * (dim / m)) fail("codebooks have the wrong size");
+  if (data.list_offsets.size() != data.nlist + 1 || data.list_offsets.front() != 0 ||
+      data.list_offsets.back() != data.ids.size()) {
+    fail("list_offsets do not cover the ids");
+  }
+  if (!std::is_sorted(data.list_offsets.begin(), data.list_offsets.end())) fail("list_offsets decrease");
+  if (data.codes.size() != data.ids.size() * m) fail("codes and ids differ in length");
+  for (float value : data.centroids) {
+    if (!std::isfinite(value)) fail("a centroid is not finite");
+  }
+  for (float value : data.codebooks) {
+    if (!std::isfinite(value)) fail("a codeword is not finite");
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->dim = dim;
+  impl->nlist = data.nlist;
+  impl->sub_quantizers = m;
+  impl->sub_dim = dim / m;
+  impl->seed = data.seed;
+  impl->threads = resolve_threads(0);
+  impl->centroids = std::move(data.centroids);
+  impl->codebooks = std::move(data.codebooks);
+  impl->trained_vectors = data.trained_vectors;
+  impl->training_error = data.training_error;
+  impl->added_since_training = data.added_since_training;
+  impl->added_error_sum = data.added_error_sum;
+  impl->lists.resize(data.nlist);
+  MemoryId last_id = -1;
+  for (std::size_t l = 0; l < data.nlist; ++l) {
+    const std::size_t begin = data.list_offsets[l];
+    const std::size_t end = data.list_offsets[l + 1];
+    Impl::List& list = impl->lists[l];
+    list.ids.assign(data.ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                    data.ids.begin() + static_cast<std::ptrdiff_t>(end));
+    list.codes.assign(data.codes.begin() + static_cast<std::ptrdiff_t>(begin * m),
+                      data.codes.begin() + static_cast<std::ptrdiff_t>(end * m));
+    list.rows.assign(end - begin, 0);
+    for (MemoryId id : list.ids) last_id = std::max(last_id, id);
+  }
+  impl->prepare_derived();
+  // Not yet bound to any rows: sync() takes the refresh path (rows.size() < bound_rows is
+  // impossible, so make the fast-path test fail on purpose).
+  impl->bound_rows = std::numeric_limits<std::size_t>::max();
+  impl->bound_last_id = last_id;
+  IVFPQIndex index;
+  index.impl_ = std::move(impl);
+  index.sync(cache);
+  return index;
+}
+
+IVFPQInfo IVFPQIndex::info() const {
+  IVFPQInfo info;
+  if (!impl_) return info;
+  const Impl& impl = *impl_;
+  info.embedding_dim = impl.dim;
+  info.nlist = impl.nlist;
+  info.sub_quantizers = impl.sub_quantizers;
+  info.bits = 8;
+  info.vectors = impl.vectors();
+  info.trained_vectors = impl.trained_vectors;
+  info.added_since_training = impl.added_since_training;
+  info.training_error = impl.training_error;
+  info.added_error = impl.added_since_training
+                         ? impl.added_error_sum / static_cast<double>(impl.added_since_training)
+                         : 0.0;
+  info.bytes = (impl.centroids.size() + impl.codebooks.size()) * sizeof(float) +
+               info.vectors * (impl.sub_quantizers + sizeof(MemoryId));
+  info.needs_retrain = needs_retrain();
+  return info;
+}
+
+bool IVFPQIndex::needs_retrain() const {
+  if (!impl_) return false;
+  const Impl& impl = *impl_;
+  if (impl.added_since_training < kRetrainMinAdded) return false;
+  const double added_error = impl.added_error_sum / static_cast<double>(impl.added_since_training);
+  if (added_error > kRetrainErrorRatio * impl.training_error) return true;
+  return static_cast<double>(impl.vectors()) > kRetrainGrowth * static_cast<double>(impl.trained_vectors);
+}
+
+}  // namespace edgehdf5
+

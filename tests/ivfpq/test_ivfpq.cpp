@@ -1,0 +1,400 @@
+// IVFPQIndex against exact search on clustered data (a mixture of Gaussians).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/half.hpp"
+#include "edgehdf5/ivfpq.hpp"
+#include "edgehdf5/search.hpp"
+
+namespace edgehdf5 {
+namespace {
+
+// `count` points of a mixture of `clusters` Gaussians in `dim` dimensions: centres random
+// unit vectors, each point its centre plus isotropic noise of total norm about `spread`.
+std::vector<float> mixture(std::size_t count, std::size_t dim, std::size_t clusters,
+                           float spread, std::uint64_t seed, std::uint64_t centre_seed = 99) {
+  std::mt19937_64 centre_random(centre_seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> centres(clusters * dim);
+  for (std::size_t c = 0; c < clusters; ++c) {
+    double norm = 0;
+    for (std::size_t j = 0; j < dim; ++j) {
+      centres[c * dim + j] = normal(centre_random);
+      norm += double(centres[c * dim + j]) * centres[c * dim + j];
+    }
+    for (std::size_t j = 0; j < dim; ++j) centres[c * dim + j] /= static_cast<float>(std::sqrt(norm));
+  }
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, clusters - 1);
+  const float sigma = spread / std::sqrt(static_cast<float>(dim));
+  std::vector<float> points(count * dim);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t c = pick(random);
+    for (std::size_t j = 0; j < dim; ++j) points[i * dim + j] = centres[c * dim + j] + sigma * normal(random);
+  }
+  return points;
+}
+
+// Appends rows to a cache the way a store holds them: ids in order, metadata that filters
+// can select on (session "s<row % 4>", timestamps increasing).
+void append_rows(MemoryCache& cache, const std::vector<float>& points) {
+  const std::size_t dim = cache.embedding_dim;
+  const std::size_t count = points.size() / dim;
+  for (std::size_t i = 0; i < count; ++i) {
+    const float* x = points.data() + i * dim;
+    const MemoryId id = cache.ids.empty() ? 0 : cache.ids.back() + 1;
+    double norm = 0;
+    if (cache.embedding_type == EmbeddingType::float16) {
+      for (std::size_t j = 0; j < dim; ++j) {
+        const half_bits bits = float_to_half(x[j]);
+        cache.embeddings_f16.push_back(bits);
+        norm += double(half_to_float(bits)) * half_to_float(bits);
+      }
+    } else {
+      cache.embeddings_f32.insert(cache.embeddings_f32.end(), x, x + dim);
+      for (std::size_t j = 0; j < dim; ++j) norm += double(x[j]) * x[j];
+    }
+    cache.norms.push_back(static_cast<float>(std::sqrt(norm)));
+    cache.tombstones.push_back(0);
+    cache.ids.push_back(id);
+    cache.chunks.push_back("chunk " + std::to_string(id));
+    cache.source_channels.push_back("chat");
+    cache.timestamps.push_back(1.7e9 + static_cast<double>(id));
+    cache.session_ids.push_back("s" + std::to_string(id % 4));
+    cache.tags.push_back("");
+  }
+}
+
+MemoryCache make_cache(std::size_t dim, EmbeddingType type = EmbeddingType::float32) {
+  MemoryCache cache;
+  cache.embedding_dim = dim;
+  cache.embedding_type = type;
+  return cache;
+}
+
+SearchResults exact(std::span<const float> query, const MemoryCache& cache, std::size_t k,
+                    const SearchFilter& filter = {}) {
+  SearchOptions options;
+  options.k = k;
+  options.strategy = Strategy::simd;
+  options.filter = filter;
+  return SearchEngine::shared().search(query, cache, options);
+}
+
+// Mean recall@k of the index over `queries` against exact search.
+double recall(const IVFPQIndex& index, const MemoryCache& cache, const std::vector<float>& queries,
+              IVFPQSearchOptions options) {
+  const std::size_t dim = cache.embedding_dim;
+  const std::size_t count = queries.size() / dim;
+  double total = 0;
+  for (std::size_t q = 0; q < count; ++q) {
+    const std::span<const float> query(queries.data() + q * dim, dim);
+    const SearchResults truth = exact(query, cache, options.k, options.filter);
+    const SearchResults found = index.search(query, cache, options);
+    std::set<MemoryId> expected;
+    for (const SearchHit& hit : truth.hits) expected.insert(hit.id);
+    std::size_t hits = 0;
+    for (const SearchHit& hit : found.hits) hits += expected.count(hit.id);
+    total += expected.empty() ? 1.0 : double(hits) / double(expected.size());
+  }
+  return total / double(count);
+}
+
+constexpr std::size_t kDim = 384;
+constexpr std::size_t kClusters = 64;
+constexpr float kSpread = 0.9f;
+
+class IVFPQTest : public ::testing::Test {
+ protected:
+  // One trained index over all the points, shared by the tests that only read it.
+  static void SetUpTestSuite() {
+    points_ = new std::vector<float>(mixture(20000, kDim, kClusters, kSpread, 1));
+    queries_ = new std::vector<float>(mixture(100, kDim, kClusters, kSpread, 2));
+    cache_ = new MemoryCache(make_cache(kDim));
+    append_rows(*cache_, *points_);
+    index_ = new IVFPQIndex(IVFPQIndex::train(*cache_, params()));
+  }
+  static void TearDownTestSuite() {
+    delete index_;
+    delete cache_;
+    delete points_;
+    delete queries_;
+  }
+  static MemoryCache* cache_;
+  static IVFPQIndex* index_;
+  static IVFPQParams params() {
+    IVFPQParams params;
+    params.nlist = 64;
+    params.sub_quantizers = 48;
+    params.seed = 5;
+    return params;
+  }
+  static std::vector<float>* points_;
+  static std::vector<float>* queries_;
+};
+std::vector<float>* IVFPQTest::points_ = nullptr;
+std::vector<float>* IVFPQTest::queries_ = nullptr;
+MemoryCache* IVFPQTest::cache_ = nullptr;
+IVFPQIndex* IVFPQTest::index_ = nullptr;
+
+TEST_F(IVFPQTest, RecallAt10AgainstExactSearch) {
+  const MemoryCache& cache = *cache_;
+  const IVFPQIndex& index = *index_;
+  const IVFPQInfo info = index.info();
+  EXPECT_EQ(info.vectors, 20000u);
+  EXPECT_EQ(info.nlist, 64u);
+  EXPECT_EQ(info.sub_quantizers, 48u);
+  EXPECT_FALSE(info.needs_retrain);
+
+  IVFPQSearchOptions options;
+  options.k = 10;
+  options.nprobe = 8;
+  options.rerank = 200;
+  const double reranked = recall(index, cache, *queries_, options);
+  EXPECT_GE(reranked, 0.95);
+  options.rerank = 0;
+  const double pq_only = recall(index, cache, *queries_, options);
+  EXPECT_LT(pq_only, reranked);  // re-ranking is what lifts recall
+  std::cout << "recall@10: re-ranked " << reranked << ", PQ alone " << pq_only << '\n';
+
+  const SearchResults results = index.search(std::span(queries_->data(), kDim), cache, {});
+  EXPECT_EQ(results.metrics.strategy, "ivfpq");
+  EXPECT_GT(results.metrics.vectors_scanned, 0u);
+  EXPECT_LT(results.metrics.vectors_scanned, 20000u);
+  ASSERT_EQ(results.hits.size(), 10u);
+  for (std::size_t i = 1; i < results.hits.size(); ++i) {
+    EXPECT_GE(results.hits[i - 1].score, results.hits[i].score);
+  }
+}
+
+TEST_F(IVFPQTest, RerankedScoresAreExactCosines) {
+  const MemoryCache& cache = *cache_;
+  const IVFPQIndex& index = *index_;
+  const std::span<const float> query(queries_->data(), kDim);
+  const SearchResults found = index.search(query, cache, {});
+  const std::vector<float> all = cosine_similarity_batch_prenorm(query, cache);
+  for (const SearchHit& hit : found.hits) {
+    EXPECT_NEAR(hit.score, all[static_cast<std::size_t>(hit.id)], 1e-5f);
+  }
+}
+
+TEST_F(IVFPQTest, IncrementalAddsMatchARebuild) {
+  MemoryCache cache = make_cache(kDim);
+  const std::vector<float> first(points_->begin(), points_->begin() + 10000 * kDim);
+  const std::vector<float> second(points_->begin() + 10000 * kDim, points_->end());
+  append_rows(cache, first);
+  IVFPQIndex incremental = IVFPQIndex::train(cache, params());
+  append_rows(cache, second);
+  incremental.sync(cache);
+  EXPECT_EQ(incremental.info().vectors, 20000u);
+  EXPECT_EQ(incremental.info().added_since_training, 10000u);
+  const IVFPQIndex& rebuilt = *index_;  // trained on the same 20000 rows at once
+
+  IVFPQSearchOptions options;
+  options.nprobe = 8;
+  options.rerank = 200;
+  const double incremental_recall = recall(incremental, cache, *queries_, options);
+  const double rebuilt_recall = recall(rebuilt, cache, *queries_, options);
+  EXPECT_GE(incremental_recall, 0.95);
+  EXPECT_NEAR(incremental_recall, rebuilt_recall, 0.02);
+  // Same distribution: no retrain is called for (the index only doubled).
+  EXPECT_FALSE(incremental.needs_retrain());
+}
+
+TEST_F(IVFPQTest, DeletedRowsAreNeverReturned) {
+  MemoryCache cache = *cache_;
+  IVFPQIndex index = IVFPQIndex::from_data(index_->to_data(), cache);  // a copy
+  // Delete every query's exact top 5 (after the index was built: only tombstones hide them)
+  // and a third of all rows.
+  for (std::size_t q = 0; q < 100; ++q) {
+    for (const SearchHit& hit : exact(std::span(queries_->data() + q * kDim, kDim), cache, 5).hits) {
+      cache.tombstones[static_cast<std::size_t>(hit.id)] = 1;
+    }
+  }
+  for (std::size_t row = 0; row < cache.rows(); row += 3) cache.tombstones[row] = 1;
+  IVFPQSearchOptions options;
+  options.nprobe = 8;
+  for (std::size_t q = 0; q < 100; ++q) {
+    const SearchResults found = index.search(std::span(queries_->data() + q * kDim, kDim), cache, options);
+    EXPECT_EQ(found.hits.size(), 10u);
+    for (const SearchHit& hit : found.hits) {
+      ASSERT_EQ(cache.tombstones[static_cast<std::size_t>(hit.id)], 0) << "id " << hit.id;
+    }
+  }
+  EXPECT_GE(recall(index, cache, *queries_, options), 0.93);
+
+  // Compaction: the tombstoned rows leave the cache, the others move up but keep their ids.
+  MemoryCache compacted = make_cache(kDim);
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (cache.tombstones[row]) continue;
+    compacted.embeddings_f32.insert(compacted.embeddings_f32.end(),
+                                    cache.embeddings_f32.begin() + std::ptrdiff_t(row * kDim),
+                                    cache.embeddings_f32.begin() + std::ptrdiff_t((row + 1) * kDim));
+    compacted.norms.push_back(cache.norms[row]);
+    compacted.tombstones.push_back(0);
+    compacted.ids.push_back(cache.ids[row]);
+    compacted.chunks.push_back(cache.chunks[row]);
+    compacted.source_channels.push_back(cache.source_channels[row]);
+    compacted.timestamps.push_back(cache.timestamps[row]);
+    compacted.session_ids.push_back(cache.session_ids[row]);
+    compacted.tags.push_back(cache.tags[row]);
+  }
+  index.sync(compacted);
+  EXPECT_EQ(index.info().vectors, compacted.rows());
+  EXPECT_GE(recall(index, compacted, *queries_, options), 0.93);
+
+  // An explicit remove drops the code at once.
+  const MemoryId victim = compacted.ids[10];
+  EXPECT_TRUE(index.remove(victim));
+  EXPECT_FALSE(index.remove(victim));
+  EXPECT_EQ(index.info().vectors, compacted.rows() - 1);
+}
+
+TEST_F(IVFPQTest, FiltersAsInTheExactEngine) {
+  const MemoryCache& cache = *cache_;
+  const IVFPQIndex& index = *index_;
+  IVFPQSearchOptions options;
+  options.nprobe = 8;
+  options.filter.session_id = "s2";
+  options.filter.after = 1.7e9 + 5000;
+  for (std::size_t q = 0; q < 20; ++q) {
+    for (const SearchHit& hit : index.search(std::span(queries_->data() + q * kDim, kDim), cache, options).hits) {
+      const auto row = static_cast<std::size_t>(hit.id);
+      EXPECT_EQ(cache.session_ids[row], "s2");
+      EXPECT_GE(cache.timestamps[row], 1.7e9 + 5000);
+    }
+  }
+  EXPECT_GE(recall(index, cache, *queries_, options), 0.9);
+  options.filter = {};
+  options.filter.half_life_seconds = 20000.0;
+  options.filter.now = 1.7e9 + 20000;
+  EXPECT_GE(recall(index, cache, *queries_, options), 0.8);
+}
+
+TEST_F(IVFPQTest, Float16Rows) {
+  MemoryCache cache = make_cache(kDim, EmbeddingType::float16);
+  append_rows(cache, *points_);
+  const IVFPQIndex index = IVFPQIndex::train(cache, params());
+  IVFPQSearchOptions options;
+  options.nprobe = 8;
+  options.rerank = 200;
+  EXPECT_GE(recall(index, cache, *queries_, options), 0.95);
+  const std::span<const float> query(queries_->data(), kDim);
+  const std::vector<float> all = cosine_similarity_batch_prenorm(query, cache);
+  for (const SearchHit& hit : index.search(query, cache, options).hits) {
+    EXPECT_NEAR(hit.score, all[static_cast<std::size_t>(hit.id)], 1e-4f);
+  }
+}
+
+TEST_F(IVFPQTest, FlatFormRoundTrip) {
+  MemoryCache cache = make_cache(kDim);
+  append_rows(cache, std::vector<float>(points_->begin(), points_->begin() + 8000 * kDim));
+  IVFPQIndex index = IVFPQIndex::train(cache, params());
+  // Appended after training and a delete: both must survive the round trip.
+  append_rows(cache, std::vector<float>(points_->begin() + 8000 * kDim, points_->begin() + 9000 * kDim));
+  index.sync(cache);
+  cache.tombstones[17] = 1;
+  index.remove(cache.ids[17]);
+
+  IVFPQData data = index.to_data();
+  EXPECT_EQ(data.list_offsets.size(), 65u);
+  EXPECT_EQ(data.ids.size(), 8999u);
+  EXPECT_EQ(data.codes.size(), 8999u * 48);
+  const IVFPQIndex reopened = IVFPQIndex::from_data(data, cache);
+  EXPECT_EQ(reopened.info().vectors, 8999u);
+  EXPECT_EQ(reopened.info().added_since_training, 1000u);
+  for (std::size_t q = 0; q < 10; ++q) {
+    const std::span<const float> query(queries_->data() + q * kDim, kDim);
+    const SearchResults a = index.search(query, cache, {});
+    const SearchResults b = reopened.search(query, cache, {});
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (std::size_t i = 0; i < a.hits.size(); ++i) {
+      EXPECT_EQ(a.hits[i].id, b.hits[i].id);
+      EXPECT_EQ(a.hits[i].score, b.hits[i].score);
+    }
+  }
+  // Rows saved after the index was persisted are added when it is opened.
+  append_rows(cache, std::vector<float>(points_->begin() + 9000 * kDim, points_->begin() + 9500 * kDim));
+  EXPECT_EQ(IVFPQIndex::from_data(data, cache).info().vectors, 9499u);
+
+  IVFPQData broken = data;
+  broken.list_offsets[3] = broken.ids.size() + 1;
+  EXPECT_THROW(IVFPQIndex::from_data(broken, cache), Error);
+  broken = data;
+  broken.codes.pop_back();
+  EXPECT_THROW(IVFPQIndex::from_data(broken, cache), Error);
+  broken = data;
+  broken.embedding_dim = 192;
+  EXPECT_THROW(IVFPQIndex::from_data(broken, cache), Error);
+}
+
+TEST_F(IVFPQTest, RetrainWhenTheDataDrifts) {
+  MemoryCache cache = make_cache(kDim);
+  append_rows(cache, std::vector<float>(points_->begin(), points_->begin() + 5000 * kDim));
+  IVFPQIndex index = IVFPQIndex::train(cache, params());
+  append_rows(cache, mixture(2000, kDim, kClusters, kSpread, 3));  // same clusters
+  index.sync(cache);
+  EXPECT_FALSE(index.needs_retrain());
+  append_rows(cache, mixture(3000, kDim, kClusters, kSpread, 4, /*centre_seed=*/12345));
+  index.sync(cache);
+  EXPECT_TRUE(index.needs_retrain());
+  EXPECT_GT(index.info().added_error, 1.5 * index.info().training_error);
+}
+
+TEST(IVFPQ, OtherShapes) {
+  // 96-d with 12 sub-quantisers (8 values each) and 32-d with 32 (one each).
+  for (const auto& [dim, m] : {std::pair<std::size_t, std::size_t>{96, 12}, {32, 32}}) {
+    MemoryCache cache = make_cache(dim);
+    append_rows(cache, mixture(4000, dim, 16, 0.5f, 1));
+    IVFPQParams params;
+    params.sub_quantizers = m;
+    const IVFPQIndex index = IVFPQIndex::train(cache, params);
+    EXPECT_EQ(index.info().nlist, 63u);  // about sqrt(4000)
+    IVFPQSearchOptions options;
+    options.nprobe = 16;
+    EXPECT_GE(recall(index, cache, mixture(30, dim, 16, 0.5f, 2), options), 0.9) << dim;
+  }
+}
+
+TEST(IVFPQ, Errors) {
+  MemoryCache cache = make_cache(96);
+  append_rows(cache, mixture(300, 96, 4, 0.5f, 1));
+  IVFPQParams params;
+  params.sub_quantizers = 7;
+  EXPECT_THROW(IVFPQIndex::train(cache, params), Error);
+  params.sub_quantizers = 12;
+  params.bits = 4;
+  EXPECT_THROW(IVFPQIndex::train(cache, params), Error);
+  params.bits = 8;
+  params.nlist = 1000;
+  EXPECT_THROW(IVFPQIndex::train(cache, params), Error);
+
+  const IVFPQIndex untrained;
+  EXPECT_FALSE(untrained.trained());
+  const std::vector<float> query(96, 1.0f);
+  try {
+    untrained.search(query, cache, {});
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::unsupported);
+  }
+  params.nlist = 4;
+  const IVFPQIndex index = IVFPQIndex::train(cache, params);
+  IVFPQSearchOptions options;
+  options.k = 0;
+  EXPECT_THROW(index.search(query, cache, options), Error);
+  EXPECT_THROW(index.search(std::vector<float>(95, 1.0f), cache, {}), Error);
+  std::vector<float> bad = query;
+  bad[3] = std::nanf("");
+  EXPECT_THROW(index.search(bad, cache, {}), Error);
+}
+
+}  // namespace
+}  // namespace edgehdf5

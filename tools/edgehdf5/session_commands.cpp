@@ -1,0 +1,303 @@
+// sessions: list, record and show conversation sessions (their summaries and memories).
+//
+// A session exists in two places: memories carry a session_id, and /sessions records a
+// summary for a range of memory ids. `list` shows both together, so the sessions of an
+// imported conversation appear before anyone has written a summary for them.
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command_support.hpp"
+#include "commands.hpp"
+#include "edgehdf5/edgehdf5.hpp"
+#include "json_io.hpp"
+#include "query_support.hpp"
+#include "text_table.hpp"
+
+namespace edgehdf5::cli {
+namespace {
+
+constexpr std::size_t kSummaryPreviewWidth = 60;
+constexpr std::size_t kChunkPreviewWidth = 80;
+
+// What the memories themselves say about one session id.
+struct SessionMemories {
+  std::size_t count = 0;
+  MemoryId first_id = 0;
+  MemoryId last_id = 0;
+  double first_timestamp = 0.0;
+  std::string channel;
+};
+
+std::map<std::string, SessionMemories> memories_by_session(const MemoryCache& cache) {
+  std::map<std::string, SessionMemories> sessions;
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (cache.tombstones[row] != 0 || cache.session_ids[row].empty()) continue;
+    auto [it, added] = sessions.try_emplace(cache.session_ids[row]);
+    SessionMemories& session = it->second;
+    if (added) {
+      session.first_id = cache.ids[row];
+      session.first_timestamp = cache.timestamps[row];
+      session.channel = cache.source_channels[row];
+    }
+    session.last_id = cache.ids[row];
+    ++session.count;
+  }
+  return sessions;
+}
+
+// The most recently recorded session with this id, or nullptr.
+const Session* recorded_session(const HDF5Memory& memory, const std::string& id) {
+  const auto& sessions = memory.sessions();
+  const auto it = std::find_if(sessions.rbegin(), sessions.rend(),
+                               [&](const Session& session) { return session.id == id; });
+  return it == sessions.rend() ? nullptr : &*it;
+}
+
+// Active memories with ids in [start, end), in id order.
+std::vector<std::size_t> rows_in_range(const MemoryCache& cache, MemoryId start, MemoryId end) {
+  std::vector<std::size_t> rows;
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (cache.ids[row] >= start && cache.ids[row] < end && cache.tombstones[row] == 0) {
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+struct ListedSession {
+  std::string id;
+  const Session* record = nullptr;
+  std::optional<SessionMemories> memories;
+  MemoryId order = 0;
+};
+
+std::vector<ListedSession> list_sessions(const HDF5Memory& memory) {
+  const auto by_session = memories_by_session(memory.cache());
+  std::map<std::string, ListedSession> listed;
+  for (const auto& [id, memories] : by_session) {
+    listed[id] = {id, nullptr, memories, memories.first_id};
+  }
+  for (const Session& session : memory.sessions()) {
+    ListedSession& entry = listed[session.id];
+    entry.id = session.id;
+    entry.record = recorded_session(memory, session.id);
+    if (!entry.memories) entry.order = entry.record->start_id;
+  }
+  std::vector<ListedSession> sessions;
+  for (auto& [id, session] : listed) sessions.push_back(std::move(session));
+  std::stable_sort(sessions.begin(), sessions.end(),
+                   [](const ListedSession& a, const ListedSession& b) { return a.order < b.order; });
+  return sessions;
+}
+
+nlohmann::ordered_json session_json(const ListedSession& session) {
+  const SessionMemories memories = session.memories.value_or(SessionMemories{});
+  nlohmann::ordered_json json = {{"id", session.id}, {"memories", memories.count}};
+  if (session.record) {
+    json["start_id"] = session.record->start_id;
+    json["end_id"] = session.record->end_id;
+    json["channel"] = session.record->channel;
+    json["timestamp"] = session.memories ? memories.first_timestamp : session.record->timestamp;
+    json["summary"] = session.record->summary;
+  } else {
+    json["start_id"] = memories.first_id;
+    json["end_id"] = memories.last_id + 1;
+    json["channel"] = memories.channel;
+    json["timestamp"] = memories.first_timestamp;
+    json["summary"] = nullptr;
+  }
+  return json;
+}
+
+void print_sessions(const std::vector<ListedSession>& sessions, std::ostream& out) {
+  if (sessions.empty()) {
+    out << "no sessions: no memory has a session id and no summary is recorded\n";
+    return;
+  }
+  TextTable table({{"session"},
+                   {"memories", Align::right},
+                   {"ids"},
+                   {"first"},
+                   {"channel"},
+                   {"summary"}});
+  for (const auto& session : sessions) {
+    const auto json = session_json(session);
+    table.add_row({session.id, std::to_string(json["memories"].get<std::size_t>()),
+                   std::to_string(json["start_id"].get<MemoryId>()) + "-" +
+                       std::to_string(json["end_id"].get<MemoryId>() - 1),
+                   utc_time(json["timestamp"].get<double>()), json["channel"].get<std::string>(),
+                   session.record ? one_line_preview(session.record->summary, kSummaryPreviewWidth)
+                                  : "-"});
+  }
+  table.print(out);
+}
+
+}  // namespace
+
+Command add_sessions_command(CLI::App& app) {
+  struct Options {
+    std::filesystem::path file;
+    bool json = false;
+    // add
+    std::string session_id;
+    std::string summary;
+    std::optional<std::string> channel;
+    std::optional<MemoryId> start_id;
+    std::optional<MemoryId> end_id;
+    // show
+    std::string show_id;
+  };
+  auto options = std::make_shared<Options>();
+  auto* command = app.add_subcommand(
+      "sessions",
+      "List the sessions of a memory file (the default), record a session's summary (add),\n"
+      "or show one session and its memories (show)");
+  add_memory_file_argument(*command, options->file);
+  command->add_flag("--json", options->json, "Print JSON instead of a table");
+  command->require_subcommand(0, 1);
+
+  auto* list = command->add_subcommand(
+      "list", "Every session: recorded summaries and the session ids memories carry");
+  list->add_flag("--json", options->json, "Print one JSON object instead of a table");
+
+  auto* add = command->add_subcommand(
+      "add",
+      "Record a session: its summary and the memories it covers. Without --start/--end it\n"
+      "covers the memories that carry this session id");
+  add->add_option("SESSION", options->session_id, "Session id")->required();
+  add->add_option("--summary", options->summary, "What the session was about")->required();
+  add->add_option("--channel", options->channel,
+                  "Channel of the session (default: that of its first memory)");
+  auto* start = add->add_option("--start", options->start_id, "First memory id of the session")
+                    ->option_text("ID");
+  auto* end = add->add_option("--end", options->end_id, "Memory id just past the session")
+                  ->option_text("ID");
+  start->needs(end);
+  end->needs(start);
+  add->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
+
+  auto* show = command->add_subcommand("show", "One session: its summary and its memories");
+  show->add_option("SESSION", options->show_id, "Session id")->required();
+  show->add_flag("--json", options->json, "Print one JSON object instead of a table");
+
+  return {command, [options, add, show] {
+            if (add->parsed()) {
+              auto memory = HDF5Memory::open(options->file);
+              const auto by_session = memories_by_session(memory.cache());
+              const auto memories = by_session.find(options->session_id);
+              MemoryId start_id = 0;
+              MemoryId end_id = 0;
+              if (options->start_id) {
+                start_id = *options->start_id;
+                end_id = *options->end_id;
+              } else if (memories != by_session.end()) {
+                start_id = memories->second.first_id;
+                end_id = memories->second.last_id + 1;
+              } else {
+                throw Error(ErrorCode::not_found,
+                            "no memory carries session id '" + options->session_id +
+                                "'; give the range of memory ids with --start and --end");
+              }
+              const std::string channel = options->channel.value_or(
+                  memories != by_session.end() ? memories->second.channel : std::string{});
+              memory.add_session(options->session_id, start_id, end_id, channel,
+                                 options->summary);
+              const auto count = rows_in_range(memory.cache(), start_id, end_id).size();
+              memory.close();
+              if (options->json) {
+                std::cout << json_line({{"id", options->session_id},
+                                        {"start_id", start_id},
+                                        {"end_id", end_id},
+                                        {"channel", channel},
+                                        {"memories", count}})
+                          << '\n';
+              } else {
+                std::cout << "recorded session " << options->session_id << " (memories "
+                          << start_id << "-" << end_id - 1 << ", "
+                          << counted(count, "memory", "memories") << ")\n";
+              }
+              return kExitSuccess;
+            }
+
+            const auto memory = open_read_only(options->file);
+            if (!show->parsed()) {
+              const auto sessions = list_sessions(memory);
+              if (options->json) {
+                auto array = nlohmann::ordered_json::array();
+                for (const auto& session : sessions) array.push_back(session_json(session));
+                std::cout << json_line({{"sessions", std::move(array)}}) << '\n';
+              } else {
+                print_sessions(sessions, std::cout);
+              }
+              return kExitSuccess;
+            }
+
+            const MemoryCache& cache = memory.cache();
+            const Session* record = recorded_session(memory, options->show_id);
+            std::vector<std::size_t> rows;
+            if (record) {
+              rows = rows_in_range(cache, record->start_id, record->end_id);
+            } else {
+              for (std::size_t row = 0; row < cache.rows(); ++row) {
+                if (cache.tombstones[row] == 0 && cache.session_ids[row] == options->show_id) {
+                  rows.push_back(row);
+                }
+              }
+              if (rows.empty()) {
+                throw Error(ErrorCode::not_found,
+                            "no session '" + options->show_id +
+                                "': no summary is recorded and no memory carries that id");
+              }
+            }
+            if (options->json) {
+              auto memories = nlohmann::ordered_json::array();
+              for (const std::size_t row : rows) {
+                memories.push_back({{"id", cache.ids[row]},
+                                    {"chunk", cache.chunks[row]},
+                                    {"source_channel", cache.source_channels[row]},
+                                    {"timestamp", cache.timestamps[row]},
+                                    {"tags", cache.tags[row]}});
+              }
+              nlohmann::ordered_json result = {{"id", options->show_id}};
+              if (record) {
+                result["summary"] = record->summary;
+                result["channel"] = record->channel;
+                result["start_id"] = record->start_id;
+                result["end_id"] = record->end_id;
+                result["recorded_at"] = record->timestamp;
+              } else {
+                result["summary"] = nullptr;
+              }
+              result["memories"] = std::move(memories);
+              std::cout << json_line(result) << '\n';
+              return kExitSuccess;
+            }
+            std::cout << "session:  " << options->show_id << '\n';
+            if (record) {
+              std::cout << "summary:  " << record->summary << '\n'
+                        << "channel:  " << record->channel << '\n'
+                        << "range:    memories " << record->start_id << "-"
+                        << record->end_id - 1 << " (recorded " << utc_time(record->timestamp)
+                        << ")\n";
+            } else {
+              std::cout << "summary:  (none recorded; `edgehdf5 sessions FILE add "
+                        << options->show_id << " --summary ...` records one)\n";
+            }
+            std::cout << "memories: " << rows.size() << "\n\n";
+            TextTable table({{"id", Align::right}, {"time"}, {"chunk"}});
+            for (const std::size_t row : rows) {
+              table.add_row({std::to_string(cache.ids[row]), utc_time(cache.timestamps[row]),
+                             one_line_preview(cache.chunks[row], kChunkPreviewWidth)});
+            }
+            if (!rows.empty()) table.print(std::cout);
+            return kExitSuccess;
+          }};
+}
+
+}  // namespace edgehdf5::cli
