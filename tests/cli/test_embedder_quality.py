@@ -11,7 +11,7 @@ five) and topic precision@5 (the share of the first five on the question's topic
     hybrid    `edgehdf5 recall Q`                both, weighted fusion (the default)
     rrf       `edgehdf5 recall Q --fusion rrf`   both, reciprocal-rank fusion
 
-The table goes to stdout (ctest -V shows it; README-section.md quotes it). The assertions
+The table goes to stdout (ctest -V shows it; README.md quotes it). The assertions
 hold the claims that README makes: hybrid recall is not below BM25's by more than one
 question in forty, the embedder alone beats BM25 where words appear in other forms, and
 neither finds memories that share no words with the question (it is not a language model).
