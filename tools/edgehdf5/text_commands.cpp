@@ -126,7 +126,8 @@ Command add_recall_command(CLI::App& app) {
     std::size_t k = 5;
     bool json = false;
     std::string fusion = "weighted";
-    float vector_weight = 0.7f;  // the library's default; see README.md ("The built-in embedder") for measurements
+    // The library's default; README.md ("The built-in embedder") has the measurements.
+    float vector_weight = 0.7f;
     bool vector_only = false;
     bool keyword_only = false;
     std::string strategy = "auto";
