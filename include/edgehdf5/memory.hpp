@@ -57,6 +57,8 @@ class HDF5Memory final : public AgentMemory {
   void remove(MemoryId id) override;
   std::size_t compact() override;
   void snapshot(const std::filesystem::path& destination) override;
+  // Also safe while other threads make const calls (search, get, count, cache(), ...): it
+  // fsyncs the log and may checkpoint, which reads the in-memory state but does not change it.
   void flush() override;
 
   std::size_t count() const override;

@@ -117,6 +117,7 @@ struct HDF5Memory::Impl {
   OpenOptions options;
   std::optional<store::FileLock> lock;
   std::optional<store::LogWriter> log;
+  bool writable = false;  // fixed at open; read_only() must not look at `log`, which flush() replaces
   std::size_t replayed = 0;
   bool closed = false;
   // Set when an fsync failed: what reached the disk is then unknown (the kernel may have
@@ -271,6 +272,7 @@ HDF5Memory HDF5Memory::create(const MemoryConfig& requested, const OpenOptions& 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->options.read_only = false;
+  impl->writable = true;
   impl->lock = store::FileLock::acquire(lock_path_for(config.path), config.path);
   if (std::filesystem::exists(config.path)) {
     throw Error(ErrorCode::io, config.path.string() +
@@ -293,6 +295,7 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
   const std::filesystem::path log_path = log_path_for(path);
 
   if (!options.read_only) {
+    impl->writable = true;
     impl->lock = store::FileLock::acquire(lock_path_for(path), path);
     impl->state = store::read_state_file(path);
     // A checkpoint a crash interrupted; the file and the log hold everything it held.
@@ -530,7 +533,7 @@ const BM25Index& HDF5Memory::keyword_index() const {
   }
   return *impl_->keyword;
 }
-bool HDF5Memory::read_only() const { return !impl_->log; }
+bool HDF5Memory::read_only() const { return !impl_->writable; }
 
 StoreInfo HDF5Memory::info() const {
   const StoreState& state = impl_->state;
