@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "edgehdf5/entry.hpp"
+#include "edgehdf5/half.hpp"
+#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/search.hpp"
 
 namespace edgehdf5::testing {
 
@@ -63,6 +66,20 @@ inline std::vector<MemoryEntry> make_entries(std::size_t count, std::size_t dim,
     entries.push_back(make_entry(rng, dim, first_index + static_cast<int>(i)));
   }
   return entries;
+}
+
+// Appends `values` as the next row's embedding in the cache's element type (float16 rows are
+// rounded first, so the stored norm is the norm of what is stored) with its norm.
+inline void append_embedding(MemoryCache& cache, std::vector<float> values) {
+  if (cache.embedding_type == EmbeddingType::float16) {
+    for (float& x : values) {
+      cache.embeddings_f16.push_back(float_to_half(x));
+      x = half_to_float(cache.embeddings_f16.back());
+    }
+  } else {
+    cache.embeddings_f32.insert(cache.embeddings_f32.end(), values.begin(), values.end());
+  }
+  cache.norms.push_back(compute_norm(values));
 }
 
 }  // namespace edgehdf5::testing

@@ -22,15 +22,7 @@ MemoryCache make_cache(std::size_t rows, std::size_t dim, bool half, std::uint64
   for (std::size_t row = 0; row < rows; ++row) {
     std::vector<float> v = testing::random_vector(rng, dim);
     if (row % 17 == 5) std::fill(v.begin(), v.end(), 0.0f);  // zero vectors score 0
-    if (half) {
-      for (float& x : v) {
-        cache.embeddings_f16.push_back(float_to_half(x));
-        x = half_to_float(cache.embeddings_f16.back());
-      }
-    } else {
-      cache.embeddings_f32.insert(cache.embeddings_f32.end(), v.begin(), v.end());
-    }
-    cache.norms.push_back(compute_norm(v));
+    testing::append_embedding(cache, std::move(v));
     cache.tombstones.push_back(row % 7 == 3 ? 1 : 0);
     cache.ids.push_back(static_cast<MemoryId>(row * 2 + 1));
   }

@@ -65,6 +65,15 @@ std::vector<MemoryEntry> make_batch(int round, int batch, std::mt19937_64& rng) 
   }
 }
 
+// An empty store of kDim; compaction happens only when the workload asks for it.
+void create_store(const std::filesystem::path& path) {
+  MemoryConfig config;
+  config.path = path;
+  config.embedding_dim = kDim;
+  config.compact_threshold = 0;
+  HDF5Memory::create(config).close();
+}
+
 struct BatchTag {
   int round, batch, size;
 };
@@ -117,13 +126,7 @@ void check_file(const std::filesystem::path& path, const std::map<int, int>& flu
 TEST(Crash, KillNineAtRandomMomentsLosesNothingFlushed) {
   TempDir dir;
   const auto path = dir / "crash.h5";
-  {
-    MemoryConfig config;
-    config.path = path;
-    config.embedding_dim = kDim;
-    config.compact_threshold = 0;  // compaction happens when the workload asks
-    HDF5Memory::create(config).close();
-  }
+  create_store(path);
   const std::uint64_t seed = 20261125;
   std::mt19937_64 rng(seed);
   std::map<int, int> flushed;
@@ -168,13 +171,7 @@ TEST(Crash, KillNineAtRandomMomentsLosesNothingFlushed) {
 TEST(Crash, ReadersInAnotherProcessSeeConsistentStatesWhileAWriterWorks) {
   TempDir dir;
   const auto path = dir / "shared.h5";
-  {
-    MemoryConfig config;
-    config.path = path;
-    config.embedding_dim = kDim;
-    config.compact_threshold = 0;
-    HDF5Memory::create(config).close();
-  }
+  create_store(path);
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   const pid_t child = ::fork();
