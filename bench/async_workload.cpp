@@ -420,9 +420,7 @@ int run_async_workload(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--seed", options.seed, "Seed of the generated data")->capture_default_str();
-  app.add_option("--dir", options.dir,
-                 "Where to write the files; a scratch folder inside it is removed afterwards")
-      ->capture_default_str();
+  add_scratch_dir_option(app, options.dir);
   CLI11_PARSE(app, argc, argv);
 
   RowReporter report("async", command_line(argc, argv), options.json);

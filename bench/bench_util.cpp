@@ -302,6 +302,12 @@ ScratchDir::~ScratchDir() {
   fs::remove_all(path_, ignored);
 }
 
+void add_scratch_dir_option(CLI::App& app, std::string& dir) {
+  app.add_option("--dir", dir,
+                 "Where to write the files; a scratch folder inside it is removed afterwards")
+      ->capture_default_str();
+}
+
 double seconds_to_write_and_fsync(const fs::path& path, std::uintmax_t bytes) {
   // Random bytes, in case the file system compresses or deduplicates.
   std::vector<std::byte> block(std::size_t{8} << 20);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "edgehdf5/entry.hpp"
@@ -89,6 +90,9 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// The `--dir` option of the workloads that write files into a ScratchDir.
+void add_scratch_dir_option(CLI::App& app, std::string& dir);
 
 // Seconds to write `bytes` bytes to a new plain file with write() and make them durable
 // with fsync(): the disk bound for anything that writes that much durably. Removes the

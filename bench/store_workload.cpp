@@ -211,9 +211,7 @@ int run_store_workload(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--seed", options.seed, "Seed of the generated data")->capture_default_str();
-  app.add_option("--dir", options.dir,
-                 "Where to write the files; a scratch folder inside it is removed afterwards")
-      ->capture_default_str();
+  add_scratch_dir_option(app, options.dir);
   CLI11_PARSE(app, argc, argv);
 
   Reporter report("store", command_line(argc, argv), options.json);
