@@ -28,8 +28,8 @@ namespace edgehdf5 {
 std::vector<std::string> tokenize(std::string_view text);
 
 struct BM25Parameters {
-  double k1 = 1.2;   // term-frequency saturation
-  double b = 0.75;   // document-length normalisation
+  double k1 = 1.2;  // term-frequency saturation
+  double b = 0.75;  // document-length normalisation
 };
 
 class BM25Index {
@@ -92,7 +92,8 @@ std::vector<std::pair<std::size_t, float>> BM25Index::score(std::string_view que
                                                             Accept accept) const {
   std::vector<std::pair<std::size_t, float>> scored;
   accumulate(query_terms(query), scored);
-  std::erase_if(scored, [&](const std::pair<std::size_t, float>& hit) { return !accept(hit.first); });
+  std::erase_if(scored,
+                [&](const std::pair<std::size_t, float>& hit) { return !accept(hit.first); });
   return scored;
 }
 

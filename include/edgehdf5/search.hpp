@@ -47,15 +47,15 @@ struct SearchOptions {
 };
 
 struct SearchMetrics {
-  std::string strategy;             // what ran: "scalar", "simd", "blas", "parallel"
-  std::string isa;                  // the kernels' instruction set ("AVX3", "AVX2", "scalar", "openblas")
+  std::string strategy;  // what ran: "scalar", "simd", "blas", "parallel"
+  std::string isa;       // the kernels' instruction set ("AVX3", "AVX2", "scalar", "openblas")
   std::size_t threads = 1;
   std::size_t vectors_scanned = 0;  // rows whose score was computed (filters skip rows)
   double search_time_us = 0.0;
 };
 
 struct SearchResults {
-  std::vector<SearchHit> hits;      // best first; ties broken by the lower id
+  std::vector<SearchHit> hits;  // best first; ties broken by the lower id
   SearchMetrics metrics;
 };
 
@@ -78,8 +78,8 @@ class SearchEngine {
                        const SearchOptions& options) const;
   // `queries` holds query_count queries of cache.embedding_dim values each, row-major.
   // One pass over the matrix serves all of them (matrix-matrix products).
-  std::vector<SearchResults> search_batch(std::span<const float> queries,
-                                          std::size_t query_count, const MemoryCache& cache,
+  std::vector<SearchResults> search_batch(std::span<const float> queries, std::size_t query_count,
+                                          const MemoryCache& cache,
                                           const SearchOptions& options) const;
 
   Strategy choose(std::size_t rows) const;

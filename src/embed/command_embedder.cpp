@@ -139,8 +139,8 @@ pid_t spawn_shell(const std::string& command, int child_stdin, int child_stdout)
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (status != 0) {
-    throw Error(ErrorCode::io, "cannot run " + quoted(command) + ": " +
-                                   std::generic_category().message(status));
+    throw Error(ErrorCode::io,
+                "cannot run " + quoted(command) + ": " + std::generic_category().message(status));
   }
   return pid;
 }
@@ -247,7 +247,8 @@ std::string parse_vector(std::string_view line, std::vector<float>& vector) {
     skip_spaces(at);
     if (at >= line.size()) return "the array is not closed with ']'";
     if (line[at] == ']') break;
-    if (line[at] != ',') return "expected ',' or ']' after value " + std::to_string(vector.size() - 1);
+    if (line[at] != ',')
+      return "expected ',' or ']' after value " + std::to_string(vector.size() - 1);
     ++at;
   }
   ++at;
@@ -293,8 +294,8 @@ std::vector<std::vector<float>> CommandEmbedder::embed_batch(
     to_child.read_end.reset();
     from_child.write_end.reset();
     try {
-      output = exchange(command_, std::move(to_child.write_end), std::move(from_child.read_end),
-                        input);
+      output =
+          exchange(command_, std::move(to_child.write_end), std::move(from_child.read_end), input);
     } catch (...) {
       ::kill(pid, SIGKILL);
       wait_for(pid);

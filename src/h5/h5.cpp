@@ -100,9 +100,8 @@ Object creation_list(const std::vector<hsize_t>& dims, std::size_t element_size,
   return dcpl;
 }
 
-void write_raw(const Object& parent, const char* name, const Object& file_type,
-               hid_t memory_type, const void* data, const std::vector<hsize_t>& dims,
-               const WriteOptions& options) {
+void write_raw(const Object& parent, const char* name, const Object& file_type, hid_t memory_type,
+               const void* data, const std::vector<hsize_t>& dims, const WriteOptions& options) {
   Lock lock(library_mutex());
   const std::string where = child_path(parent, name);
   Object space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
@@ -140,8 +139,8 @@ Object open_attribute(const Object& object, const char* name) {
     throw Error(ErrorCode::schema,
                 "missing attribute '" + std::string(name) + "' on " + path_of(object));
   }
-  return Object(check(H5Aopen(object.id(), name, H5P_DEFAULT),
-                      "cannot open attribute " + std::string(name)));
+  return Object(
+      check(H5Aopen(object.id(), name, H5P_DEFAULT), "cannot open attribute " + std::string(name)));
 }
 
 void write_attribute_raw(const Object& object, const char* name, const Object& type,
@@ -149,11 +148,10 @@ void write_attribute_raw(const Object& object, const char* name, const Object& t
   Lock lock(library_mutex());
   Object space(check(H5Screate(H5S_SCALAR), "H5Screate(scalar)"));
   if (H5Aexists(object.id(), name) > 0) check(H5Adelete(object.id(), name), "H5Adelete");
-  Object attribute(check(H5Acreate2(object.id(), name, type.id(), space.id(), H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         "cannot create attribute " + std::string(name)));
-  check(H5Awrite(attribute.id(), type.id(), value),
-        "cannot write attribute " + std::string(name));
+  Object attribute(
+      check(H5Acreate2(object.id(), name, type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+            "cannot create attribute " + std::string(name)));
+  check(H5Awrite(attribute.id(), type.id(), value), "cannot write attribute " + std::string(name));
   attribute.close();
 }
 
@@ -165,12 +163,11 @@ T read_numeric_attribute(const Object& object, const char* name, hid_t memory_ty
   Object type(check(H5Aget_type(attribute.id()), "H5Aget_type"));
   const H5T_class_t type_class = H5Tget_class(type.id());
   if (type_class != wanted_a && type_class != wanted_b) {
-    throw Error(ErrorCode::schema, "attribute '" + std::string(name) + "' on " +
-                                       path_of(object) + " has the wrong type");
+    throw Error(ErrorCode::schema, "attribute '" + std::string(name) + "' on " + path_of(object) +
+                                       " has the wrong type");
   }
   T value{};
-  check(H5Aread(attribute.id(), memory_type, &value),
-        "cannot read attribute " + std::string(name));
+  check(H5Aread(attribute.id(), memory_type, &value), "cannot read attribute " + std::string(name));
   return value;
 }
 
@@ -208,14 +205,30 @@ void Object::close() {
   id_ = H5I_INVALID_HID;
   herr_t status = 0;
   switch (H5Iget_type(id)) {
-    case H5I_FILE: status = H5Fclose(id); break;
-    case H5I_GROUP: status = H5Gclose(id); break;
-    case H5I_DATASET: status = H5Dclose(id); break;
-    case H5I_DATASPACE: status = H5Sclose(id); break;
-    case H5I_DATATYPE: status = H5Tclose(id); break;
-    case H5I_ATTR: status = H5Aclose(id); break;
-    case H5I_GENPROP_LST: status = H5Pclose(id); break;
-    default: status = H5Idec_ref(id); break;
+    case H5I_FILE:
+      status = H5Fclose(id);
+      break;
+    case H5I_GROUP:
+      status = H5Gclose(id);
+      break;
+    case H5I_DATASET:
+      status = H5Dclose(id);
+      break;
+    case H5I_DATASPACE:
+      status = H5Sclose(id);
+      break;
+    case H5I_DATATYPE:
+      status = H5Tclose(id);
+      break;
+    case H5I_ATTR:
+      status = H5Aclose(id);
+      break;
+    case H5I_GENPROP_LST:
+      status = H5Pclose(id);
+      break;
+    default:
+      status = H5Idec_ref(id);
+      break;
   }
   check(status, "cannot close HDF5 object");
 }
@@ -234,9 +247,9 @@ Object open_file_read_only(const std::filesystem::path& path) {
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) {
-      throw Error(ErrorCode::io, "cannot open " + path.string() + ": " +
-                                     (std::filesystem::exists(path) ? "permission denied"
-                                                                    : "no such file"));
+      throw Error(ErrorCode::io,
+                  "cannot open " + path.string() + ": " +
+                      (std::filesystem::exists(path) ? "permission denied" : "no such file"));
     }
   }
   Object fapl = file_access_list();
@@ -246,8 +259,7 @@ Object open_file_read_only(const std::filesystem::path& path) {
     throw Error(ErrorCode::hdf5, path.string() + " is not an HDF5 file (no HDF5 signature)");
   }
   return Object(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()),
-                      "cannot open HDF5 file " + path.string() +
-                          " (truncated or damaged?)"));
+                      "cannot open HDF5 file " + path.string() + " (truncated or damaged?)"));
 }
 
 Object create_group(const Object& parent, const char* name) {
@@ -318,8 +330,8 @@ std::string read_string_attribute(const Object& object, const char* name) {
   Object attribute = open_attribute(object, name);
   Object type(check(H5Aget_type(attribute.id()), "H5Aget_type"));
   if (H5Tget_class(type.id()) != H5T_STRING) {
-    throw Error(ErrorCode::schema, "attribute '" + std::string(name) + "' on " +
-                                       path_of(object) + " is not a string");
+    throw Error(ErrorCode::schema,
+                "attribute '" + std::string(name) + "' on " + path_of(object) + " is not a string");
   }
   if (H5Tis_variable_str(type.id()) > 0) {
     Object memory_type = utf8_variable_string_type();
@@ -346,8 +358,7 @@ std::int64_t read_int_attribute(const Object& object, const char* name) {
 }
 
 double read_double_attribute(const Object& object, const char* name) {
-  return read_numeric_attribute<double>(object, name, H5T_NATIVE_DOUBLE, H5T_FLOAT,
-                                        H5T_INTEGER);
+  return read_numeric_attribute<double>(object, name, H5T_NATIVE_DOUBLE, H5T_FLOAT, H5T_INTEGER);
 }
 
 // ---- datasets --------------------------------------------------------------------------------
@@ -377,12 +388,16 @@ DatasetInfo describe(const Object& dataset) {
       info.type_class = TypeClass::integer;
       info.is_signed = H5Tget_sign(type.id()) == H5T_SGN_2;
       break;
-    case H5T_FLOAT: info.type_class = TypeClass::floating; break;
+    case H5T_FLOAT:
+      info.type_class = TypeClass::floating;
+      break;
     case H5T_STRING:
       info.type_class = TypeClass::string;
       info.variable_string = H5Tis_variable_str(type.id()) > 0;
       break;
-    default: info.type_class = TypeClass::other; break;
+    default:
+      info.type_class = TypeClass::other;
+      break;
   }
   return info;
 }
@@ -391,11 +406,13 @@ std::string DatasetInfo::describe_type() const {
   switch (type_class) {
     case TypeClass::integer:
       return (is_signed ? "int" : "uint") + std::to_string(type_size * 8);
-    case TypeClass::floating: return "float" + std::to_string(type_size * 8);
+    case TypeClass::floating:
+      return "float" + std::to_string(type_size * 8);
     case TypeClass::string:
       return variable_string ? "variable-length string"
                              : "fixed-length string[" + std::to_string(type_size) + "]";
-    case TypeClass::other: break;
+    case TypeClass::other:
+      break;
   }
   return "an unsupported type";
 }
@@ -410,13 +427,13 @@ void write_dataset(const Object& parent, const char* name, const std::vector<flo
   write_vector(parent, name, values, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, options);
 }
 
-void write_dataset(const Object& parent, const char* name,
-                   const std::vector<std::int64_t>& values, const WriteOptions& options) {
+void write_dataset(const Object& parent, const char* name, const std::vector<std::int64_t>& values,
+                   const WriteOptions& options) {
   write_vector(parent, name, values, H5T_STD_I64LE, H5T_NATIVE_INT64, options);
 }
 
-void write_dataset(const Object& parent, const char* name,
-                   const std::vector<std::uint8_t>& values, const WriteOptions& options) {
+void write_dataset(const Object& parent, const char* name, const std::vector<std::uint8_t>& values,
+                   const WriteOptions& options) {
   write_vector(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
 }
 
@@ -429,8 +446,8 @@ void write_dataset(const Object& parent, const char* name,
 // whose strings are of similar length (channels, session ids, tags, often chunks) is
 // written fixed-length, and one whose padding would cost more than the heap is written
 // variable-length. Readers accept both.
-void write_dataset(const Object& parent, const char* name,
-                   const std::vector<std::string>& values, const WriteOptions& options) {
+void write_dataset(const Object& parent, const char* name, const std::vector<std::string>& values,
+                   const WriteOptions& options) {
   Lock lock(library_mutex());
   constexpr std::size_t kVariableOverhead = 32;
   std::size_t longest = 0, total = 0;
@@ -446,7 +463,8 @@ void write_dataset(const Object& parent, const char* name,
     check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "H5Tset_cset(utf8)");
     std::vector<char> packed(width * values.size(), '\0');
     for (std::size_t i = 0; i < values.size(); ++i) {
-      std::copy(values[i].begin(), values[i].end(), packed.begin() + static_cast<std::ptrdiff_t>(i * width));
+      std::copy(values[i].begin(), values[i].end(),
+                packed.begin() + static_cast<std::ptrdiff_t>(i * width));
     }
     write_raw(parent, name, type, type.id(), packed.data(), {values.size()}, options);
     return;
@@ -458,8 +476,8 @@ void write_dataset(const Object& parent, const char* name,
   write_raw(parent, name, type, type.id(), pointers.data(), {values.size()}, options);
 }
 
-void write_matrix(const Object& parent, const char* name, const float* values,
-                  std::size_t rows, std::size_t cols, const WriteOptions& options) {
+void write_matrix(const Object& parent, const char* name, const float* values, std::size_t rows,
+                  std::size_t cols, const WriteOptions& options) {
   Lock lock(library_mutex());
   Object type(check(H5Tcopy(H5T_IEEE_F32LE), "H5Tcopy(float32)"));
   write_raw(parent, name, type, H5T_NATIVE_FLOAT, values, {rows, cols}, options);
@@ -491,8 +509,8 @@ std::vector<std::string> read_strings(const Object& dataset) {
   Lock lock(library_mutex());
   const DatasetInfo info = describe(dataset);
   if (info.type_class != TypeClass::string || info.dims.size() != 1) {
-    throw Error(ErrorCode::schema, info.path + " must be a 1-D string dataset, found " +
-                                       info.describe_type());
+    throw Error(ErrorCode::schema,
+                info.path + " must be a 1-D string dataset, found " + info.describe_type());
   }
   const std::size_t count = static_cast<std::size_t>(info.dims[0]);
   std::vector<std::string> result(count);
@@ -501,8 +519,7 @@ std::vector<std::string> read_strings(const Object& dataset) {
   if (info.variable_string) {
     Object memory_type = utf8_variable_string_type();
     std::vector<char*> pointers(count, nullptr);
-    check(H5Dread(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                  pointers.data()),
+    check(H5Dread(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
           "cannot read dataset " + info.path);
     for (std::size_t i = 0; i < count; ++i) {
       if (pointers[i]) result[i] = pointers[i];

@@ -77,7 +77,8 @@ class TopK {
     std::sort(heap_.begin(), heap_.end(), better);
     std::vector<SearchHit> hits;
     hits.reserve(heap_.size());
-    for (const Candidate& candidate : heap_) hits.push_back({cache.ids[candidate.row], candidate.score});
+    for (const Candidate& candidate : heap_)
+      hits.push_back({cache.ids[candidate.row], candidate.score});
     return hits;
   }
 
@@ -129,8 +130,9 @@ std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
         // Only tombstones refuse rows: find the next one with memchr, not row by row.
         const std::uint8_t* tombstones = scoring.cache.tombstones.data();
         const void* next = std::memchr(tombstones + row, 1, block_end - row);
-        run_end = next ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - tombstones)
-                       : block_end;
+        run_end =
+            next ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - tombstones)
+                 : block_end;
       }
       while (run_end < block_end && scoring.filter.accepts(run_end)) ++run_end;
       if (row == run_end) break;
@@ -159,7 +161,9 @@ struct SearchEngine::Impl {
   pid_t owner = ::getpid();  // a forked child inherits no workers: it scans inline
 
   Impl(HardwareCapabilities caps, StrategyThresholds limits)
-      : capabilities(std::move(caps)), thresholds(limits), pool(std::max<std::size_t>(1, capabilities.cores)) {}
+      : capabilities(std::move(caps)),
+        thresholds(limits),
+        pool(std::max<std::size_t>(1, capabilities.cores)) {}
 
   std::vector<SearchResults> run(std::span<const float> queries, std::size_t query_count,
                                  const MemoryCache& cache, const SearchOptions& options) const;
@@ -191,15 +195,16 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
   search::require_positive_k(options.k);
   const std::size_t dim = cache.embedding_dim;
   if (query_count > 1 && queries.size() != query_count * dim) {
-    throw Error(ErrorCode::invalid_argument,
-                std::to_string(query_count) + " queries need " + std::to_string(query_count * dim) +
-                    " values, got " + std::to_string(queries.size()));
+    throw Error(ErrorCode::invalid_argument, std::to_string(query_count) + " queries need " +
+                                                 std::to_string(query_count * dim) +
+                                                 " values, got " + std::to_string(queries.size()));
   }
   std::vector<float> query_norms(query_count);
   for (std::size_t q = 0; q < query_count; ++q) {
     // (A single query is checked whole, so a wrong length is reported as such.)
     const auto query = query_count == 1 ? queries : queries.subspan(q * dim, dim);
-    search::require_valid_query(query, dim, query_count == 1 ? "query" : "query " + std::to_string(q));
+    search::require_valid_query(query, dim,
+                                query_count == 1 ? "query" : "query " + std::to_string(q));
     query_norms[q] = compute_norm(query);
   }
   const Strategy strategy = options.strategy.value_or(auto_select_strategy(
@@ -222,42 +227,46 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
       // time into a buffer, a cost a batch of queries shares.
       const std::size_t block_rows = half ? kBlasHalfBlockRows : kBlasBlockRows;
       std::vector<float> widened(half ? std::min(block_rows, end - begin) * dim : 0);
-      return scan(begin, end, block_rows, query_count, query_norms.data(), scoring,
-                  [&](std::size_t b, std::size_t e, float* out) {
-                    const float* rows = matrix32;
-                    std::size_t first = b;
-                    if (half) {
-                      kernels.widen_f16(matrix16 + b * dim, (e - b) * dim, widened.data());
-                      rows = widened.data();
-                      first = 0;
-                    }
-                    if (query_count == 1) {
-                      search::blas_dot_f32(query_data, rows, dim, first, first + (e - b), out);
-                    } else {
-                      search::blas_dot_f32_batch(query_data, query_count, rows, dim, first,
-                                                 first + (e - b), out);
-                    }
-                  },
-                  tops);
+      return scan(
+          begin, end, block_rows, query_count, query_norms.data(), scoring,
+          [&](std::size_t b, std::size_t e, float* out) {
+            const float* rows = matrix32;
+            std::size_t first = b;
+            if (half) {
+              kernels.widen_f16(matrix16 + b * dim, (e - b) * dim, widened.data());
+              rows = widened.data();
+              first = 0;
+            }
+            if (query_count == 1) {
+              search::blas_dot_f32(query_data, rows, dim, first, first + (e - b), out);
+            } else {
+              search::blas_dot_f32_batch(query_data, query_count, rows, dim, first, first + (e - b),
+                                         out);
+            }
+          },
+          tops);
     }
 #endif
-    return scan(begin, end, kBlockRows, query_count, query_norms.data(), scoring,
-                [&](std::size_t b, std::size_t e, float* out) {
-                  if (query_count == 1) {
-                    half ? kernels.dot_f16(query_data, matrix16, dim, b, e, out)
-                         : kernels.dot_f32(query_data, matrix32, dim, b, e, out);
-                  } else {
-                    half ? kernels.dot_f16_batch(query_data, query_count, matrix16, dim, b, e, out)
-                         : kernels.dot_f32_batch(query_data, query_count, matrix32, dim, b, e, out);
-                  }
-                },
-                tops);
+    return scan(
+        begin, end, kBlockRows, query_count, query_norms.data(), scoring,
+        [&](std::size_t b, std::size_t e, float* out) {
+          if (query_count == 1) {
+            half ? kernels.dot_f16(query_data, matrix16, dim, b, e, out)
+                 : kernels.dot_f32(query_data, matrix32, dim, b, e, out);
+          } else {
+            half ? kernels.dot_f16_batch(query_data, query_count, matrix16, dim, b, e, out)
+                 : kernels.dot_f32_batch(query_data, query_count, matrix32, dim, b, e, out);
+          }
+        },
+        tops);
   };
 
   const std::size_t rows = cache.rows();
   const bool parallel = strategy == Strategy::parallel && pool.size() > 1 && owner == ::getpid();
-  const std::size_t slices = parallel ? std::min(pool.size(), std::max<std::size_t>(1, rows / kBlockRows)) : 1;
-  std::vector<std::vector<TopK>> slice_tops(slices, std::vector<TopK>(query_count, TopK(options.k)));
+  const std::size_t slices =
+      parallel ? std::min(pool.size(), std::max<std::size_t>(1, rows / kBlockRows)) : 1;
+  std::vector<std::vector<TopK>> slice_tops(slices,
+                                            std::vector<TopK>(query_count, TopK(options.k)));
   std::vector<std::size_t> slice_scanned(slices, 0);
   auto run_slice = [&](std::size_t slice) {
     const std::size_t begin = rows * slice / slices;

@@ -29,7 +29,8 @@ bool better_hit(const SearchHit& a, const SearchHit& b) {
 
 void keep_best(std::vector<SearchHit>& hits, std::size_t k) {
   if (hits.size() > k) {
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(), better_hit);
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
+                      better_hit);
     hits.resize(k);
   } else {
     std::sort(hits.begin(), hits.end(), better_hit);
@@ -47,8 +48,9 @@ void require_terms(std::string_view query_text) {
 void require_index_matches(const BM25Index& index, const MemoryCache& cache) {
   if (index.rows() != cache.rows()) {
     throw Error(ErrorCode::invalid_argument,
-                "the keyword index covers " + std::to_string(index.rows()) + " rows but the store has " +
-                    std::to_string(cache.rows()) + "; build it from this store");
+                "the keyword index covers " + std::to_string(index.rows()) +
+                    " rows but the store has " + std::to_string(cache.rows()) +
+                    "; build it from this store");
   }
 }
 
@@ -56,8 +58,9 @@ void require_index_matches(const BM25Index& index, const MemoryCache& cache) {
 void add_normalised(const std::vector<SearchHit>& hits, float weight,
                     std::unordered_map<MemoryId, double>& fused) {
   if (hits.empty()) return;
-  const auto [lowest, highest] = std::minmax_element(
-      hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) { return a.score < b.score; });
+  const auto [lowest, highest] =
+      std::minmax_element(hits.begin(), hits.end(),
+                          [](const SearchHit& a, const SearchHit& b) { return a.score < b.score; });
   const double range = static_cast<double>(highest->score) - lowest->score;
   for (const SearchHit& hit : hits) {
     const double normalised = range > 0 ? (hit.score - lowest->score) / range : 1.0;
@@ -114,7 +117,8 @@ SearchResults hybrid_search(std::span<const float> query_embedding, std::string_
   vector_options.k = depth;
   vector_options.strategy = options.strategy;
   vector_options.filter = options.filter;
-  const SearchResults by_vector = SearchEngine::shared().search(query_embedding, cache, vector_options);
+  const SearchResults by_vector =
+      SearchEngine::shared().search(query_embedding, cache, vector_options);
   const SearchResults by_keyword = keyword_search(query_text, cache, index, depth, options.filter);
 
   std::unordered_map<MemoryId, double> fused;

@@ -41,8 +41,8 @@ RowFilter::RowFilter(const SearchFilter& filter, const MemoryCache& cache)
     }
     half_life_ = *filter.half_life_seconds;
     using namespace std::chrono;
-    now_ = filter.now ? *filter.now
-                      : duration<double>(system_clock::now().time_since_epoch()).count();
+    now_ =
+        filter.now ? *filter.now : duration<double>(system_clock::now().time_since_epoch()).count();
   }
 }
 
@@ -50,7 +50,8 @@ bool RowFilter::accepts_metadata(std::size_t row) const {
   const double timestamp = cache_.timestamps[row];
   if (filter_.after && timestamp < *filter_.after) return false;
   if (filter_.before && timestamp > *filter_.before) return false;
-  if (filter_.source_channel && cache_.source_channels[row] != *filter_.source_channel) return false;
+  if (filter_.source_channel && cache_.source_channels[row] != *filter_.source_channel)
+    return false;
   if (filter_.session_id && cache_.session_ids[row] != *filter_.session_id) return false;
   if (!filter_.tags.empty() && !tags_match(cache_.tags[row])) return false;
   return true;

@@ -56,7 +56,8 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
       cache.embeddings_f16.resize(offset + dim);
       reader.get_array(std::span<half_bits>(cache.embeddings_f16.data() + offset, dim));
       // The norm of what is stored (the rounded values), so cosine scores stay exact.
-      for (std::size_t d = 0; d < dim; ++d) widened[d] = half_to_float(cache.embeddings_f16[offset + d]);
+      for (std::size_t d = 0; d < dim; ++d)
+        widened[d] = half_to_float(cache.embeddings_f16[offset + d]);
       cache.norms.push_back(compute_norm(widened));
     } else {
       const std::size_t offset = cache.embeddings_f32.size();
@@ -121,8 +122,8 @@ std::string encode_save_batch(const StoreState& state, std::span<const MemoryEnt
   const std::size_t dim = cache.embedding_dim;
   std::size_t size = 8 + 4 + 1 + 4;
   for (const MemoryEntry& entry : entries) {
-    size += 4 * 4 + 8 + entry.chunk.size() + entry.source_channel.size() +
-            entry.session_id.size() + entry.tags.size() + dim * (half ? 2 : 4);
+    size += 4 * 4 + 8 + entry.chunk.size() + entry.source_channel.size() + entry.session_id.size() +
+            entry.tags.size() + dim * (half ? 2 : 4);
   }
   std::string payload;
   payload.reserve(size);
@@ -190,12 +191,23 @@ std::string encode_add_relation(const Relation& relation) {
 void apply_change(StoreState& state, RecordType type, std::string_view payload) {
   ByteReader reader(payload);
   switch (type) {
-    case RecordType::save_batch: apply_save_batch(state, reader); break;
-    case RecordType::remove: apply_remove(state, reader); break;
-    case RecordType::add_session: apply_add_session(state, reader); break;
-    case RecordType::add_entity: apply_add_entity(state, reader); break;
-    case RecordType::add_relation: apply_add_relation(state, reader); break;
-    default: corrupt("unknown record type " + std::to_string(static_cast<int>(type)));
+    case RecordType::save_batch:
+      apply_save_batch(state, reader);
+      break;
+    case RecordType::remove:
+      apply_remove(state, reader);
+      break;
+    case RecordType::add_session:
+      apply_add_session(state, reader);
+      break;
+    case RecordType::add_entity:
+      apply_add_entity(state, reader);
+      break;
+    case RecordType::add_relation:
+      apply_add_relation(state, reader);
+      break;
+    default:
+      corrupt("unknown record type " + std::to_string(static_cast<int>(type)));
   }
   if (!reader.done()) corrupt("trailing bytes in a record");
 }

@@ -1,5 +1,3 @@
-#include "edgehdf5/memory.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,6 +5,7 @@
 #include <optional>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/memory.hpp"
 #include "edgehdf5/search.hpp"
 #include "edgehdf5/version.hpp"
 #include "store/changes.hpp"
@@ -40,13 +39,13 @@ constexpr std::size_t kMaxEmbeddingDim = 1 << 16;
 void validate_config(const MemoryConfig& config) {
   if (config.path.empty()) throw Error(ErrorCode::invalid_argument, "path is empty");
   if (config.embedding_dim == 0 || config.embedding_dim > kMaxEmbeddingDim) {
-    throw Error(ErrorCode::invalid_argument,
-                "embedding_dim must be between 1 and " + std::to_string(kMaxEmbeddingDim) +
-                    ", got " + std::to_string(config.embedding_dim));
+    throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
+                                                 std::to_string(kMaxEmbeddingDim) + ", got " +
+                                                 std::to_string(config.embedding_dim));
   }
   if (config.compression && (config.compression_level < 1 || config.compression_level > 9)) {
-    throw Error(ErrorCode::invalid_argument, "compression_level must be 1..9, got " +
-                                                 std::to_string(config.compression_level));
+    throw Error(ErrorCode::invalid_argument,
+                "compression_level must be 1..9, got " + std::to_string(config.compression_level));
   }
   if (!std::isfinite(config.compact_threshold) || config.compact_threshold < 0) {
     throw Error(ErrorCode::invalid_argument, "compact_threshold must be a finite number >= 0");
@@ -71,9 +70,8 @@ void validate_entry(const MemoryEntry& entry, const MemoryCache& cache, std::ptr
     refuse("embedding has " + std::to_string(entry.embedding.size()) +
            " values, the store's embedding_dim is " + std::to_string(dim));
   }
-  const float limit = cache.embedding_type == EmbeddingType::float16
-                          ? kHalfMax
-                          : std::numeric_limits<float>::max();
+  const float limit =
+      cache.embedding_type == EmbeddingType::float16 ? kHalfMax : std::numeric_limits<float>::max();
   for (std::size_t i = 0; i < dim; ++i) {
     const float value = entry.embedding[i];
     if (std::fabs(value) <= limit) continue;  // false for NaN too
@@ -117,7 +115,8 @@ struct HDF5Memory::Impl {
   OpenOptions options;
   std::optional<store::FileLock> lock;
   std::optional<store::LogWriter> log;
-  bool writable = false;  // fixed at open; read_only() must not look at `log`, which flush() replaces
+  bool writable =
+      false;  // fixed at open; read_only() must not look at `log`, which flush() replaces
   std::size_t replayed = 0;
   bool closed = false;
   // Set when an fsync failed: what reached the disk is then unknown (the kernel may have
@@ -200,11 +199,13 @@ struct HDF5Memory::Impl {
       kept.norms.push_back(old_cache.norms[row]);
       const auto offset = static_cast<std::ptrdiff_t>(row * dim);
       if (half) {
-        kept.embeddings_f16.insert(kept.embeddings_f16.end(), old_cache.embeddings_f16.begin() + offset,
-                                   old_cache.embeddings_f16.begin() + offset + static_cast<std::ptrdiff_t>(dim));
+        kept.embeddings_f16.insert(
+            kept.embeddings_f16.end(), old_cache.embeddings_f16.begin() + offset,
+            old_cache.embeddings_f16.begin() + offset + static_cast<std::ptrdiff_t>(dim));
       } else {
-        kept.embeddings_f32.insert(kept.embeddings_f32.end(), old_cache.embeddings_f32.begin() + offset,
-                                   old_cache.embeddings_f32.begin() + offset + static_cast<std::ptrdiff_t>(dim));
+        kept.embeddings_f32.insert(
+            kept.embeddings_f32.end(), old_cache.embeddings_f32.begin() + offset,
+            old_cache.embeddings_f32.begin() + offset + static_cast<std::ptrdiff_t>(dim));
       }
     }
     const std::size_t dropped = state.tombstoned;
@@ -275,8 +276,8 @@ HDF5Memory HDF5Memory::create(const MemoryConfig& requested, const OpenOptions& 
   impl->writable = true;
   impl->lock = store::FileLock::acquire(lock_path_for(config.path), config.path);
   if (std::filesystem::exists(config.path)) {
-    throw Error(ErrorCode::io, config.path.string() +
-                                   " already exists; open it, or remove it to start anew");
+    throw Error(ErrorCode::io,
+                config.path.string() + " already exists; open it, or remove it to start anew");
   }
   StoreState& state = impl->state;
   state.config = config;
@@ -304,11 +305,11 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
     const store::LogContents contents = store::read_log(log_path);
     const std::uint64_t checkpoint = impl->state.checkpoint_lsn;
     if (contents.exists && contents.base_lsn > checkpoint) {
-      throw Error(ErrorCode::corruption,
-                  log_path.string() + " continues from change " +
-                      std::to_string(contents.base_lsn) + " but " + path.string() +
-                      " holds changes up to " + std::to_string(checkpoint) +
-                      " only: the two files do not belong together");
+      throw Error(ErrorCode::corruption, log_path.string() + " continues from change " +
+                                             std::to_string(contents.base_lsn) + " but " +
+                                             path.string() + " holds changes up to " +
+                                             std::to_string(checkpoint) +
+                                             " only: the two files do not belong together");
     }
     for (const store::LogRecord& record : contents.records) {
       if (record.lsn <= checkpoint) continue;
@@ -370,7 +371,8 @@ std::vector<MemoryId> HDF5Memory::save_batch(std::span<const MemoryEntry> entrie
   const std::size_t first_row = cache.rows();
   impl_->commit(RecordType::save_batch, store::encode_save_batch(impl_->state, entries));
   if (impl_->keyword) {
-    for (std::size_t row = first_row; row < cache.rows(); ++row) impl_->keyword->add(cache.chunks[row]);
+    for (std::size_t row = first_row; row < cache.rows(); ++row)
+      impl_->keyword->add(cache.chunks[row]);
   }
   std::vector<MemoryId> ids(entries.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first + static_cast<MemoryId>(i);
@@ -462,9 +464,9 @@ void HDF5Memory::add_session(const std::string& session_id, MemoryId start_id, M
   util::require_text(channel, "session channel");
   util::require_text(summary, "session summary");
   if (start_id < 0 || end_id < start_id) {
-    throw Error(ErrorCode::invalid_argument,
-                "session range [" + std::to_string(start_id) + ", " + std::to_string(end_id) +
-                    ") is not a range of memory ids");
+    throw Error(ErrorCode::invalid_argument, "session range [" + std::to_string(start_id) + ", " +
+                                                 std::to_string(end_id) +
+                                                 ") is not a range of memory ids");
   }
   const Session session{session_id, start_id, end_id, channel, util::now_seconds(), summary};
   impl_->commit(RecordType::add_session, store::encode_add_session(session));

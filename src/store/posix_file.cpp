@@ -6,8 +6,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <utility>
@@ -89,7 +89,8 @@ FileLock FileLock::acquire(const std::filesystem::path& lock_path,
     const int error_number = errno;
     std::string holder;
     char buffer[32] = {};
-    if (::pread(fd, buffer, sizeof buffer - 1, 0) > 0) holder = std::string(" (pid ") + buffer + ")";
+    if (::pread(fd, buffer, sizeof buffer - 1, 0) > 0)
+      holder = std::string(" (pid ") + buffer + ")";
     ::close(fd);
     if (error_number == EWOULDBLOCK) {
       throw Error(ErrorCode::locked, locked_file.string() +
@@ -209,7 +210,8 @@ void sync_directory(const std::filesystem::path& directory) {
 }
 
 void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) fail_errno("cannot rename " + from.string() + " to", to);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    fail_errno("cannot rename " + from.string() + " to", to);
   sync_directory(to.parent_path());
 }
 

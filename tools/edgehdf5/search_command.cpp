@@ -79,12 +79,15 @@ Command add_search_command(CLI::App& app) {
       "Find memories by embedding (exact cosine similarity), by keywords (BM25), or both\n"
       "(--hybrid with --vector and --text)");
   add_memory_file_argument(*command, options->file);
-  auto* vector = command->add_option("--vector", options->vector, "Query embedding: JSON array of embedding_dim numbers")
-      ->option_text("'[...]'");
+  auto* vector = command
+                     ->add_option("--vector", options->vector,
+                                  "Query embedding: JSON array of embedding_dim numbers")
+                     ->option_text("'[...]'");
   command->add_option("--vector-file", options->vector_file, "File holding such a JSON array")
       ->option_text("F")
       ->excludes(vector);
-  auto* text = command->add_option("--text", options->text, "Keyword query (BM25)")->option_text("'...'");
+  auto* text =
+      command->add_option("--text", options->text, "Keyword query (BM25)")->option_text("'...'");
   auto* hybrid = command->add_flag("--hybrid", options->hybrid,
                                    "Fuse vector and keyword results (needs --vector and --text)")
                      ->needs(text);

@@ -91,8 +91,9 @@ std::vector<ListedSession> list_sessions(const HDF5Memory& memory) {
   }
   std::vector<ListedSession> sessions;
   for (auto& [id, session] : listed) sessions.push_back(std::move(session));
-  std::stable_sort(sessions.begin(), sessions.end(),
-                   [](const ListedSession& a, const ListedSession& b) { return a.order < b.order; });
+  std::stable_sort(
+      sessions.begin(), sessions.end(),
+      [](const ListedSession& a, const ListedSession& b) { return a.order < b.order; });
   return sessions;
 }
 
@@ -120,20 +121,16 @@ void print_sessions(const std::vector<ListedSession>& sessions, std::ostream& ou
     out << "no sessions: no memory has a session id and no summary is recorded\n";
     return;
   }
-  TextTable table({{"session"},
-                   {"memories", Align::right},
-                   {"ids"},
-                   {"first"},
-                   {"channel"},
-                   {"summary"}});
+  TextTable table(
+      {{"session"}, {"memories", Align::right}, {"ids"}, {"first"}, {"channel"}, {"summary"}});
   for (const auto& session : sessions) {
     const auto json = session_json(session);
-    table.add_row({session.id, std::to_string(json["memories"].get<std::size_t>()),
-                   std::to_string(json["start_id"].get<MemoryId>()) + "-" +
-                       std::to_string(json["end_id"].get<MemoryId>() - 1),
-                   utc_time(json["timestamp"].get<double>()), json["channel"].get<std::string>(),
-                   session.record ? one_line_preview(session.record->summary, kSummaryPreviewWidth)
-                                  : "-"});
+    table.add_row(
+        {session.id, std::to_string(json["memories"].get<std::size_t>()),
+         std::to_string(json["start_id"].get<MemoryId>()) + "-" +
+             std::to_string(json["end_id"].get<MemoryId>() - 1),
+         utc_time(json["timestamp"].get<double>()), json["channel"].get<std::string>(),
+         session.record ? one_line_preview(session.record->summary, kSummaryPreviewWidth) : "-"});
   }
   table.print(out);
 }
@@ -206,8 +203,7 @@ Command add_sessions_command(CLI::App& app) {
               }
               const std::string channel = options->channel.value_or(
                   memories != by_session.end() ? memories->second.channel : std::string{});
-              memory.add_session(options->session_id, start_id, end_id, channel,
-                                 options->summary);
+              memory.add_session(options->session_id, start_id, end_id, channel, options->summary);
               const auto count = rows_in_range(memory.cache(), start_id, end_id).size();
               memory.close();
               if (options->json) {
@@ -218,9 +214,9 @@ Command add_sessions_command(CLI::App& app) {
                                         {"memories", count}})
                           << '\n';
               } else {
-                std::cout << "recorded session " << options->session_id << " (memories "
-                          << start_id << "-" << end_id - 1 << ", "
-                          << counted(count, "memory", "memories") << ")\n";
+                std::cout << "recorded session " << options->session_id << " (memories " << start_id
+                          << "-" << end_id - 1 << ", " << counted(count, "memory", "memories")
+                          << ")\n";
               }
               return kExitSuccess;
             }
@@ -282,9 +278,8 @@ Command add_sessions_command(CLI::App& app) {
             if (record) {
               std::cout << "summary:  " << record->summary << '\n'
                         << "channel:  " << record->channel << '\n'
-                        << "range:    memories " << record->start_id << "-"
-                        << record->end_id - 1 << " (recorded " << utc_time(record->timestamp)
-                        << ")\n";
+                        << "range:    memories " << record->start_id << "-" << record->end_id - 1
+                        << " (recorded " << utc_time(record->timestamp) << ")\n";
             } else {
               std::cout << "summary:  (none recorded; `edgehdf5 sessions FILE add "
                         << options->show_id << " --summary ...` records one)\n";

@@ -129,131 +129,131 @@ Command add_stats_command(CLI::App& app) {
   add_memory_file_argument(*command, options->file);
   command->add_flag("--json", options->json, "Print one JSON object instead of a report");
 
-  return {command, [options] {
-            const auto memory = open_read_only(options->file);
-            const MemoryConfig& config = memory.config();
-            const StoreInfo store = memory.info();
-            const std::size_t total = memory.count();
-            const std::size_t active = memory.count_active();
-            const double deleted_fraction =
-                total == 0 ? 0.0 : static_cast<double>(total - active) / static_cast<double>(total);
-            const auto groups = group_sizes(memory);
-            std::uint64_t data_bytes = 0;
-            for (const auto& group : groups) data_bytes += group.bytes();
-            const std::uint64_t file_bytes = file_size_or_zero(options->file);
-            const std::uint64_t on_disk = file_bytes + store.log_bytes;
-            const double ratio =
-                on_disk == 0 ? 0.0 : static_cast<double>(data_bytes) / static_cast<double>(on_disk);
+  return {
+      command, [options] {
+        const auto memory = open_read_only(options->file);
+        const MemoryConfig& config = memory.config();
+        const StoreInfo store = memory.info();
+        const std::size_t total = memory.count();
+        const std::size_t active = memory.count_active();
+        const double deleted_fraction =
+            total == 0 ? 0.0 : static_cast<double>(total - active) / static_cast<double>(total);
+        const auto groups = group_sizes(memory);
+        std::uint64_t data_bytes = 0;
+        for (const auto& group : groups) data_bytes += group.bytes();
+        const std::uint64_t file_bytes = file_size_or_zero(options->file);
+        const std::uint64_t on_disk = file_bytes + store.log_bytes;
+        const double ratio =
+            on_disk == 0 ? 0.0 : static_cast<double>(data_bytes) / static_cast<double>(on_disk);
 
-            // The keyword index lives in memory and is built at the first text query; build
-            // it now to report it (and how long that takes).
-            const auto started = std::chrono::steady_clock::now();
-            const BM25Index* keyword = nullptr;
-            {
-              std::optional<Progress> progress;
-              if (total >= 20000) progress.emplace("building keyword index", 0);
-              keyword = &memory.keyword_index();
+        // The keyword index lives in memory and is built at the first text query; build
+        // it now to report it (and how long that takes).
+        const auto started = std::chrono::steady_clock::now();
+        const BM25Index* keyword = nullptr;
+        {
+          std::optional<Progress> progress;
+          if (total >= 20000) progress.emplace("building keyword index", 0);
+          keyword = &memory.keyword_index();
+        }
+        const double build_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        const std::string strategy(strategy_name(SearchEngine::shared().choose(active)));
+        const char* dtype = config.float16 ? "float16" : "float32";
+        const std::uint64_t embedding_bytes = groups[0].datasets[0].bytes;
+
+        if (options->json) {
+          nlohmann::ordered_json group_json = nlohmann::ordered_json::object();
+          for (const auto& group : groups) {
+            nlohmann::ordered_json datasets = nlohmann::ordered_json::object();
+            for (const auto& dataset : group.datasets) {
+              datasets[dataset.name] = {{"rows", dataset.rows}, {"bytes", dataset.bytes}};
             }
-            const double build_ms =
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                    .count();
-            const std::string strategy(strategy_name(SearchEngine::shared().choose(active)));
-            const char* dtype = config.float16 ? "float16" : "float32";
-            const std::uint64_t embedding_bytes = groups[0].datasets[0].bytes;
+            group_json[group.name] = {{"bytes", group.bytes()}, {"datasets", std::move(datasets)}};
+          }
+          std::cout << json_line({{"path", options->file.string()},
+                                  {"file_bytes", file_bytes},
+                                  {"log_bytes", store.log_bytes},
+                                  {"data_bytes", data_bytes},
+                                  {"memories",
+                                   {{"total", total},
+                                    {"active", active},
+                                    {"deleted", total - active},
+                                    {"tombstone_fraction", deleted_fraction}}},
+                                  {"embeddings",
+                                   {{"dim", config.embedding_dim},
+                                    {"dtype", dtype},
+                                    {"bytes", embedding_bytes}}},
+                                  {"embedder",
+                                   {{"name", config.embedder},
+                                    {"built_in", is_builtin_embedder(config.embedder)}}},
+                                  {"compression",
+                                   {{"enabled", config.compression},
+                                    {"level", config.compression ? config.compression_level : 0},
+                                    {"ratio", ratio}}},
+                                  {"groups", std::move(group_json)},
+                                  {"index",
+                                   {{"vector", {{"kind", "exact"}, {"auto_strategy", strategy}}},
+                                    {"keyword",
+                                     {{"kind", "bm25"},
+                                      {"persisted", false},
+                                      {"documents", keyword->active_documents()},
+                                      {"terms", keyword->terms()},
+                                      {"bytes", keyword->memory_bytes()},
+                                      {"build_ms", build_ms}}},
+                                    {"approximate", nullptr}}}})
+                    << '\n';
+          return kExitSuccess;
+        }
 
-            if (options->json) {
-              nlohmann::ordered_json group_json = nlohmann::ordered_json::object();
-              for (const auto& group : groups) {
-                nlohmann::ordered_json datasets = nlohmann::ordered_json::object();
-                for (const auto& dataset : group.datasets) {
-                  datasets[dataset.name] = {{"rows", dataset.rows}, {"bytes", dataset.bytes}};
-                }
-                group_json[group.name] = {{"bytes", group.bytes()}, {"datasets", std::move(datasets)}};
-              }
-              std::cout << json_line(
-                               {{"path", options->file.string()},
-                                {"file_bytes", file_bytes},
-                                {"log_bytes", store.log_bytes},
-                                {"data_bytes", data_bytes},
-                                {"memories",
-                                 {{"total", total},
-                                  {"active", active},
-                                  {"deleted", total - active},
-                                  {"tombstone_fraction", deleted_fraction}}},
-                                {"embeddings",
-                                 {{"dim", config.embedding_dim},
-                                  {"dtype", dtype},
-                                  {"bytes", embedding_bytes}}},
-                                {"embedder",
-                                 {{"name", config.embedder},
-                                  {"built_in", is_builtin_embedder(config.embedder)}}},
-                                {"compression",
-                                 {{"enabled", config.compression},
-                                  {"level", config.compression ? config.compression_level : 0},
-                                  {"ratio", ratio}}},
-                                {"groups", std::move(group_json)},
-                                {"index",
-                                 {{"vector", {{"kind", "exact"}, {"auto_strategy", strategy}}},
-                                  {"keyword",
-                                   {{"kind", "bm25"},
-                                    {"persisted", false},
-                                    {"documents", keyword->active_documents()},
-                                    {"terms", keyword->terms()},
-                                    {"bytes", keyword->memory_bytes()},
-                                    {"build_ms", build_ms}}},
-                                  {"approximate", nullptr}}}})
-                        << '\n';
-              return kExitSuccess;
-            }
+        std::cout << "file:        " << options->file.string() << '\n'
+                  << "on disk:     " << human_bytes(on_disk) << " (file " << human_bytes(file_bytes)
+                  << ", log " << human_bytes(store.log_bytes) << ")\n"
+                  << "memories:    " << total << " total, " << active << " active, "
+                  << total - active << " deleted (tombstones " << percent(deleted_fraction) << ")\n"
+                  << "embeddings:  " << config.embedding_dim << "-d " << dtype << ", "
+                  << human_bytes(embedding_bytes) << '\n'
+                  << "embedder:    " << config.embedder
+                  << (is_builtin_embedder(config.embedder)
+                          ? " (built in)"
+                          : " (external: text commands need --embed-cmd)")
+                  << '\n'
+                  << "compression: "
+                  << (config.compression
+                          ? "deflate level " + std::to_string(config.compression_level)
+                          : std::string("off"))
+                  << "; raw data " << human_bytes(data_bytes) << " / on disk "
+                  << human_bytes(on_disk) << " = " << fixed_decimals(ratio, 2) << "\n\n";
 
-            std::cout << "file:        " << options->file.string() << '\n'
-                      << "on disk:     " << human_bytes(on_disk) << " (file "
-                      << human_bytes(file_bytes) << ", log " << human_bytes(store.log_bytes)
-                      << ")\n"
-                      << "memories:    " << total << " total, " << active << " active, "
-                      << total - active << " deleted (tombstones " << percent(deleted_fraction)
-                      << ")\n"
-                      << "embeddings:  " << config.embedding_dim << "-d " << dtype << ", "
-                      << human_bytes(embedding_bytes) << '\n'
-                      << "embedder:    " << config.embedder
-                      << (is_builtin_embedder(config.embedder) ? " (built in)"
-                                                               : " (external: text commands need --embed-cmd)")
-                      << '\n'
-                      << "compression: "
-                      << (config.compression ? "deflate level " + std::to_string(config.compression_level)
-                                             : std::string("off"))
-                      << "; raw data " << human_bytes(data_bytes) << " / on disk "
-                      << human_bytes(on_disk) << " = " << fixed_decimals(ratio, 2) << "\n\n";
+        TextTable table({{"group / dataset"},
+                         {"rows", Align::right},
+                         {"raw bytes", Align::right},
+                         {"share", Align::right}});
+        for (const auto& group : groups) {
+          const auto share = [&](std::uint64_t bytes) {
+            return data_bytes == 0
+                       ? std::string("-")
+                       : percent(static_cast<double>(bytes) / static_cast<double>(data_bytes));
+          };
+          table.add_row({group.name, "", human_bytes(group.bytes()), share(group.bytes())});
+          for (const auto& dataset : group.datasets) {
+            table.add_row({"  " + dataset.name, std::to_string(dataset.rows),
+                           human_bytes(dataset.bytes), share(dataset.bytes)});
+          }
+        }
+        table.print(std::cout);
 
-            TextTable table({{"group / dataset"},
-                             {"rows", Align::right},
-                             {"raw bytes", Align::right},
-                             {"share", Align::right}});
-            for (const auto& group : groups) {
-              const auto share = [&](std::uint64_t bytes) {
-                return data_bytes == 0 ? std::string("-")
-                                       : percent(static_cast<double>(bytes) /
-                                                 static_cast<double>(data_bytes));
-              };
-              table.add_row({group.name, "", human_bytes(group.bytes()), share(group.bytes())});
-              for (const auto& dataset : group.datasets) {
-                table.add_row({"  " + dataset.name, std::to_string(dataset.rows),
-                               human_bytes(dataset.bytes), share(dataset.bytes)});
-              }
-            }
-            table.print(std::cout);
-
-            std::cout << "\nindexes:\n"
-                      << "  vector   exact scan; auto strategy for " << active << " rows: "
-                      << strategy << '\n'
-                      << "  keyword  BM25 in memory (built at open, not stored), "
-                      << counted(keyword->active_documents(), "document", "documents") << ", "
-                      << counted(keyword->terms(), "term", "terms") << ", "
-                      << human_bytes(keyword->memory_bytes()) << ", built in "
-                      << fixed_decimals(build_ms, 1) << " ms\n"
-                      << "  ann      none (no approximate index in this version)\n";
-            return kExitSuccess;
-          }};
+        std::cout << "\nindexes:\n"
+                  << "  vector   exact scan; auto strategy for " << active << " rows: " << strategy
+                  << '\n'
+                  << "  keyword  BM25 in memory (built at open, not stored), "
+                  << counted(keyword->active_documents(), "document", "documents") << ", "
+                  << counted(keyword->terms(), "term", "terms") << ", "
+                  << human_bytes(keyword->memory_bytes()) << ", built in "
+                  << fixed_decimals(build_ms, 1) << " ms\n"
+                  << "  ann      none (no approximate index in this version)\n";
+        return kExitSuccess;
+      }};
 }
 
 }  // namespace edgehdf5::cli

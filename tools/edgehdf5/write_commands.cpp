@@ -56,12 +56,14 @@ Command add_create_command(CLI::App& app) {
       "Create a new, empty memory file. Without --dim and --embedder it is made for the\n"
       "built-in text embedder (hash:384), so `add --text` and `recall` work at once");
   command->add_option("FILE", options->config.path, "Memory file to create")->required();
-  command->add_option("--dim", options->dim,
-                      "Embedding dimension (default: the embedder's; 384 for hash:384)")
+  command
+      ->add_option("--dim", options->dim,
+                   "Embedding dimension (default: the embedder's; 384 for hash:384)")
       ->check(positive_count());
-  command->add_option("--embedder", options->embedder,
-                      "Name of the embedding model, recorded in the file. hash:D is the built-in\n"
-                      "one (default hash:384); another name needs --dim or --embed-cmd")
+  command
+      ->add_option("--embedder", options->embedder,
+                   "Name of the embedding model, recorded in the file. hash:D is the built-in\n"
+                   "one (default hash:384); another name needs --dim or --embed-cmd")
       ->option_text("NAME");
   add_embed_command_option(*command, options->embed_command);
   command->add_option("--agent-id", options->config.agent_id, "Agent the memories belong to")
@@ -83,8 +85,8 @@ Command add_create_command(CLI::App& app) {
     }
     if (name && is_builtin_embedder(*name) && options->dim &&
         *options->dim != make_embedder(*name)->dimension()) {
-      throw CLI::ValidationError("--dim", std::to_string(*options->dim) + " does not match --embedder " +
-                                              *name);
+      throw CLI::ValidationError(
+          "--dim", std::to_string(*options->dim) + " does not match --embedder " + *name);
     }
     if (name && !is_builtin_embedder(*name) && !options->dim && !options->embed_command) {
       throw CLI::ValidationError("--embedder", "'" + *name +
@@ -166,10 +168,10 @@ Command add_import_command(CLI::App& app) {
             std::istream& input = from_stdin ? std::cin : file_input;
             const std::string source_name = from_stdin ? "<stdin>" : options->input.string();
 
-            EmbeddingRules rules{.embedding_dim = config.embedding_dim,
-                                 .float16 = config.float16,
-                                 .field = options->embed ? EmbeddingField::ignored
-                                                         : EmbeddingField::optional};
+            EmbeddingRules rules{
+                .embedding_dim = config.embedding_dim,
+                .float16 = config.float16,
+                .field = options->embed ? EmbeddingField::ignored : EmbeddingField::optional};
             JsonLines lines;
             {
               const std::size_t size = from_stdin ? 0 : regular_file_size(options->input);
@@ -190,9 +192,9 @@ Command add_import_command(CLI::App& app) {
               try {
                 embedder = file_embedder(config, options->file, options->embed_command);
               } catch (const Error& error) {
-                throw Error(error.code(), source_name + ":" +
-                                              std::to_string(lines.line_numbers[to_embed[0]]) +
-                                              ": no \"embedding\" on this line, and " + error.what());
+                throw Error(error.code(),
+                            source_name + ":" + std::to_string(lines.line_numbers[to_embed[0]]) +
+                                ": no \"embedding\" on this line, and " + error.what());
               }
               embedder_name = embedder->name();
               std::vector<std::string> texts;
@@ -287,7 +289,8 @@ Command add_compact_command(CLI::App& app) {
             std::size_t rows = 0;
             {
               std::optional<Progress> progress;
-              if (memory.count() >= 10000) progress.emplace("compacting " + options->file.string(), 0);
+              if (memory.count() >= 10000)
+                progress.emplace("compacting " + options->file.string(), 0);
               dropped = memory.compact();
               rows = memory.count();
               memory.close();
@@ -295,8 +298,8 @@ Command add_compact_command(CLI::App& app) {
             if (options->json) {
               std::cout << json_line({{"dropped", dropped}, {"rows", rows}}) << '\n';
             } else {
-              std::cout << "compacted: dropped "
-                        << counted(dropped, "deleted row", "deleted rows") << '\n';
+              std::cout << "compacted: dropped " << counted(dropped, "deleted row", "deleted rows")
+                        << '\n';
             }
             return kExitSuccess;
           }};

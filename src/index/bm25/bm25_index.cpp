@@ -60,9 +60,12 @@ void BM25Index::remove(std::size_t row) {
 
 std::size_t BM25Index::memory_bytes() const noexcept {
   std::size_t bytes = document_lengths_.capacity() * sizeof(std::uint32_t) + deleted_.capacity();
-  for (const auto& [term, id] : term_ids_) bytes += term.capacity() + sizeof(term) + sizeof(id) + 16;
-  for (const TermPostings& term : postings_) bytes += sizeof(term) + term.postings.capacity() * sizeof(Posting);
-  for (const auto& terms : document_terms_) bytes += sizeof(terms) + terms.capacity() * sizeof(std::uint32_t);
+  for (const auto& [term, id] : term_ids_)
+    bytes += term.capacity() + sizeof(term) + sizeof(id) + 16;
+  for (const TermPostings& term : postings_)
+    bytes += sizeof(term) + term.postings.capacity() * sizeof(Posting);
+  for (const auto& terms : document_terms_)
+    bytes += sizeof(terms) + terms.capacity() * sizeof(std::uint32_t);
   return bytes;
 }
 
@@ -86,7 +89,8 @@ std::vector<const BM25Index::TermPostings*> BM25Index::query_terms(std::string_v
   std::vector<const TermPostings*> found;
   for (const std::string& term : terms) {
     const auto it = term_ids_.find(term);
-    if (it != term_ids_.end() && postings_[it->second].active > 0) found.push_back(&postings_[it->second]);
+    if (it != term_ids_.end() && postings_[it->second].active > 0)
+      found.push_back(&postings_[it->second]);
   }
   return found;
 }
@@ -98,14 +102,16 @@ void BM25Index::accumulate(const std::vector<const TermPostings*>& terms,
   if (terms.empty() || active_documents_ == 0) return;
   const double k1 = parameters_.k1;
   const double b = parameters_.b;
-  const double average_length = static_cast<double>(active_length_) / static_cast<double>(active_documents_);
+  const double average_length =
+      static_cast<double>(active_length_) / static_cast<double>(active_documents_);
   std::vector<double> idfs;
   std::vector<std::size_t> cursors(terms.size(), 0);
   for (const TermPostings* term : terms) idfs.push_back(idf_of(*term));
   for (;;) {
     std::uint32_t row = UINT32_MAX;
     for (std::size_t t = 0; t < terms.size(); ++t) {
-      if (cursors[t] < terms[t]->postings.size()) row = std::min(row, terms[t]->postings[cursors[t]].row);
+      if (cursors[t] < terms[t]->postings.size())
+        row = std::min(row, terms[t]->postings[cursors[t]].row);
     }
     if (row == UINT32_MAX) return;
     double score = 0.0;

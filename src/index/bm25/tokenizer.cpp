@@ -42,15 +42,18 @@ bool is_separator(std::uint32_t code) {
     return !((code >= '0' && code <= '9') || (code >= 'a' && code <= 'z') ||
              (code >= 'A' && code <= 'Z'));
   }
-  return (code >= 0x80 && code <= 0xbf && code != 0xaa && code != 0xb5 && code != 0xba) ||  // Latin-1 punctuation, symbols
-         code == 0xd7 || code == 0xf7 ||                                                      // × ÷
+  return (code >= 0x80 && code <= 0xbf && code != 0xaa && code != 0xb5 &&
+          code != 0xba) ||  // Latin-1 punctuation, symbols
+         code == 0xd7 ||
+         code == 0xf7 ||                        // × ÷
          (code >= 0x2000 && code <= 0x206f) ||  // general punctuation: dashes, quotes, …
          (code >= 0x20a0 && code <= 0x20cf) ||  // currency symbols
          (code >= 0x2190 && code <= 0x23ff) ||  // arrows, mathematical and technical symbols
          (code >= 0x2500 && code <= 0x27bf) ||  // box drawing, shapes, dingbats
          (code >= 0x3000 && code <= 0x303f) ||  // CJK symbols and punctuation
          (code >= 0xfe30 && code <= 0xfe4f) ||  // CJK compatibility forms
-         (code >= 0xff00 && code <= 0xff0f) || (code >= 0xff1a && code <= 0xff20) ||  // full-width punctuation
+         (code >= 0xff00 && code <= 0xff0f) ||
+         (code >= 0xff1a && code <= 0xff20) ||    // full-width punctuation
          (code >= 0x1f000 && code <= 0x1faff) ||  // emoji and pictographs
          code == kInvalid;
 }
@@ -58,9 +61,9 @@ bool is_separator(std::uint32_t code) {
 std::uint32_t fold_case(std::uint32_t code) {
   if (code >= 'A' && code <= 'Z') return code + 32;
   if (code < 0xc0) return code;
-  if (code <= 0xde && code != 0xd7) return code + 32;                    // Latin-1: À..Þ
-  if (code >= 0x100 && code <= 0x17f) {  // Latin Extended-A: upper/lower pairs
-    if (code == 0x178) return 0xff;       // Ÿ -> ÿ
+  if (code <= 0xde && code != 0xd7) return code + 32;  // Latin-1: À..Þ
+  if (code >= 0x100 && code <= 0x17f) {                // Latin Extended-A: upper/lower pairs
+    if (code == 0x178) return 0xff;                    // Ÿ -> ÿ
     if (code == 0x130 || code == 0x131 || code == 0x138 || code == 0x149 || code == 0x17f) {
       return code;  // İ ı ĸ ŉ ſ have no partner in this block
     }

@@ -27,8 +27,8 @@ void adc_table(const float* HWY_RESTRICT query, const float* HWY_RESTRICT transp
     for (std::size_t c = 0; c < kCodewords; c += lanes) {
       auto sum = hn::Zero(d);
       for (std::size_t j = 0; j < sub_dim; ++j) {
-        sum = hn::MulAdd(hn::Set(d, query[s * sub_dim + j]), hn::LoadU(d, words + j * kCodewords + c),
-                         sum);
+        sum = hn::MulAdd(hn::Set(d, query[s * sub_dim + j]),
+                         hn::LoadU(d, words + j * kCodewords + c), sum);
       }
       hn::StoreU(sum, d, table + s * kCodewords + c);
     }
@@ -109,9 +109,7 @@ void pq_encode(const float* HWY_RESTRICT vector, const float* HWY_RESTRICT trans
   }
 }
 
-AdcKernels kernel_set() {
-  return {hwy::TargetName(HWY_TARGET), adc_table, adc_scan, pq_encode};
-}
+AdcKernels kernel_set() { return {hwy::TargetName(HWY_TARGET), adc_table, adc_scan, pq_encode}; }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace edgehdf5::ivfpq

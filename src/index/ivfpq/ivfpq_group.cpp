@@ -91,7 +91,8 @@ std::optional<IVFPQData> read_group(const h5::Object& file) {
 
   data.centroids.resize(data.nlist * data.embedding_dim);
   h5::read_into(open_sized(group, "centroids", data.centroids.size()), data.centroids.data());
-  data.codebooks.resize(data.sub_quantizers * kCodewords * (data.embedding_dim / data.sub_quantizers));
+  data.codebooks.resize(data.sub_quantizers * kCodewords *
+                        (data.embedding_dim / data.sub_quantizers));
   h5::read_into(open_sized(group, "codebooks", data.codebooks.size()), data.codebooks.data());
   std::vector<std::int64_t> offsets(data.nlist + 1);
   h5::read_into(open_sized(group, "list_offsets", offsets.size()), offsets.data());

@@ -1,8 +1,6 @@
 // IVFPQIndex (include/edgehdf5/ivfpq.hpp): training, incremental encoding, search with exact
 // re-ranking, and the flat form the store persists.
 
-#include "edgehdf5/ivfpq.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/ivfpq.hpp"
 #include "index/ivfpq/adc.hpp"
 #include "index/ivfpq/kmeans.hpp"
 #include "search/kernels/kernels.hpp"
@@ -221,8 +220,9 @@ bool IVFPQIndex::trained() const noexcept { return impl_ != nullptr; }
 IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params) {
   const std::size_t dim = cache.embedding_dim;
   if (params.bits != 8) {
-    throw Error(ErrorCode::invalid_argument,
-                "IVF-PQ codes are 8 bits per sub-quantiser; got bits = " + std::to_string(params.bits));
+    throw Error(
+        ErrorCode::invalid_argument,
+        "IVF-PQ codes are 8 bits per sub-quantiser; got bits = " + std::to_string(params.bits));
   }
   if (params.sub_quantizers == 0 || dim % params.sub_quantizers != 0) {
     throw Error(ErrorCode::invalid_argument,
@@ -237,7 +237,8 @@ IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params
   const std::size_t nlist =
       params.nlist != 0
           ? params.nlist
-          : std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(std::sqrt(double(active.size())))));
+          : std::max<std::size_t>(
+                1, static_cast<std::size_t>(std::lround(std::sqrt(double(active.size())))));
   if (active.size() < std::max(nlist, kCodewords)) {
     throw Error(ErrorCode::invalid_argument,
                 "an IVF-PQ index needs at least max(nlist, 256) active rows to train on; nlist = " +
@@ -279,8 +280,8 @@ IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params
       params.training_sample != 0 ? params.training_sample : 64 * nlist;
   std::vector<float> coarse_sample = sample(std::max(coarse_count, nlist));
   const std::size_t coarse_rows = coarse_sample.size() / dim;
-  ivfpq::KMeansResult coarse =
-      ivfpq::kmeans(coarse_sample.data(), coarse_rows, dim, nlist, params.iterations, params.seed, threads);
+  ivfpq::KMeansResult coarse = ivfpq::kmeans(coarse_sample.data(), coarse_rows, dim, nlist,
+                                             params.iterations, params.seed, threads);
   impl->centroids = std::move(coarse.centroids);
   impl->training_error = coarse.mean_error;
   coarse_sample = {};
@@ -329,14 +330,15 @@ void IVFPQIndex::sync(const MemoryCache& cache) {
   if (!impl_) throw Error(ErrorCode::unsupported, "the IVF-PQ index is not trained");
   Impl& impl = *impl_;
   if (cache.embedding_dim != impl.dim) {
-    throw Error(ErrorCode::invalid_argument,
-                "the IVF-PQ index has " + std::to_string(impl.dim) + " dimensions, the store has " +
-                    std::to_string(cache.embedding_dim));
+    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index has " + std::to_string(impl.dim) +
+                                                 " dimensions, the store has " +
+                                                 std::to_string(cache.embedding_dim));
   }
   const std::size_t rows = cache.rows();
   const bool only_appended =
       impl.bound_rows <= rows &&
-      (impl.bound_rows == 0 ? impl.bound_last_id < 0 : cache.ids[impl.bound_rows - 1] == impl.bound_last_id);
+      (impl.bound_rows == 0 ? impl.bound_last_id < 0
+                            : cache.ids[impl.bound_rows - 1] == impl.bound_last_id);
   if (only_appended) {
     impl.add_new_rows(cache, impl.bound_rows, true);
     return;
@@ -396,7 +398,8 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
   const Impl& impl = *impl_;
   search::require_valid_query(query, impl.dim);
   if (cache.embedding_dim != impl.dim) {
-    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index does not match this store's dimensions");
+    throw Error(ErrorCode::invalid_argument,
+                "the IVF-PQ index does not match this store's dimensions");
   }
   const std::size_t dim = impl.dim;
 
@@ -415,10 +418,12 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
   for (std::size_t c = 0; c < impl.nlist; ++c) {
     cells[c] = {impl.centroid_norms[c] - 2.0f * centroid_dots[c], static_cast<std::uint32_t>(c)};
   }
-  std::partial_sort(cells.begin(), cells.begin() + static_cast<std::ptrdiff_t>(nprobe), cells.end());
+  std::partial_sort(cells.begin(), cells.begin() + static_cast<std::ptrdiff_t>(nprobe),
+                    cells.end());
 
   std::vector<float> table(impl.sub_quantizers * kCodewords);
-  impl.adc.table(unit.data(), impl.transposed.data(), impl.sub_quantizers, impl.sub_dim, table.data());
+  impl.adc.table(unit.data(), impl.transposed.data(), impl.sub_quantizers, impl.sub_dim,
+                 table.data());
 
   const search::RowFilter filter(options.filter, cache);
   const bool recency = filter.weights_recency();
@@ -457,10 +462,12 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
     const std::size_t row_bytes =
         dim * (cache.embedding_type == EmbeddingType::float16 ? sizeof(half_bits) : sizeof(float));
     auto prefetch = [&](std::uint32_t row) {
-      const char* begin = cache.embedding_type == EmbeddingType::float16
-                              ? reinterpret_cast<const char*>(cache.embeddings_f16.data() + std::size_t{row} * dim)
-                              : reinterpret_cast<const char*>(cache.embeddings_f32.data() + std::size_t{row} * dim);
-      for (std::size_t offset = 0; offset < row_bytes; offset += 64) __builtin_prefetch(begin + offset);
+      const char* begin =
+          cache.embedding_type == EmbeddingType::float16
+              ? reinterpret_cast<const char*>(cache.embeddings_f16.data() + std::size_t{row} * dim)
+              : reinterpret_cast<const char*>(cache.embeddings_f32.data() + std::size_t{row} * dim);
+      for (std::size_t offset = 0; offset < row_bytes; offset += 64)
+        __builtin_prefetch(begin + offset);
     };
     constexpr std::size_t kPrefetchAhead = 4;
     for (std::size_t i = 0; i < std::min(kPrefetchAhead, best.size()); ++i) prefetch(best[i].row);
@@ -537,13 +544,15 @@ IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryCache& cache) {
     fail("built for " + std::to_string(dim) + " dimensions, the store has " +
          std::to_string(cache.embedding_dim));
   }
-  if (data.nlist == 0 || data.centroids.size() != data.nlist * dim) fail("centroids have the wrong size");
+  if (data.nlist == 0 || data.centroids.size() != data.nlist * dim)
+    fail("centroids have the wrong size");
   if (data.codebooks.size() != m * kCodewords * (dim / m)) fail("codebooks have the wrong size");
   if (data.list_offsets.size() != data.nlist + 1 || data.list_offsets.front() != 0 ||
       data.list_offsets.back() != data.ids.size()) {
     fail("list_offsets do not cover the ids");
   }
-  if (!std::is_sorted(data.list_offsets.begin(), data.list_offsets.end())) fail("list_offsets decrease");
+  if (!std::is_sorted(data.list_offsets.begin(), data.list_offsets.end()))
+    fail("list_offsets decrease");
   if (data.codes.size() != data.ids.size() * m) fail("codes and ids differ in length");
   for (float value : data.centroids) {
     if (!std::isfinite(value)) fail("a centroid is not finite");
@@ -616,8 +625,8 @@ bool IVFPQIndex::needs_retrain() const {
   if (impl.added_since_training < kRetrainMinAdded) return false;
   const double added_error = impl.added_error_sum / static_cast<double>(impl.added_since_training);
   if (added_error > kRetrainErrorRatio * impl.training_error) return true;
-  return static_cast<double>(impl.vectors()) > kRetrainGrowth * static_cast<double>(impl.trained_vectors);
+  return static_cast<double>(impl.vectors()) >
+         kRetrainGrowth * static_cast<double>(impl.trained_vectors);
 }
 
 }  // namespace edgehdf5
-

@@ -52,9 +52,8 @@ SingleThreadedBlas::~SingleThreadedBlas() {
 #endif
 }
 
-void assign_nearest(const float* points, std::size_t count, const float* centroids,
-                    std::size_t k, std::size_t dim, std::size_t threads,
-                    std::uint32_t* labels, float* distances) {
+void assign_nearest(const float* points, std::size_t count, const float* centroids, std::size_t k,
+                    std::size_t dim, std::size_t threads, std::uint32_t* labels, float* distances) {
   std::vector<float> centroid_norms(k);
   for (std::size_t c = 0; c < k; ++c) centroid_norms[c] = squared_norm(centroids + c * dim, dim);
   const kernels::KernelSet simd = kernels::best_simd_kernels();
@@ -111,7 +110,8 @@ KMeansResult kmeans(const float* points, std::size_t count, std::size_t dim, std
   std::vector<float> subset(subset_size * dim);
   std::vector<float> subset_norms(subset_size);
   for (std::size_t i = 0; i < subset_size; ++i) {
-    std::copy_n(points + order[i] * dim, dim, subset.begin() + static_cast<std::ptrdiff_t>(i * dim));
+    std::copy_n(points + order[i] * dim, dim,
+                subset.begin() + static_cast<std::ptrdiff_t>(i * dim));
     subset_norms[i] = squared_norm(subset.data() + i * dim, dim);
   }
   const kernels::KernelSet simd = kernels::best_simd_kernels();
@@ -166,7 +166,8 @@ KMeansResult kmeans(const float* points, std::size_t count, std::size_t dim, std
         std::uint8_t code = 0;
         adc.encode(points + i * dim, transposed.data(), 1, dim, &code);
         labels[i] = code;
-        distances[i] = squared_distance(points + i * dim, result.centroids.data() + code * dim, dim);
+        distances[i] =
+            squared_distance(points + i * dim, result.centroids.data() + code * dim, dim);
       }
     });
   };
@@ -186,15 +187,16 @@ KMeansResult kmeans(const float* points, std::size_t count, std::size_t dim, std
     for (std::size_t c = 0; c < k; ++c) {
       if (sizes[c] == 0) continue;
       for (std::size_t j = 0; j < dim; ++j) {
-        result.centroids[c * dim + j] = static_cast<float>(sums[c * dim + j] / static_cast<double>(sizes[c]));
+        result.centroids[c * dim + j] =
+            static_cast<float>(sums[c * dim + j] / static_cast<double>(sizes[c]));
       }
     }
     // Empty clusters: split the largest cluster, moving this centroid and the large one's
     // apart by a small relative step; the next assignment divides its points between them.
     for (std::size_t c = 0; c < k; ++c) {
       if (sizes[c] != 0) continue;
-      const std::size_t largest = static_cast<std::size_t>(
-          std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+      const std::size_t largest =
+          static_cast<std::size_t>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
       if (sizes[largest] < 2) break;
       constexpr float kEpsilon = 1.0f / 1024.0f;
       for (std::size_t j = 0; j < dim; ++j) {

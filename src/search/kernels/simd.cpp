@@ -43,8 +43,8 @@ HWY_INLINE float scalar_value(const std::uint16_t* row, std::size_t i) {
 // One query against rows [begin, end). Four accumulators hide the FMA latency; the scan is
 // bound by memory bandwidth long before it is bound by arithmetic.
 template <typename Element>
-void dot_rows(const float* HWY_RESTRICT query, const Element* HWY_RESTRICT matrix,
-              std::size_t dim, std::size_t begin, std::size_t end, float* HWY_RESTRICT out) {
+void dot_rows(const float* HWY_RESTRICT query, const Element* HWY_RESTRICT matrix, std::size_t dim,
+              std::size_t begin, std::size_t end, float* HWY_RESTRICT out) {
   const FloatTagFor<Element> d;
   const std::size_t lanes = hn::Lanes(d);
   for (std::size_t row = begin; row < end; ++row) {
@@ -54,10 +54,10 @@ void dot_rows(const float* HWY_RESTRICT query, const Element* HWY_RESTRICT matri
     for (; i + 4 * lanes <= dim; i += 4 * lanes) {
       sum0 = hn::MulAdd(hn::LoadU(d, query + i), load_row(d, values, i), sum0);
       sum1 = hn::MulAdd(hn::LoadU(d, query + i + lanes), load_row(d, values, i + lanes), sum1);
-      sum2 = hn::MulAdd(hn::LoadU(d, query + i + 2 * lanes), load_row(d, values, i + 2 * lanes),
-                        sum2);
-      sum3 = hn::MulAdd(hn::LoadU(d, query + i + 3 * lanes), load_row(d, values, i + 3 * lanes),
-                        sum3);
+      sum2 =
+          hn::MulAdd(hn::LoadU(d, query + i + 2 * lanes), load_row(d, values, i + 2 * lanes), sum2);
+      sum3 =
+          hn::MulAdd(hn::LoadU(d, query + i + 3 * lanes), load_row(d, values, i + 3 * lanes), sum3);
     }
     for (; i + lanes <= dim; i += lanes) {
       sum0 = hn::MulAdd(hn::LoadU(d, query + i), load_row(d, values, i), sum0);
@@ -95,7 +95,8 @@ void dot_rows_batch(const float* HWY_RESTRICT queries, std::size_t query_count,
         sum3 = hn::MulAdd(hn::LoadU(d, q3 + i), v, sum3);
       }
       float totals[4] = {hn::GetLane(hn::SumOfLanes(d, sum0)), hn::GetLane(hn::SumOfLanes(d, sum1)),
-                         hn::GetLane(hn::SumOfLanes(d, sum2)), hn::GetLane(hn::SumOfLanes(d, sum3))};
+                         hn::GetLane(hn::SumOfLanes(d, sum2)),
+                         hn::GetLane(hn::SumOfLanes(d, sum3))};
       for (; i < dim; ++i) {
         const float v = scalar_value(values, i);
         totals[0] += q0[i] * v;
