@@ -59,6 +59,10 @@ struct IvfpqOptions {
   std::uint64_t seed = 42;
   bool json = false;
   bool ours_only = false;  // leave the peers out (a quick look at our own curve)
+  // --crossover: instead of the sweep, exact auto vs the index at the store's defaults over
+  // these sizes, to place StrategyThresholds::ivfpq_min_rows.
+  bool crossover = false;
+  std::vector<std::size_t> crossover_sizes = {2'000, 5'000, 10'000, 20'000, 50'000, 100'000};
 };
 
 // A mixture of n / 1000 Gaussians: centres random unit vectors, each point its centre plus
@@ -122,6 +126,10 @@ class IvfpqBench {
   IvfpqBench(const IvfpqOptions& options, RowReporter& report) : options_(options), report_(report) {}
   void run(std::size_t rows);
   void report_targets();
+  // Exact auto (what a store without an index runs) against the index with the store's
+  // defaults (nlist sqrt(n), ApproximateSearch's nprobe and rerank), through the engine.
+  void run_crossover(std::size_t rows);
+  void report_crossover();
 
  private:
   // Times `search` on every query (after one untimed pass over the first few) and adds a row.
@@ -129,6 +137,9 @@ class IvfpqBench {
   void sweep_point(const std::string& backend, std::size_t rows, std::optional<std::size_t> nprobe,
                    std::optional<std::size_t> rerank, double bytes_per_vector, double build_s,
                    Search&& search);
+
+  // Makes the data, the queries and their exact top-10 for `rows` rows.
+  MemoryCache prepare(std::size_t rows);
 
   const IvfpqOptions& options_;
   RowReporter& report_;
@@ -166,25 +177,79 @@ void IvfpqBench::sweep_point(const std::string& backend, std::size_t rows,
   points_[{rows, backend}].push_back({summary.median, recall, build_s});
 }
 
-void IvfpqBench::run(std::size_t rows) {
+MemoryCache IvfpqBench::prepare(std::size_t rows) {
   const std::size_t dim = options_.embedding_dim;
   const std::size_t clusters = std::max<std::size_t>(16, rows / 1000);
-  const std::size_t nlist = static_cast<std::size_t>(std::lround(std::sqrt(double(rows))));
   MemoryCache cache = float32_cache(clustered_unit_rows(rows, dim, clusters, options_.seed, 0), dim);
   queries_ = clustered_unit_rows(options_.queries, dim, clusters, options_.seed, 1);
-  const float* data = cache.embeddings_f32.data();
-
   // Ground truth: exact search, all queries in one batch.
-  {
-    SearchOptions exact;
-    exact.k = kTopK;
-    const std::vector<SearchResults> results =
-        SearchEngine::shared().search_batch(queries_, options_.queries, cache, exact);
-    truth_.assign(options_.queries, {});
-    for (std::size_t q = 0; q < options_.queries; ++q) {
-      for (const SearchHit& hit : results[q].hits) truth_[q].insert(hit.id);
-    }
+  SearchOptions exact;
+  exact.k = kTopK;
+  const std::vector<SearchResults> results =
+      SearchEngine::shared().search_batch(queries_, options_.queries, cache, exact);
+  truth_.assign(options_.queries, {});
+  for (std::size_t q = 0; q < options_.queries; ++q) {
+    for (const SearchHit& hit : results[q].hits) truth_[q].insert(hit.id);
   }
+  return cache;
+}
+
+void IvfpqBench::run_crossover(std::size_t rows) {
+  const std::size_t dim = options_.embedding_dim;
+  const MemoryCache cache = prepare(rows);
+  auto found_ids = [](const SearchResults& results, std::vector<std::int64_t>& found) {
+    found.clear();
+    for (const SearchHit& hit : results.hits) found.push_back(hit.id);
+  };
+  SearchOptions exact;
+  exact.k = kTopK;
+  sweep_point("exact_auto", rows, std::nullopt, std::nullopt, double(dim * sizeof(float)), 0.0,
+              [&](const float* query, std::vector<std::int64_t>& found) {
+                found_ids(SearchEngine::shared().search(std::span(query, dim), cache, exact), found);
+              });
+  IVFPQParams params;
+  params.seed = options_.seed;
+  IVFPQIndex index;
+  const double build_s = seconds_to_run([&] { index = IVFPQIndex::train(cache, params); });
+  SearchOptions approximate;
+  approximate.k = kTopK;
+  approximate.strategy = Strategy::ivfpq;
+  approximate.approximate.index = &index;
+  sweep_point("edgehdf5_ivfpq_default", rows, approximate.approximate.nprobe,
+              approximate.approximate.rerank, double(index.info().bytes) / double(rows), build_s,
+              [&](const float* query, std::vector<std::int64_t>& found) {
+                found_ids(SearchEngine::shared().search(std::span(query, dim), cache, approximate),
+                          found);
+              });
+}
+
+void IvfpqBench::report_crossover() {
+  report_.set_columns({
+      {"crossover", 10, true},
+      {"n", 8},
+      {"exact_us", 10},
+      {"ivfpq_us", 10},
+      {"ratio", 6},
+      {"recall_at_10", 12},
+      {"faster", 6, true},
+  });
+  for (const std::size_t rows : options_.crossover_sizes) {
+    const auto exact = points_.find({rows, "exact_auto"});
+    const auto approximate = points_.find({rows, "edgehdf5_ivfpq_default"});
+    if (exact == points_.end() || approximate == points_.end()) continue;
+    const Point& e = exact->second.front();
+    const Point& a = approximate->second.front();
+    const double ratio = a.median_us / e.median_us;
+    report_.add({"ivfpq/auto", rows, e.median_us, a.median_us, ratio, a.recall,
+                 ratio < 1.0 ? "yes" : "no"});
+  }
+}
+
+void IvfpqBench::run(std::size_t rows) {
+  const std::size_t dim = options_.embedding_dim;
+  const std::size_t nlist = static_cast<std::size_t>(std::lround(std::sqrt(double(rows))));
+  MemoryCache cache = prepare(rows);
+  const float* data = cache.embeddings_f32.data();
 
   // --- ours
   {
@@ -347,6 +412,12 @@ int run_ivfpq_workload(int argc, char** argv) {
   app.add_option("--hnsw-max", options.hnsw_max, "Largest size hnswlib is built at")->capture_default_str();
   app.add_option("--seed", options.seed, "Seed of the generated data")->capture_default_str();
   app.add_flag("--ours-only", options.ours_only, "Leave the peers out");
+  app.add_flag("--crossover", options.crossover,
+               "Instead: exact auto vs the index at the store's defaults, per --crossover-sizes");
+  app.add_option("--crossover-sizes", options.crossover_sizes, "Sizes of the --crossover sweep")
+      ->delimiter(',')
+      ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (options.embedding_dim % kSubQuantizers != 0) {
     throw Error(ErrorCode::invalid_argument, "--dim must be a multiple of 48 (the sub-quantisers)");
@@ -386,6 +457,11 @@ int run_ivfpq_workload(int argc, char** argv) {
       {"build_s", 8},
   });
   IvfpqBench bench(options, report);
+  if (options.crossover) {
+    for (const std::size_t rows : options.crossover_sizes) bench.run_crossover(rows);
+    bench.report_crossover();
+    return 0;
+  }
   for (const std::size_t rows : options.sizes) bench.run(rows);
   bench.report_targets();
   return 0;

@@ -147,9 +147,10 @@ class AsyncHDF5Memory {
 
   // ---- reads: on the calling thread, under the shared lock (see the header comment).
 
-  // HDF5Memory::search: exact cosine top-k over active memories.
+  // HDF5Memory::search: cosine top-k over active memories (the store's IVF-PQ index, if the
+  // file has one and is large enough; else exact).
   std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const;
-  // search_with_metrics() over the store's cache: filters, a forced strategy, metrics.
+  // HDF5Memory::search_with_metrics: filters, a forced strategy, metrics.
   SearchResults search_with_metrics(std::span<const float> query,
                                     const SearchOptions& options) const;
   MemoryEntry get(MemoryId id) const;

@@ -26,6 +26,7 @@ struct HybridOptions {
   Fusion fusion = Fusion::weighted;
   SearchFilter filter;                // as in exact search; recency weighting applies to both lists
   std::optional<Strategy> strategy;   // for the vector side; empty = auto
+  ApproximateSearch approximate;      // for the vector side, as in SearchOptions
   // Each side contributes its best `candidates` rows (at least k) before fusion.
   std::size_t candidates = 100;
 };

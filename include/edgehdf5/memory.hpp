@@ -22,7 +22,9 @@
 #include "edgehdf5/agent_memory.hpp"
 #include "edgehdf5/bm25.hpp"
 #include "edgehdf5/config.hpp"
+#include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/search.hpp"
 
 namespace edgehdf5 {
 
@@ -76,7 +78,36 @@ class HDF5Memory final : public AgentMemory {
                     float weight) override;
   const KnowledgeGraph& knowledge() const override;
 
+  // Cosine top-k with the automatic strategy: the IVF-PQ index when the store has one and
+  // at least StrategyThresholds::ivfpq_min_rows rows, else the exact scan.
   std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const override;
+  // The engine's search (SearchEngine::search) over this store: filters, a forced strategy,
+  // metrics. When options.approximate.index is null the store's own index is used, if any.
+  SearchResults search_with_metrics(std::span<const float> query, SearchOptions options) const;
+
+  // ---- the IVF-PQ index (approximate search; include/edgehdf5/ivfpq.hpp, README) ----------
+  // Trains an index on the active memories (replacing any index there was), then
+  // checkpoints, so that the file holds it as its /ivfpq group. From then on every save is
+  // encoded into it, a removed memory is never returned (its tombstone hides it at once; its
+  // code goes at compaction), compaction keeps it consistent, and every checkpoint writes it.
+  // It is not retrained by itself: info().needs_retrain says when that would pay (rule in
+  // IVFPQIndex::needs_retrain) and calling this again retrains. Throws invalid_argument (bad
+  // params, fewer than max(nlist, 256) active rows), read_only, and io/hdf5 from the
+  // checkpoint.
+  IVFPQInfo build_ivfpq_index(const IVFPQParams& params = {});
+  // Removes the index from memory and, by a checkpoint, from the file. Returns whether there
+  // was one (a group this build could not use counts).
+  bool drop_ivfpq_index();
+  // The index, bound to cache() and current with it, or null when the store has none or the
+  // file's cannot be used (ivfpq_problem() says why; searches then use the exact scan). The
+  // first call after open turns the stored arrays into the index without retraining (and
+  // encodes the memories saved since the file was written). Safe to call concurrently with
+  // other const calls; the pointer stays valid until the next non-const call.
+  const IVFPQIndex* ivfpq_index() const;
+  // Why the file's /ivfpq group cannot be used (a format this build does not read, arrays
+  // that do not fit together or do not fit the memories), or empty. Such a group is not
+  // written back by the next checkpoint: build the index again.
+  std::string ivfpq_problem() const;
 
   // Writes the current state into FILE (atomically) and empties the log.
   void checkpoint();

@@ -40,14 +40,26 @@ std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryCa
 
 // ---- the search engine ---------------------------------------------------------------------
 
+class IVFPQIndex;  // edgehdf5/ivfpq.hpp
+
+// The approximate side of a search: the index Strategy::ivfpq searches and how.
+struct ApproximateSearch {
+  // An index over the same cache (HDF5Memory::ivfpq_index()), kept in sync with it. Null:
+  // no index, so auto never picks ivfpq and a forced ivfpq throws unsupported.
+  const IVFPQIndex* index = nullptr;
+  std::size_t nprobe = 16;   // lists scanned per query (clamped to the index's nlist)
+  std::size_t rerank = 200;  // approximate candidates scored exactly (at least k); 0: none
+};
+
 struct SearchOptions {
   std::size_t k = 10;
   std::optional<Strategy> strategy;  // empty: auto_select_strategy
   SearchFilter filter;
+  ApproximateSearch approximate;
 };
 
 struct SearchMetrics {
-  std::string strategy;  // what ran: "scalar", "simd", "blas", "parallel"
+  std::string strategy;  // what ran: "scalar", "simd", "blas", "parallel", "ivfpq"
   std::string isa;       // the kernels' instruction set ("AVX3", "AVX2", "scalar", "openblas")
   std::size_t threads = 1;
   std::size_t vectors_scanned = 0;  // rows whose score was computed (filters skip rows)
@@ -73,7 +85,10 @@ class SearchEngine {
   static const SearchEngine& shared();
 
   // Throws invalid_argument (k == 0, wrong length, NaN/Inf in the query) and unsupported
-  // (a forced strategy this build or machine lacks).
+  // (a forced strategy this build or machine lacks; ivfpq without options.approximate.index).
+  // Auto with an index: ivfpq from thresholds.ivfpq_min_rows rows; if the lists it probed
+  // held fewer than k rows that pass the filter (a selective filter, many deletions), the
+  // query is answered by the exact scan instead, so auto never returns fewer hits than exist.
   SearchResults search(std::span<const float> query, const MemoryCache& cache,
                        const SearchOptions& options) const;
   // `queries` holds query_count queries of cache.embedding_dim values each, row-major.
@@ -82,7 +97,9 @@ class SearchEngine {
                                           const MemoryCache& cache,
                                           const SearchOptions& options) const;
 
-  Strategy choose(std::size_t rows) const;
+  // What auto picks for one float32 query over `rows` rows (with an index at hand or not).
+  Strategy choose(std::size_t rows, bool ivfpq_index = false) const;
+  const StrategyThresholds& thresholds() const noexcept;
   const HardwareCapabilities& capabilities() const noexcept;
 
  private:

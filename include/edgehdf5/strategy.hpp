@@ -14,14 +14,15 @@ enum class Strategy {
   simd,      // Highway kernels for the best instruction set of this CPU
   blas,      // OpenBLAS sgemv/sgemm (float16 rows are widened block by block first)
   parallel,  // simd kernels on every core, each scanning a slice
-  ivfpq,     // approximate index (not built in this version)
+  ivfpq,     // the IVF-PQ approximate index with exact re-ranking (needs an index)
   gpu,       // CUDA (not built in this version)
 };
 
 std::string_view strategy_name(Strategy strategy) noexcept;
 // Parses "scalar", "simd", "blas", "parallel", "ivfpq", "gpu"; throws invalid_argument.
 Strategy parse_strategy(std::string_view name);
-// Throws unsupported, naming the strategy, if this build or machine cannot run it.
+// Throws unsupported, naming the strategy, if this build or machine cannot run it. (ivfpq
+// runs in every build; whether an index exists is the caller's to check.)
 void require_available(Strategy strategy, const HardwareCapabilities& capabilities);
 
 // Where one strategy starts to beat another. The defaults come from `edgehdf5-bench
@@ -33,7 +34,23 @@ struct StrategyThresholds {
                                          // (its threads wake faster than ours while the
                                          // matrix is in cache; above it `parallel` wins)
   std::size_t blas_min_batch = 32;       // batches of this many queries: sgemm
+  std::size_t ivfpq_min_rows = 20000;    // with an IVF-PQ index: use it from this many rows
+                                         // (where its default nprobe / re-rank beat the
+                                         // exact scan; `edgehdf5-bench ivfpq --crossover`)
 };
+
+// What the adaptive choice looks at for one search.
+struct SearchShape {
+  std::size_t rows = 0;    // rows of the store (active and deleted)
+  std::size_t batch = 1;   // queries answered together
+  EmbeddingType type = EmbeddingType::float32;
+  bool ivfpq_index = false;  // an IVF-PQ index over these rows is at hand
+};
+
+// The fastest strategy for `shape` on this machine: ivfpq when an index is at hand and the
+// store has at least ivfpq_min_rows rows, else the fastest exact backend.
+Strategy auto_select_strategy(const SearchShape& shape, const HardwareCapabilities& capabilities,
+                              const StrategyThresholds& thresholds = {});
 
 // The fastest strategy for one query over `rows` float32 vectors on this machine.
 Strategy auto_select_strategy(std::size_t rows, const HardwareCapabilities& capabilities,

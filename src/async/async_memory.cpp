@@ -463,7 +463,7 @@ std::vector<SearchHit> AsyncHDF5Memory::search(std::span<const float> query, std
 SearchResults AsyncHDF5Memory::search_with_metrics(std::span<const float> query,
                                                    const SearchOptions& options) const {
   return read([&](const HDF5Memory& memory) {
-    return edgehdf5::search_with_metrics(query, memory.cache(), options);
+    return memory.search_with_metrics(query, options);
   });
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/search.hpp"
 #include "search/blas.hpp"
 #include "search/kernels/kernels.hpp"
@@ -167,6 +168,16 @@ struct SearchEngine::Impl {
 
   std::vector<SearchResults> run(std::span<const float> queries, std::size_t query_count,
                                  const MemoryCache& cache, const SearchOptions& options) const;
+  // The exact backends: `strategy` is not ivfpq.
+  std::vector<SearchResults> run_exact(std::span<const float> queries, std::size_t query_count,
+                                       const MemoryCache& cache, const SearchOptions& options,
+                                       Strategy strategy,
+                                       std::chrono::steady_clock::time_point started) const;
+  // Strategy::ivfpq, one query after another; with `fall_back`, a query whose probed lists
+  // held fewer than k accepted rows is answered by the exact scan.
+  std::vector<SearchResults> run_approximate(std::span<const float> queries,
+                                             std::size_t query_count, const MemoryCache& cache,
+                                             const SearchOptions& options, bool fall_back) const;
 };
 
 SearchEngine::SearchEngine(HardwareCapabilities capabilities, StrategyThresholds thresholds)
@@ -182,10 +193,12 @@ const HardwareCapabilities& SearchEngine::capabilities() const noexcept {
   return impl_->capabilities;
 }
 
-Strategy SearchEngine::choose(std::size_t rows) const {
-  return auto_select_strategy(rows, 1, EmbeddingType::float32, impl_->capabilities,
-                              impl_->thresholds);
+Strategy SearchEngine::choose(std::size_t rows, bool ivfpq_index) const {
+  return auto_select_strategy(SearchShape{rows, 1, EmbeddingType::float32, ivfpq_index},
+                              impl_->capabilities, impl_->thresholds);
 }
+
+const StrategyThresholds& SearchEngine::thresholds() const noexcept { return impl_->thresholds; }
 
 std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> queries,
                                                    std::size_t query_count,
@@ -199,17 +212,70 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
                                                  std::to_string(query_count * dim) +
                                                  " values, got " + std::to_string(queries.size()));
   }
-  std::vector<float> query_norms(query_count);
   for (std::size_t q = 0; q < query_count; ++q) {
     // (A single query is checked whole, so a wrong length is reported as such.)
     const auto query = query_count == 1 ? queries : queries.subspan(q * dim, dim);
     search::require_valid_query(query, dim,
                                 query_count == 1 ? "query" : "query " + std::to_string(q));
-    query_norms[q] = compute_norm(query);
   }
+  const bool have_index = options.approximate.index != nullptr;
   const Strategy strategy = options.strategy.value_or(auto_select_strategy(
-      cache.rows(), query_count, cache.embedding_type, capabilities, thresholds));
+      SearchShape{cache.rows(), query_count, cache.embedding_type, have_index}, capabilities,
+      thresholds));
   require_available(strategy, capabilities);
+  if (strategy == Strategy::ivfpq) {
+    if (!have_index) {
+      throw Error(ErrorCode::unsupported,
+                  "strategy 'ivfpq' needs an IVF-PQ index over the store; build one with "
+                  "`edgehdf5 index build FILE` (HDF5Memory::build_ivfpq_index)");
+    }
+    return run_approximate(queries, query_count, cache, options, !options.strategy.has_value());
+  }
+  return run_exact(queries, query_count, cache, options, strategy, started);
+}
+
+std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const float> queries,
+                                                               std::size_t query_count,
+                                                               const MemoryCache& cache,
+                                                               const SearchOptions& options,
+                                                               bool fall_back) const {
+  const std::size_t dim = cache.embedding_dim;
+  IVFPQSearchOptions approximate;
+  approximate.k = options.k;
+  approximate.nprobe = options.approximate.nprobe;
+  approximate.rerank = options.approximate.rerank;
+  approximate.filter = options.filter;
+  std::vector<SearchResults> results;
+  results.reserve(query_count);
+  for (std::size_t q = 0; q < query_count; ++q) {
+    const auto query = query_count == 1 ? queries : queries.subspan(q * dim, dim);
+    SearchResults found = options.approximate.index->search(query, cache, approximate);
+    if (fall_back && found.hits.size() < options.k) {
+      // Too few rows of the probed lists passed the filter: the exact scan finds every
+      // one there is. Its metrics say so, with the time of both attempts.
+      const auto started = std::chrono::steady_clock::now();
+      const Strategy exact = auto_select_strategy(
+          SearchShape{cache.rows(), 1, cache.embedding_type, false}, capabilities, thresholds);
+      SearchResults scanned =
+          std::move(run_exact(query, 1, cache, options, exact, started).front());
+      scanned.metrics.vectors_scanned += found.metrics.vectors_scanned;
+      scanned.metrics.search_time_us += found.metrics.search_time_us;
+      found = std::move(scanned);
+    }
+    results.push_back(std::move(found));
+  }
+  return results;
+}
+
+std::vector<SearchResults> SearchEngine::Impl::run_exact(
+    std::span<const float> queries, std::size_t query_count, const MemoryCache& cache,
+    const SearchOptions& options, Strategy strategy,
+    std::chrono::steady_clock::time_point started) const {
+  const std::size_t dim = cache.embedding_dim;
+  std::vector<float> query_norms(query_count);
+  for (std::size_t q = 0; q < query_count; ++q) {
+    query_norms[q] = compute_norm(query_count == 1 ? queries : queries.subspan(q * dim, dim));
+  }
   const bool half = cache.embedding_type == EmbeddingType::float16;
 
   const RowFilter filter(options.filter, cache);

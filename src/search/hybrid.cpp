@@ -116,6 +116,7 @@ SearchResults hybrid_search(std::span<const float> query_embedding, std::string_
   SearchOptions vector_options;
   vector_options.k = depth;
   vector_options.strategy = options.strategy;
+  vector_options.approximate = options.approximate;
   vector_options.filter = options.filter;
   const SearchResults by_vector =
       SearchEngine::shared().search(query_embedding, cache, vector_options);

@@ -32,14 +32,13 @@ void require_available(Strategy strategy, const HardwareCapabilities& capabiliti
   switch (strategy) {
     case Strategy::scalar:
     case Strategy::simd:
-    case Strategy::parallel: return;
+    case Strategy::parallel:
+    case Strategy::ivfpq: return;
     case Strategy::blas:
       if (capabilities.blas_available) return;
       throw Error(ErrorCode::unsupported,
                   "strategy 'blas' is not compiled in (configure with -DEDGEHDF5_BLAS=ON and "
                   "libopenblas-dev installed)");
-    case Strategy::ivfpq:
-      throw Error(ErrorCode::unsupported, "strategy 'ivfpq' is not available in this build");
     case Strategy::gpu:
       throw Error(ErrorCode::unsupported,
                   "strategy 'gpu' is not available (needs -DEDGEHDF5_CUDA=ON and a CUDA device)");
@@ -54,6 +53,17 @@ Strategy auto_select_strategy(std::size_t rows, const HardwareCapabilities& capa
 Strategy auto_select_strategy(std::size_t rows, std::size_t batch, EmbeddingType type,
                               const HardwareCapabilities& capabilities,
                               const StrategyThresholds& thresholds) {
+  return auto_select_strategy(SearchShape{rows, batch, type, false}, capabilities, thresholds);
+}
+
+Strategy auto_select_strategy(const SearchShape& shape, const HardwareCapabilities& capabilities,
+                              const StrategyThresholds& thresholds) {
+  const std::size_t rows = shape.rows;
+  const std::size_t batch = shape.batch;
+  const EmbeddingType type = shape.type;
+  // The index answers a query from a few lists whatever the store's size, so above the
+  // crossover it wins for batches too (a batch of exact scans still reads every row).
+  if (shape.ivfpq_index && rows >= thresholds.ivfpq_min_rows) return Strategy::ivfpq;
   if (capabilities.blas_available) {
     // A batch turns the scan into a matrix product, which OpenBLAS's sgemm does best; the
     // widening of float16 rows is then shared by the whole batch.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/memory.hpp"
 #include "edgehdf5/search.hpp"
 #include "edgehdf5/version.hpp"
@@ -95,10 +96,11 @@ void validate_entry(const MemoryEntry& entry, const MemoryCache& cache, std::ptr
 
 // Writes `state` to `target` through a temporary beside it: fsync, then rename. A crash at
 // any point leaves `target` as it was or complete.
-void write_file_atomically(const std::filesystem::path& target, const StoreState& state) {
+void write_file_atomically(const std::filesystem::path& target, const StoreState& state,
+                           const IVFPQData* index) {
   const std::filesystem::path temporary = target.string() + ".tmp";
   try {
-    store::write_state_file(temporary, state);
+    store::write_state_file(temporary, state, index);
     store::sync_file(temporary);
     store::rename_durably(temporary, target);
   } catch (...) {
@@ -125,6 +127,14 @@ struct HDF5Memory::Impl {
   // The keyword index, built on first use (keyword_index()) and then kept current.
   mutable std::mutex keyword_mutex;
   mutable std::unique_ptr<BM25Index> keyword;
+  // The IVF-PQ index. The file's /ivfpq arrays are read at open (`ann_stored`) and turned
+  // into an index bound to the cache at its first use (bound_ann()), so a handle that never
+  // searches approximately pays only for reading them. Once bound, every save is encoded
+  // into it and compaction refreshes it; each checkpoint writes it back.
+  mutable std::mutex ann_mutex;
+  mutable std::optional<IVFPQData> ann_stored;
+  mutable std::unique_ptr<IVFPQIndex> ann;
+  mutable std::string ann_problem;  // why the file's group is unusable; empty when it is fine
 
   const std::filesystem::path& path() const { return state.config.path; }
 
@@ -161,9 +171,51 @@ struct HDF5Memory::Impl {
     if (options.durability == Durability::every_write) sync_log();
   }
 
+  // The index bound to the cache, binding the stored arrays first if need be; null when
+  // there is none or it is unusable (ann_problem says why). REQUIRES: ann_mutex held.
+  IVFPQIndex* bound_ann() const {
+    if (ann_stored) {
+      IVFPQData data = std::move(*ann_stored);
+      ann_stored.reset();
+      try {
+        ann = std::make_unique<IVFPQIndex>(IVFPQIndex::from_data(std::move(data), state.cache));
+      } catch (const Error& error) {
+        ann_problem = path().string() + ": /ivfpq: " + error.what();
+      }
+    }
+    return ann.get();
+  }
+
+  // After the cache changed: brings a bound index up to date. The change it follows has
+  // already been committed, so a failure here must not fail it: the index is set aside
+  // (searches fall back to the exact scan) and the reason kept for `index info`.
+  void sync_ann() {
+    if (!ann) return;
+    try {
+      ann->sync(state.cache);
+    } catch (const Error& error) {
+      ann.reset();
+      ann_problem = std::string("the IVF-PQ index could not follow a change and was set aside (") +
+                    error.what() + "); rebuild it";
+    }
+  }
+
+  // What a checkpoint writes as /ivfpq: the bound index, else the arrays read at open.
+  // A group this build could not read is not carried over (the index is derived data).
+  std::optional<IVFPQData> ann_to_write() const {
+    std::lock_guard lock(ann_mutex);
+    if (ann) return ann->to_data();
+    return ann_stored;
+  }
+
+  void write_file(const std::filesystem::path& target) const {
+    const std::optional<IVFPQData> index = ann_to_write();
+    write_file_atomically(target, state, index ? &*index : nullptr);
+  }
+
   void checkpoint() {
     require_writable();
-    write_file_atomically(path(), state);
+    write_file(path());
     state.checkpoint_lsn = state.last_lsn;
     // The file now holds everything; the old log's records are all <= checkpoint_lsn and
     // are skipped if a crash stops us before the new log is in place.
@@ -211,6 +263,12 @@ struct HDF5Memory::Impl {
     const std::size_t dropped = state.tombstoned;
     state.cache = std::move(kept);
     keyword.reset();  // rows moved; rebuilt at its next use
+    {
+      // The index drops the removed rows' codes and renumbers its rows, so the file the
+      // checkpoint below writes refers only to memories it holds.
+      std::lock_guard lock(ann_mutex);
+      if (bound_ann() != nullptr) sync_ann();
+    }
     state.tombstoned = 0;
     // Entities whose memory was dropped no longer have an embedding.
     KnowledgeGraph graph;
@@ -285,7 +343,7 @@ HDF5Memory HDF5Memory::create(const MemoryConfig& requested, const OpenOptions& 
   state.edgehdf5_version = kVersion;
   state.cache.embedding_dim = config.embedding_dim;
   state.cache.embedding_type = config.float16 ? EmbeddingType::float16 : EmbeddingType::float32;
-  write_file_atomically(config.path, state);
+  write_file_atomically(config.path, state, nullptr);
   impl->log = store::LogWriter::create(log_path_for(config.path), 0);
   return HDF5Memory(std::move(impl));
 }
@@ -298,7 +356,10 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
   if (!options.read_only) {
     impl->writable = true;
     impl->lock = store::FileLock::acquire(lock_path_for(path), path);
-    impl->state = store::read_state_file(path);
+    store::StoredIndex stored;
+    impl->state = store::read_state_file(path, &stored);
+    impl->ann_stored = std::move(stored.data);
+    if (!stored.problem.empty()) impl->ann_problem = path.string() + ": " + stored.problem;
     // A checkpoint a crash interrupted; the file and the log hold everything it held.
     std::error_code ignored;
     std::filesystem::remove(path.string() + ".tmp", ignored);
@@ -331,7 +392,8 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
   // log; we then see a log that starts after the file, and read both again.
   constexpr int kAttempts = 20;
   for (int attempt = 1;; ++attempt) {
-    StoreState state = store::read_state_file(path);
+    store::StoredIndex stored;
+    StoreState state = store::read_state_file(path, &stored);
     const store::LogContents contents = store::read_log(log_path);
     if (contents.exists && contents.base_lsn > state.checkpoint_lsn) {
       if (attempt == kAttempts) {
@@ -350,6 +412,8 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
     }
     impl->state = std::move(state);
     impl->replayed = replayed;
+    impl->ann_stored = std::move(stored.data);
+    if (!stored.problem.empty()) impl->ann_problem = path.string() + ": " + stored.problem;
     return HDF5Memory(std::move(impl));
   }
 }
@@ -374,6 +438,7 @@ std::vector<MemoryId> HDF5Memory::save_batch(std::span<const MemoryEntry> entrie
     for (std::size_t row = first_row; row < cache.rows(); ++row)
       impl_->keyword->add(cache.chunks[row]);
   }
+  impl_->sync_ann();
   std::vector<MemoryId> ids(entries.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = first + static_cast<MemoryId>(i);
   return ids;
@@ -403,7 +468,7 @@ void HDF5Memory::snapshot(const std::filesystem::path& destination) {
   // destination's writer lock keeps us from replacing a store another process is writing,
   // and a log left there by an earlier store must go, or opening would replay it.
   const store::FileLock lock = store::FileLock::acquire(lock_path_for(destination), destination);
-  write_file_atomically(destination, impl_->state);
+  impl_->write_file(destination);
   std::error_code ignored;
   std::filesystem::remove(log_path_for(destination), ignored);
 }
@@ -448,10 +513,57 @@ MemoryEntry HDF5Memory::get(MemoryId id) const {
 }
 
 std::vector<SearchHit> HDF5Memory::search(std::span<const float> query, std::size_t k) const {
-  impl_->require_open();
   SearchOptions options;
   options.k = k;
-  return SearchEngine::shared().search(query, impl_->state.cache, options).hits;
+  return search_with_metrics(query, options).hits;
+}
+
+SearchResults HDF5Memory::search_with_metrics(std::span<const float> query,
+                                              SearchOptions options) const {
+  impl_->require_open();
+  if (options.approximate.index == nullptr) options.approximate.index = ivfpq_index();
+  return SearchEngine::shared().search(query, impl_->state.cache, options);
+}
+
+// ---- the IVF-PQ index --------------------------------------------------------------------------
+
+IVFPQInfo HDF5Memory::build_ivfpq_index(const IVFPQParams& params) {
+  impl_->require_writable();
+  auto index = std::make_unique<IVFPQIndex>(IVFPQIndex::train(impl_->state.cache, params));
+  {
+    std::lock_guard lock(impl_->ann_mutex);
+    impl_->ann = std::move(index);
+    impl_->ann_stored.reset();
+    impl_->ann_problem.clear();
+  }
+  impl_->checkpoint();
+  return impl_->ann->info();
+}
+
+bool HDF5Memory::drop_ivfpq_index() {
+  impl_->require_writable();
+  bool had = false;
+  {
+    std::lock_guard lock(impl_->ann_mutex);
+    had = impl_->ann || impl_->ann_stored || !impl_->ann_problem.empty();
+    impl_->ann.reset();
+    impl_->ann_stored.reset();
+    impl_->ann_problem.clear();
+  }
+  if (had) impl_->checkpoint();
+  return had;
+}
+
+const IVFPQIndex* HDF5Memory::ivfpq_index() const {
+  impl_->require_open();
+  std::lock_guard lock(impl_->ann_mutex);
+  return impl_->bound_ann();
+}
+
+std::string HDF5Memory::ivfpq_problem() const {
+  std::lock_guard lock(impl_->ann_mutex);
+  impl_->bound_ann();  // binding is what finds arrays that do not fit the memories
+  return impl_->ann_problem;
 }
 
 // ---- sessions and knowledge graph ------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/version.hpp"
 #include "h5/h5.hpp"
+#include "index/ivfpq/ivfpq_group.hpp"
 
 namespace edgehdf5::store {
 namespace {
@@ -267,9 +268,20 @@ void read_knowledge_graph(const h5::Object& file, StoreState& state) {
   }
 }
 
+// The /ivfpq group into `index`; whatever goes wrong is recorded, not thrown.
+void read_index_group(const h5::Object& file, StoredIndex& index) {
+  try {
+    index.data = ivfpq::read_group(file);
+  } catch (const std::exception& error) {  // Error, or bad_alloc for absurd sizes
+    index.data.reset();
+    index.problem = error.what();
+  }
+}
+
 }  // namespace
 
-void write_state_file(const std::filesystem::path& path, const StoreState& state) {
+void write_state_file(const std::filesystem::path& path, const StoreState& state,
+                      const IVFPQData* index) {
   std::lock_guard lock(h5::library_mutex());
   const MemoryConfig& config = state.config;
   const MemoryCache& cache = state.cache;
@@ -370,10 +382,11 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
     h5::write_dataset(group, "relation_ts", timestamps, options);
     group.close();
   }
+  if (index != nullptr) ivfpq::write_group(file, *index);
   file.close();
 }
 
-StoreState read_state_file(const std::filesystem::path& path) {
+StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index) {
   std::lock_guard lock(h5::library_mutex());
   try {
     StoreState state;
@@ -382,6 +395,7 @@ StoreState read_state_file(const std::filesystem::path& path) {
     read_memory(file, state);
     read_sessions(file, state);
     read_knowledge_graph(file, state);
+    if (index != nullptr) read_index_group(file, *index);
     state.config.path = path;
     file.close();
     return state;
@@ -391,6 +405,15 @@ StoreState read_state_file(const std::filesystem::path& path) {
     if (message.find(path.string()) != std::string::npos) throw;
     throw Error(error.code(), path.string() + ": " + message);
   }
+}
+
+StoredIndex read_stored_index(const std::filesystem::path& path) {
+  std::lock_guard lock(h5::library_mutex());
+  StoredIndex index;
+  h5::Object file = h5::open_file_read_only(path);
+  read_index_group(file, index);
+  file.close();
+  return index;
 }
 
 }  // namespace edgehdf5::store

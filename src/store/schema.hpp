@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/entry.hpp"
+#include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/knowledge_graph.hpp"
 #include "edgehdf5/memory_cache.hpp"
 
@@ -30,12 +32,25 @@ struct StoreState {
   std::size_t tombstoned = 0;        // rows with tombstone 1
 };
 
-// Writes `state` as a new HDF5 file at `path` (truncating it). Not atomic by itself: the
-// store writes to a temporary and renames.
-void write_state_file(const std::filesystem::path& path, const StoreState& state);
+// The /ivfpq group as a file holds it (index/ivfpq/ivfpq_group.hpp). The index is derived
+// data, rebuilt from the memories at will: a group this build cannot read is reported, and
+// does not keep the memories from opening.
+struct StoredIndex {
+  std::optional<IVFPQData> data;  // the group's arrays, when present and readable
+  std::string problem;            // why a group that is present cannot be read; else empty
+};
+
+// Writes `state` as a new HDF5 file at `path` (truncating it), with `index` as its /ivfpq
+// group when given. Not atomic by itself: the store writes to a temporary and renames.
+void write_state_file(const std::filesystem::path& path, const StoreState& state,
+                      const IVFPQData* index = nullptr);
 
 // Reads and validates a file. Throws schema (with the dataset or attribute named), hdf5 or
-// io errors. `path` is recorded into state.config.path.
-StoreState read_state_file(const std::filesystem::path& path);
+// io errors. `path` is recorded into state.config.path. With `index`, the /ivfpq group is
+// read into it too (its problems go to index->problem, never thrown).
+StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index = nullptr);
+
+// Only the /ivfpq group of a file (for verify). Throws as read_state_file for the file itself.
+StoredIndex read_stored_index(const std::filesystem::path& path);
 
 }  // namespace edgehdf5::store

@@ -3,10 +3,12 @@
 // opening trusts for speed.
 
 #include <cmath>
+#include <unordered_set>
 
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/memory.hpp"
 #include "edgehdf5/search.hpp"
+#include "store/schema.hpp"
 #include "util/text.hpp"
 
 namespace edgehdf5 {
@@ -98,6 +100,35 @@ void check_references(const HDF5Memory& memory, Problems& problems) {
   }
 }
 
+// The /ivfpq group, if any: readable, its arrays consistent, and every code belonging to a
+// memory of the file, once. (Opening tolerates an unusable group, since the index can be
+// rebuilt; verify reports it.)
+void check_index(const std::filesystem::path& path, const HDF5Memory& memory,
+                 Problems& problems) {
+  store::StoredIndex stored = store::read_stored_index(path);
+  if (!stored.problem.empty()) {
+    problems.add("/ivfpq: " + stored.problem);
+    return;
+  }
+  if (!stored.data) return;
+  const MemoryCache& cache = memory.cache();
+  std::unordered_set<MemoryId> seen;
+  seen.reserve(stored.data->ids.size());
+  for (MemoryId id : stored.data->ids) {
+    if (!seen.insert(id).second) {
+      problems.add("/ivfpq/ids holds memory " + std::to_string(id) + " more than once");
+    } else if (cache.row_of(id) < 0) {
+      problems.add("/ivfpq/ids refers to memory " + std::to_string(id) +
+                   ", which is not in the file");
+    }
+  }
+  try {
+    (void)IVFPQIndex::from_data(std::move(*stored.data), cache);
+  } catch (const Error& error) {
+    problems.add(std::string("/ivfpq: ") + error.what());
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> verify_file(const std::filesystem::path& path) {
@@ -108,6 +139,7 @@ std::vector<std::string> verify_file(const std::filesystem::path& path) {
     const HDF5Memory memory = HDF5Memory::open(path, options);
     check_memories(memory.cache(), problems);
     check_references(memory, problems);
+    check_index(path, memory, problems);
   } catch (const Error& error) {
     problems.add(error.what());
   }

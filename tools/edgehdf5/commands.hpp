@@ -34,6 +34,7 @@ Command add_compact_command(CLI::App& app);
 Command add_add_command(CLI::App& app);       // text in: embedded by the file's embedder
 Command add_sessions_command(CLI::App& app);  // list/show read; add writes
 Command add_kg_command(CLI::App& app);        // list/neighbors/path read; add-* write
+Command add_index_command(CLI::App& app);     // info reads; build/drop write
 
 // Read-only commands: they open the file read-only, so they work beside a running writer.
 Command add_export_command(CLI::App& app);

@@ -3,9 +3,11 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <iostream>
 #include <iterator>
 #include <utility>
 
+#include "edgehdf5/error.hpp"
 #include "json_io.hpp"
 #include "progress.hpp"
 #include "text_table.hpp"
@@ -62,16 +64,37 @@ SearchResults run_query(const HDF5Memory& memory, const Query& query) {
   if (!query.vector) {
     return keyword_search(*query.text, cache, memory.keyword_index(), query.k, query.filter);
   }
+  ApproximateSearch approximate;
+  approximate.index = memory.ivfpq_index();
+  approximate.nprobe = query.nprobe;
+  approximate.rerank = query.rerank;
+  if (query.strategy == Strategy::ivfpq && approximate.index == nullptr) {
+    const std::string problem = memory.ivfpq_problem();
+    if (!problem.empty()) {
+      throw Error(ErrorCode::corruption, "the file's IVF-PQ index cannot be used: " + problem +
+                                             " (rebuild it with `edgehdf5 index build FILE`)");
+    }
+  }
+  const bool uses_index = approximate.index != nullptr &&
+                          (query.strategy == Strategy::ivfpq ||
+                           (!query.strategy && SearchEngine::shared().choose(cache.rows(), true) ==
+                                                   Strategy::ivfpq));
+  if (uses_index && approximate.index->needs_retrain()) {
+    std::cerr << "edgehdf5: note: the IVF-PQ index has drifted from its training data or grown "
+                 "past 4x it; `edgehdf5 index build FILE` retrains it\n";
+  }
   if (!query.text) {
     SearchOptions search;
     search.k = query.k;
     search.strategy = query.strategy;
     search.filter = query.filter;
-    return search_with_metrics(*query.vector, cache, search);
+    search.approximate = approximate;
+    return SearchEngine::shared().search(*query.vector, cache, search);
   }
   HybridOptions hybrid;
   hybrid.k = query.k;
   hybrid.strategy = query.strategy;
+  hybrid.approximate = approximate;
   hybrid.filter = query.filter;
   hybrid.fusion = query.fusion;
   hybrid.vector_weight = query.vector_weight;

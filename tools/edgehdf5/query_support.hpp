@@ -38,12 +38,16 @@ struct Query {
   std::optional<std::string> text;
   std::size_t k = 10;
   std::optional<Strategy> strategy;  // vector side; empty: auto
+  std::size_t nprobe = ApproximateSearch{}.nprobe;  // when the IVF-PQ index is used
+  std::size_t rerank = ApproximateSearch{}.rerank;
   SearchFilter filter;
   Fusion fusion = Fusion::weighted;
   float vector_weight = 0.7f;  // keyword side: 1 - vector_weight
 };
 
-// Runs it: exact vector search, BM25 keyword search, or hybrid search.
+// Runs it: vector search (the store's IVF-PQ index where auto picks it or --strategy ivfpq
+// asks for it, else exact), BM25 keyword search, or hybrid search. A note goes to stderr
+// when the index that answered is due for a retrain.
 // REQUIRES: query.vector or query.text.
 SearchResults run_query(const HDF5Memory& memory, const Query& query);
 

@@ -25,6 +25,8 @@ struct Options {
   std::size_t k = 10;
   bool json = false;
   std::string strategy = "auto";
+  std::size_t nprobe = ApproximateSearch{}.nprobe;
+  std::size_t rerank = ApproximateSearch{}.rerank;
   FilterOptions filters;
   std::optional<std::string> text;
   bool hybrid = false;
@@ -64,6 +66,8 @@ SearchResults find(const HDF5Memory& memory, const Options& options) {
   if (!options.has_vector() || options.hybrid) query.text = options.text;
   query.k = options.k;
   query.strategy = strategy_option(options.strategy);
+  query.nprobe = options.nprobe;
+  query.rerank = options.rerank;
   query.filter = options.filters.filter();
   query.fusion = options.fusion == "rrf" ? Fusion::rrf : Fusion::weighted;
   query.vector_weight = options.vector_weight;
@@ -76,8 +80,8 @@ Command add_search_command(CLI::App& app) {
   auto options = std::make_shared<Options>();
   auto* command = app.add_subcommand(
       "search",
-      "Find memories by embedding (exact cosine similarity), by keywords (BM25), or both\n"
-      "(--hybrid with --vector and --text)");
+      "Find memories by embedding (cosine similarity: exact, or the IVF-PQ index), by\n"
+      "keywords (BM25), or both (--hybrid with --vector and --text)");
   add_memory_file_argument(*command, options->file);
   auto* vector = command
                      ->add_option("--vector", options->vector,
@@ -102,8 +106,23 @@ Command add_search_command(CLI::App& app) {
       ->capture_default_str()
       ->option_text("W")
       ->needs(hybrid);
+  command->add_option("--strategy", options->strategy,
+                      "Backend: auto, scalar, simd, blas, parallel, ivfpq (needs `edgehdf5 index\n"
+                      "build`; auto uses it on large stores), gpu (not built)")
+      ->capture_default_str();
+  auto* nprobe = command
+                     ->add_option("--nprobe", options->nprobe,
+                                  "IVF-PQ: inverted lists scanned per query (more: higher recall)")
+                     ->check(positive_count())
+                     ->capture_default_str()
+                     ->option_text("N");
+  auto* rerank = command
+                     ->add_option("--rerank", options->rerank,
+                                  "IVF-PQ: approximate candidates re-scored exactly (0: none)")
+                     ->capture_default_str()
+                     ->option_text("R");
   // Which query the user gave must add up to one search; say so as a usage error.
-  command->callback([options] {
+  command->callback([options, nprobe, rerank] {
     if (!options->has_vector() && !options->text) {
       throw CLI::ValidationError("search", "give a query: --vector, --vector-file or --text");
     }
@@ -113,14 +132,19 @@ Command add_search_command(CLI::App& app) {
     if (options->hybrid && !options->has_vector()) {
       throw CLI::ValidationError("search", "--hybrid needs --vector or --vector-file too");
     }
+    const bool approximate = options->strategy == "auto" || options->strategy == "ivfpq";
+    if ((nprobe->count() > 0 || rerank->count() > 0) && !approximate) {
+      throw CLI::ValidationError("search", "--nprobe and --rerank apply to --strategy ivfpq (or "
+                                           "auto), not to --strategy " + options->strategy);
+    }
+    if ((nprobe->count() > 0 || rerank->count() > 0) && !options->has_vector()) {
+      throw CLI::ValidationError("search", "--nprobe and --rerank need a vector query");
+    }
   });
   command->add_option("--k", options->k, "Number of hits to return")
       ->capture_default_str()
       ->check(positive_count());
   command->add_flag("--json", options->json, "Print one JSON object instead of a table");
-  command->add_option("--strategy", options->strategy,
-                      "Backend: auto, scalar, simd, blas, parallel (ivfpq, gpu: not built)")
-      ->capture_default_str();
   add_filter_options(*command, options->filters);
 
   return {command, [options] {

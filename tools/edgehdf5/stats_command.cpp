@@ -18,6 +18,7 @@
 #include "commands.hpp"
 #include "edgehdf5/edgehdf5.hpp"
 #include "edgehdf5/embedder.hpp"
+#include "index_report.hpp"
 #include "json_io.hpp"
 #include "progress.hpp"
 #include "query_support.hpp"
@@ -92,18 +93,19 @@ std::vector<GroupSize> group_sizes(const HDF5Memory& memory) {
        {"relation_srcs, relation_tgts", relations, std::uint64_t{relations} * 16},
        {"relation_types", relations, field_bytes(graph.relations(), &Relation::type)},
        {"relation_weights, relation_ts", relations, std::uint64_t{relations} * 12}}};
-  return {memories, session_group, graph_group};
-}
-
-std::string human_bytes(std::uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
-    value /= 1024.0;
-    ++unit;
+  std::vector<GroupSize> groups = {memories, session_group, graph_group};
+  if (const IVFPQIndex* index = memory.ivfpq_index()) {
+    const IVFPQInfo info = index->info();
+    const std::uint64_t dim = info.embedding_dim;
+    groups.push_back(
+        {"/ivfpq",
+         {{"centroids", info.nlist, std::uint64_t{info.nlist} * dim * 4},
+          {"codebooks", info.sub_quantizers * 256, std::uint64_t{256} * dim * 4},
+          {"list_offsets", info.nlist + 1, std::uint64_t{info.nlist + 1} * 8},
+          {"codes", info.vectors, std::uint64_t{info.vectors} * info.sub_quantizers},
+          {"ids", info.vectors, std::uint64_t{info.vectors} * 8}}});
   }
-  return (unit == 0 ? std::to_string(bytes) : fixed_decimals(value, 1)) + " " + kUnits[unit];
+  return groups;
 }
 
 std::string percent(double fraction) { return fixed_decimals(100.0 * fraction, 1) + "%"; }
@@ -158,7 +160,8 @@ Command add_stats_command(CLI::App& app) {
         const double build_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
                 .count();
-        const std::string strategy(strategy_name(SearchEngine::shared().choose(active)));
+        const std::string strategy(strategy_name(
+            SearchEngine::shared().choose(total, memory.ivfpq_index() != nullptr)));
         const char* dtype = config.float16 ? "float16" : "float32";
         const std::uint64_t embedding_bytes = groups[0].datasets[0].bytes;
 
@@ -201,7 +204,7 @@ Command add_stats_command(CLI::App& app) {
                                       {"terms", keyword->terms()},
                                       {"bytes", keyword->memory_bytes()},
                                       {"build_ms", build_ms}}},
-                                    {"approximate", nullptr}}}})
+                                    {"approximate", index_json(memory)}}}})
                     << '\n';
           return kExitSuccess;
         }
@@ -244,14 +247,14 @@ Command add_stats_command(CLI::App& app) {
         table.print(std::cout);
 
         std::cout << "\nindexes:\n"
-                  << "  vector   exact scan; auto strategy for " << active << " rows: " << strategy
+                  << "  vector   auto strategy for " << total << " rows: " << strategy
                   << '\n'
                   << "  keyword  BM25 in memory (built at open, not stored), "
                   << counted(keyword->active_documents(), "document", "documents") << ", "
                   << counted(keyword->terms(), "term", "terms") << ", "
                   << human_bytes(keyword->memory_bytes()) << ", built in "
                   << fixed_decimals(build_ms, 1) << " ms\n"
-                  << "  ann      none (no approximate index in this version)\n";
+                  << "  ann      " << index_summary(memory) << '\n';
         return kExitSuccess;
       }};
 }

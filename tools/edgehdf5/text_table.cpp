@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
+#include <iterator>
 #include <utility>
 
 namespace edgehdf5::cli {
@@ -67,6 +69,20 @@ std::string one_line_preview(std::string_view text, std::size_t max_width) {
   }
   line.resize(cut);
   return line + std::string(kEllipsis);
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    value /= 1024.0;
+    ++unit;
+  }
+  if (unit == 0) return std::to_string(bytes) + " B";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", value, kUnits[unit]);
+  return text;
 }
 
 std::string counted(std::size_t count, std::string_view singular, std::string_view plural) {

@@ -4,6 +4,7 @@
 // (wide CJK characters and emoji still take two terminal cells; good enough for a preview).
 
 #include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ std::size_t display_width(std::string_view text);
 // `text` on one line (newlines and tabs become spaces) and at most `max_width` code points
 // long, ending in "..." when cut. Never splits a multi-byte character.
 std::string one_line_preview(std::string_view text, std::size_t max_width);
+
+// "512 B", "3.2 MiB": a byte count in binary units, one decimal above bytes.
+std::string human_bytes(std::uint64_t bytes);
 
 // "1 memory", "3 memories": a count with the right form of its noun.
 std::string counted(std::size_t count, std::string_view singular, std::string_view plural);

@@ -1,5 +1,6 @@
 #include "index/ivfpq/ivfpq_group.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -89,22 +90,42 @@ std::optional<IVFPQData> read_group(const h5::Object& file) {
     throw Error(ErrorCode::schema, "/ivfpq: sub_quantizers does not divide embedding_dim");
   }
 
+  // Every dataset's size is checked before its buffer is allocated, so a damaged count
+  // is reported rather than tried. Sizes are products of file values: bound them first.
+  constexpr std::size_t kMaxValues = std::size_t{1} << 40;
+  if (data.nlist == 0 || data.nlist > kMaxValues / std::max<std::size_t>(1, data.embedding_dim)) {
+    throw Error(ErrorCode::schema, "/ivfpq attribute nlist (" + std::to_string(data.nlist) +
+                                       ") is not a usable list count");
+  }
+  const h5::Object centroids = open_sized(group, "centroids", data.nlist * data.embedding_dim);
   data.centroids.resize(data.nlist * data.embedding_dim);
-  h5::read_into(open_sized(group, "centroids", data.centroids.size()), data.centroids.data());
-  data.codebooks.resize(data.sub_quantizers * kCodewords *
-                        (data.embedding_dim / data.sub_quantizers));
-  h5::read_into(open_sized(group, "codebooks", data.codebooks.size()), data.codebooks.data());
+  h5::read_into(centroids, data.centroids.data());
+  const std::size_t codebook_values =
+      data.sub_quantizers * kCodewords * (data.embedding_dim / data.sub_quantizers);
+  const h5::Object codebooks = open_sized(group, "codebooks", codebook_values);
+  data.codebooks.resize(codebook_values);
+  h5::read_into(codebooks, data.codebooks.data());
+  const h5::Object offsets_dataset = open_sized(group, "list_offsets", data.nlist + 1);
   std::vector<std::int64_t> offsets(data.nlist + 1);
-  h5::read_into(open_sized(group, "list_offsets", offsets.size()), offsets.data());
-  for (std::int64_t offset : offsets) {
-    if (offset < 0) throw Error(ErrorCode::schema, "/ivfpq/list_offsets holds a negative offset");
+  h5::read_into(offsets_dataset, offsets.data());
+  for (std::size_t l = 0; l < offsets.size(); ++l) {
+    if (offsets[l] < 0 || (l > 0 && offsets[l] < offsets[l - 1])) {
+      throw Error(ErrorCode::schema, "/ivfpq/list_offsets is not a non-decreasing list of "
+                                     "offsets (at entry " + std::to_string(l) + ")");
+    }
   }
   data.list_offsets.assign(offsets.begin(), offsets.end());
   const std::size_t vectors = static_cast<std::size_t>(offsets.back());
+  if (vectors > kMaxValues / data.sub_quantizers) {
+    throw Error(ErrorCode::schema, "/ivfpq/list_offsets ends at an impossible " +
+                                       std::to_string(vectors) + " vectors");
+  }
+  const h5::Object ids = open_sized(group, "ids", vectors);
+  const h5::Object codes = open_sized(group, "codes", vectors * data.sub_quantizers);
   data.ids.resize(vectors);
-  h5::read_into(open_sized(group, "ids", vectors), data.ids.data());
+  h5::read_into(ids, data.ids.data());
   data.codes.resize(vectors * data.sub_quantizers);
-  h5::read_into(open_sized(group, "codes", data.codes.size()), data.codes.data());
+  h5::read_into(codes, data.codes.data());
   group.close();
   return data;
 }
