@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <random>
@@ -48,7 +49,7 @@ namespace {
 constexpr std::size_t kTopK = 10;
 constexpr std::size_t kSubQuantizers = 48;
 const std::vector<std::size_t> kProbes = {4, 8, 16, 32, 64};
-const std::vector<std::size_t> kReranks = {0, 50, 100, 200, 400};
+const std::vector<std::size_t> kReranks = {0, 50, 100, 200, 300, 400};
 const std::vector<std::size_t> kEfs = {16, 32, 64, 128, 256};
 
 struct IvfpqOptions {
@@ -63,6 +64,7 @@ struct IvfpqOptions {
   // these sizes, to place StrategyThresholds::ivfpq_min_rows.
   bool crossover = false;
   std::vector<std::size_t> crossover_sizes = {2'000, 5'000, 10'000, 20'000, 50'000, 100'000};
+  ApproximateSearch approximate;  // --nprobe, --rerank of the --crossover sweep
 };
 
 // A mixture of n / 1000 Gaussians: centres random unit vectors, each point its centre plus
@@ -214,6 +216,7 @@ void IvfpqBench::run_crossover(std::size_t rows) {
   SearchOptions approximate;
   approximate.k = kTopK;
   approximate.strategy = Strategy::ivfpq;
+  approximate.approximate = options_.approximate;
   approximate.approximate.index = &index;
   sweep_point("edgehdf5_ivfpq_default", rows, approximate.approximate.nprobe,
               approximate.approximate.rerank, double(index.info().bytes) / double(rows), build_s,
@@ -261,6 +264,17 @@ void IvfpqBench::run(std::size_t rows) {
     const double build_s = seconds_to_run([&] { index = IVFPQIndex::train(cache, params); });
     const IVFPQInfo info = index.info();
     const double bytes = double(info.bytes) / double(rows);
+    {
+      // What reopening a store costs on top of reading /ivfpq: binding the arrays to the
+      // rows, without retraining.
+      IVFPQData data = index.to_data();
+      IVFPQIndex bound;
+      const double bind_s =
+          seconds_to_run([&] { bound = IVFPQIndex::from_data(std::move(data), cache); });
+      report_.note("edgehdf5_ivfpq n=" + std::to_string(rows) + ": train " +
+                   std::to_string(build_s) + " s; bind stored arrays (reopen, no retraining) " +
+                   std::to_string(bind_s) + " s");
+    }
     for (std::size_t nprobe : kProbes) {
       for (std::size_t rerank : kReranks) {
         IVFPQSearchOptions search;
@@ -418,6 +432,10 @@ int run_ivfpq_workload(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}))
       ->capture_default_str();
+  app.add_option("--nprobe", options.approximate.nprobe, "Lists probed in the --crossover sweep")
+      ->capture_default_str();
+  app.add_option("--rerank", options.approximate.rerank, "Re-ranked in the --crossover sweep")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (options.embedding_dim % kSubQuantizers != 0) {
     throw Error(ErrorCode::invalid_argument, "--dim must be a multiple of 48 (the sub-quantisers)");
@@ -435,6 +453,12 @@ int run_ivfpq_workload(int argc, char** argv) {
 #if EDGEHDF5_BENCH_FAISS
   report.note("peer: FAISS IndexIVFPQ (same nlist, m, nbits; default training) and "
               "IndexRefineFlat(k_factor = rerank / 10); build_s = train + add");
+  // libgomp reads this when it loads, so it can only be set for the whole process. Its
+  // default (threads spin after a parallel region) let FAISS's OpenMP threads take the
+  // cores from its OpenBLAS threads: 2.4x slower builds on a 2-core machine.
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  report.note(std::string("OMP_WAIT_POLICY=") + (wait_policy ? wait_policy : "(unset)") +
+              (wait_policy ? "" : "; PASSIVE gives FAISS faster builds on few cores"));
 #else
   report.note("peer: FAISS not found at configure time: faiss rows omitted");
 #endif

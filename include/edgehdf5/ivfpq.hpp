@@ -51,7 +51,7 @@ struct IVFPQParams {
 struct IVFPQSearchOptions {
   std::size_t k = 10;
   std::size_t nprobe = 16;    // lists scanned (clamped to nlist)
-  std::size_t rerank = 100;   // approximate candidates scored exactly (at least k);
+  std::size_t rerank = 400;   // approximate candidates scored exactly (at least k);
                               // 0: no re-ranking, scores are the PQ approximations
   SearchFilter filter;        // as in the exact engine (tombstoned rows are always refused)
 };

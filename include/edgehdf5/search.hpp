@@ -48,7 +48,7 @@ struct ApproximateSearch {
   // no index, so auto never picks ivfpq and a forced ivfpq throws unsupported.
   const IVFPQIndex* index = nullptr;
   std::size_t nprobe = 16;   // lists scanned per query (clamped to the index's nlist)
-  std::size_t rerank = 200;  // approximate candidates scored exactly (at least k); 0: none
+  std::size_t rerank = 400;  // approximate candidates scored exactly (at least k); 0: none
 };
 
 struct SearchOptions {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include <random>
 #include <vector>
 
@@ -43,7 +45,7 @@ TEST_P(AdcKernelsTest, EverySetMatchesScalar) {
   const std::vector<AdcKernels> sets = all_adc_kernels();
   ASSERT_FALSE(sets.empty());
   for (const AdcKernels& set : sets) {
-    SCOPED_TRACE(set.isa);
+    SCOPED_TRACE(std::string(set.isa) + "/" + set.scan_kind);
     std::vector<float> table(m * kCodewords);
     set.table(query.data(), transposed.data(), m, sub_dim, table.data());
     for (std::size_t i = 0; i < table.size(); ++i) {
@@ -68,6 +70,10 @@ TEST(AdcKernels, BestSetIsNamed) {
   const AdcKernels best = best_adc_kernels();
   ASSERT_NE(best.isa, nullptr);
   EXPECT_NE(best.scan, nullptr);
+  const std::string kind = best.scan_kind;
+  EXPECT_TRUE(kind == "gather" || kind == "loads") << kind;
+  // Measured once: every call gives the same choice.
+  EXPECT_EQ(best_adc_kernels().scan, best.scan);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -148,7 +149,13 @@ struct IVFPQIndex::Impl {
     if (end > std::numeric_limits<std::uint32_t>::max()) {
       throw Error(ErrorCode::unsupported, "the IVF-PQ index holds at most 2^32 - 1 rows");
     }
-    ivfpq::SingleThreadedBlas blas_guard;
+    // A save's few rows are encoded on the calling thread with OpenBLAS left as it is (its
+    // thread setting is process-wide, and another thread may be searching with it); a
+    // build's or a bind's many rows are split over our threads, OpenBLAS single-threaded.
+    const bool many = end - begin >= kEncodeBlock;
+    const std::size_t encode_threads = many ? threads : 1;
+    std::optional<ivfpq::SingleThreadedBlas> blas_guard;
+    if (many) blas_guard.emplace();
     double error_sum = 0.0;
     std::vector<float> block(kEncodeBlock * dim);
     std::vector<std::uint32_t> block_rows(kEncodeBlock);
@@ -163,9 +170,9 @@ struct IVFPQIndex::Impl {
         block_rows[filled++] = static_cast<std::uint32_t>(row);
       }
       if (filled == 0) continue;
-      ivfpq::assign_nearest(block.data(), filled, centroids.data(), nlist, dim, threads,
+      ivfpq::assign_nearest(block.data(), filled, centroids.data(), nlist, dim, encode_threads,
                             labels.data(), distances.data());
-      ivfpq::parallel_ranges(filled, threads, [&](std::size_t first, std::size_t last) {
+      ivfpq::parallel_ranges(filled, encode_threads, [&](std::size_t first, std::size_t last) {
         std::vector<float> residual(dim);
         for (std::size_t i = first; i < last; ++i) {
           const float* x = block.data() + i * dim;
@@ -346,10 +353,22 @@ void IVFPQIndex::sync(const MemoryCache& cache) {
   // Rows were removed (compaction) or this is a fresh binding: refresh every row number,
   // drop the ids that are gone, then add the rows newer than any indexed id.
   MemoryId last_indexed = impl.bound_last_id;
+  // Until a compaction a store's ids are its row numbers plus the first id: try that O(1)
+  // guess before the binary search (binding a 1M-row index at open is then one pass).
+  const auto find_row = [&cache, rows](MemoryId id) -> std::ptrdiff_t {
+    if (rows != 0) {
+      const MemoryId guess = id - cache.ids.front();
+      if (guess >= 0 && static_cast<std::size_t>(guess) < rows &&
+          cache.ids[static_cast<std::size_t>(guess)] == id) {
+        return static_cast<std::ptrdiff_t>(guess);
+      }
+    }
+    return cache.row_of(id);
+  };
   for (Impl::List& list : impl.lists) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < list.ids.size(); ++i) {
-      const std::ptrdiff_t row = cache.row_of(list.ids[i]);
+      const std::ptrdiff_t row = find_row(list.ids[i]);
       last_indexed = std::max(last_indexed, list.ids[i]);
       if (row < 0 || cache.tombstones[static_cast<std::size_t>(row)]) continue;
       list.ids[kept] = list.ids[i];
@@ -496,7 +515,7 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
     results.hits.push_back({cache.ids[candidate.row], candidate.score});
   }
   results.metrics.strategy = "ivfpq";
-  results.metrics.isa = impl.adc.isa;
+  results.metrics.isa = std::string(impl.adc.isa) + "/" + impl.adc.scan_kind;
   results.metrics.threads = 1;
   results.metrics.vectors_scanned = scanned;
   results.metrics.search_time_us =
