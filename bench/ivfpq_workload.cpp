@@ -207,7 +207,8 @@ void IvfpqBench::run_crossover(std::size_t rows) {
   exact.k = kTopK;
   sweep_point("exact_auto", rows, std::nullopt, std::nullopt, double(dim * sizeof(float)), 0.0,
               [&](const float* query, std::vector<std::int64_t>& found) {
-                found_ids(SearchEngine::shared().search(std::span(query, dim), cache, exact), found);
+                found_ids(SearchEngine::shared().search(std::span(query, dim), cache, exact),
+                          found);
               });
   IVFPQParams params;
   params.seed = options_.seed;

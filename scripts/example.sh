@@ -2,8 +2,8 @@
 # The end-to-end example: create a memory file for the built-in embedder, import the bundled
 # sample conversation (data/sample/: 300 memories as text, embedded on import), record the
 # sessions' summaries, build a small knowledge graph, ask the sample questions with `recall`,
-# then show the file's stats and verify it. Assumes build/ holds a built tree
-# (scripts/demo.sh builds it first). Safe to run again: it starts from a fresh file each time.
+# build the IVF-PQ index, then show the file's stats and verify it. Assumes build/ holds a
+# built tree (scripts/demo.sh builds it first). Safe to run again: it starts afresh each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +65,11 @@ while IFS= read -r question; do
   step "recall \"$question\""
   "$cli" recall "$memory_file" "$question" -k 3
 done < <(json_fields "$samples/queries.jsonl" text)
+
+step "index build: the IVF-PQ approximate index, kept inside the file"
+# (auto search uses it from 20K memories; --strategy ivfpq asks for it on any size)
+"$cli" index build "$memory_file"
+"$cli" index info "$memory_file"
 
 step "stats"
 "$cli" stats "$memory_file"

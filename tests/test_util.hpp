@@ -71,7 +71,8 @@ inline std::vector<MemoryEntry> make_entries(std::size_t count, std::size_t dim,
 // `count` points of a mixture of `clusters` Gaussians in `dim` dimensions: centres random
 // unit vectors, each point its centre plus isotropic noise of total norm about `spread`.
 inline std::vector<float> mixture(std::size_t count, std::size_t dim, std::size_t clusters,
-                           float spread, std::uint64_t seed, std::uint64_t centre_seed = 99) {
+                                  float spread, std::uint64_t seed,
+                                  std::uint64_t centre_seed = 99) {
   std::mt19937_64 centre_random(centre_seed);
   std::normal_distribution<float> normal;
   std::vector<float> centres(clusters * dim);
@@ -81,7 +82,8 @@ inline std::vector<float> mixture(std::size_t count, std::size_t dim, std::size_
       centres[c * dim + j] = normal(centre_random);
       norm += double(centres[c * dim + j]) * centres[c * dim + j];
     }
-    for (std::size_t j = 0; j < dim; ++j) centres[c * dim + j] /= static_cast<float>(std::sqrt(norm));
+    for (std::size_t j = 0; j < dim; ++j)
+      centres[c * dim + j] /= static_cast<float>(std::sqrt(norm));
   }
   std::mt19937_64 random(seed);
   std::uniform_int_distribution<std::size_t> pick(0, clusters - 1);
@@ -89,7 +91,8 @@ inline std::vector<float> mixture(std::size_t count, std::size_t dim, std::size_
   std::vector<float> points(count * dim);
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t c = pick(random);
-    for (std::size_t j = 0; j < dim; ++j) points[i * dim + j] = centres[c * dim + j] + sigma * normal(random);
+    for (std::size_t j = 0; j < dim; ++j)
+      points[i * dim + j] = centres[c * dim + j] + sigma * normal(random);
   }
   return points;
 }

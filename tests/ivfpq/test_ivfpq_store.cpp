@@ -249,22 +249,22 @@ TEST_F(IVFPQStoreTest, CompactionBindsAnIndexThatWasNotUsedYet) {
 TEST_F(IVFPQStoreTest, AutoUsesTheIndexFromTheCrossoverAndFallsBackForSelectiveFilters) {
   HardwareCapabilities caps = HardwareCapabilities::detect();
   StrategyThresholds thresholds;
-  EXPECT_EQ(auto_select_strategy(SearchShape{thresholds.ivfpq_min_rows, 1, EmbeddingType::float32,
-                                             true},
-                                 caps, thresholds),
+  EXPECT_EQ(
+      auto_select_strategy(SearchShape{thresholds.ivfpq_min_rows, 1, EmbeddingType::float32, true},
+                           caps, thresholds),
+      Strategy::ivfpq);
+  EXPECT_NE(auto_select_strategy(
+                SearchShape{thresholds.ivfpq_min_rows - 1, 1, EmbeddingType::float32, true}, caps,
+                thresholds),
             Strategy::ivfpq);
-  EXPECT_NE(auto_select_strategy(SearchShape{thresholds.ivfpq_min_rows - 1, 1,
-                                             EmbeddingType::float32, true},
-                                 caps, thresholds),
+  EXPECT_NE(auto_select_strategy(
+                SearchShape{thresholds.ivfpq_min_rows * 10, 64, EmbeddingType::float16, false},
+                caps, thresholds),
             Strategy::ivfpq);
-  EXPECT_NE(auto_select_strategy(SearchShape{thresholds.ivfpq_min_rows * 10, 64,
-                                             EmbeddingType::float16, false},
-                                 caps, thresholds),
-            Strategy::ivfpq);
-  EXPECT_EQ(auto_select_strategy(SearchShape{thresholds.ivfpq_min_rows, 64, EmbeddingType::float16,
-                                             true},
-                                 caps, thresholds),
-            Strategy::ivfpq);
+  EXPECT_EQ(
+      auto_select_strategy(SearchShape{thresholds.ivfpq_min_rows, 64, EmbeddingType::float16, true},
+                           caps, thresholds),
+      Strategy::ivfpq);
 
   HDF5Memory memory = create_store(path, points);
   memory.build_ivfpq_index(small_params());
@@ -299,9 +299,8 @@ TEST_F(IVFPQStoreTest, AutoUsesTheIndexFromTheCrossoverAndFallsBackForSelectiveF
   SearchOptions batch_options;
   batch_options.k = 5;
   batch_options.approximate.index = memory.ivfpq_index();
-  const std::vector<SearchResults> batch =
-      engine.search_batch(std::span<const float>(queries.data(), 4 * kDim), 4, memory.cache(),
-                          batch_options);
+  const std::vector<SearchResults> batch = engine.search_batch(
+      std::span<const float>(queries.data(), 4 * kDim), 4, memory.cache(), batch_options);
   ASSERT_EQ(batch.size(), 4u);
   for (std::size_t q = 0; q < 4; ++q) {
     EXPECT_EQ(batch[q].metrics.strategy, "ivfpq");
@@ -313,7 +312,8 @@ TEST_F(IVFPQStoreTest, AutoUsesTheIndexFromTheCrossoverAndFallsBackForSelectiveF
 }
 
 TEST_F(IVFPQStoreTest, ErrorsAndDrop) {
-  HDF5Memory memory = create_store(path, std::vector<float>(points.begin(), points.begin() + 100 * kDim));
+  HDF5Memory memory =
+      create_store(path, std::vector<float>(points.begin(), points.begin() + 100 * kDim));
   const std::span<const float> query(queries.data(), kDim);
   try {
     memory.search_with_metrics(query, ivfpq_options());
@@ -388,7 +388,8 @@ TEST_F(IVFPQStoreTest, AnUnusableIndexNeverKeepsTheMemoriesFromOpening) {
   const std::span<const float> query(queries.data(), kDim);
   SearchOptions exact;
   exact.strategy = Strategy::simd;
-  const std::vector<MemoryId> truth = ids_of(open_read_only(path).search_with_metrics(query, exact));
+  const std::vector<MemoryId> truth =
+      ids_of(open_read_only(path).search_with_metrics(query, exact));
 
   // Codes of a memory the file does not hold, and list offsets that overrun the codes.
   const std::vector<std::function<void(IVFPQData&)>> damages = {

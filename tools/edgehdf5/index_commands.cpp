@@ -79,8 +79,7 @@ Command add_index_command(CLI::App& app) {
                    "Bytes per code; must divide the embedding dimension")
       ->check(positive_count())
       ->capture_default_str();
-  build_command
-      ->add_option("--iterations", build->params.iterations, "k-means iterations")
+  build_command->add_option("--iterations", build->params.iterations, "k-means iterations")
       ->check(positive_count())
       ->capture_default_str();
   build_command

@@ -14,7 +14,8 @@ std::string auto_strategy(const HDF5Memory& memory) {
 }
 
 double bytes_per_vector(const IVFPQInfo& info) {
-  return info.vectors == 0 ? 0.0 : static_cast<double>(info.bytes) / static_cast<double>(info.vectors);
+  return info.vectors == 0 ? 0.0
+                           : static_cast<double>(info.bytes) / static_cast<double>(info.vectors);
 }
 
 }  // namespace
@@ -22,9 +23,9 @@ double bytes_per_vector(const IVFPQInfo& info) {
 nlohmann::ordered_json index_json(const HDF5Memory& memory) {
   const IVFPQIndex* index = memory.ivfpq_index();
   const std::string problem = memory.ivfpq_problem();
-  nlohmann::ordered_json json = {{"present", index != nullptr},
-                                 {"problem", problem.empty() ? nlohmann::ordered_json()
-                                                             : nlohmann::ordered_json(problem)}};
+  nlohmann::ordered_json json = {
+      {"present", index != nullptr},
+      {"problem", problem.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(problem)}};
   if (index != nullptr) {
     const IVFPQInfo info = index->info();
     json["nlist"] = info.nlist;
@@ -50,8 +51,8 @@ std::string index_report(const HDF5Memory& memory, const std::string& file) {
   const std::string problem = memory.ivfpq_problem();
   const std::string strategy = auto_strategy(memory);
   if (index == nullptr) {
-    std::string text = problem.empty() ? "ivfpq:        none\n"
-                                       : "ivfpq:        unusable: " + problem + "\n";
+    std::string text =
+        problem.empty() ? "ivfpq:        none\n" : "ivfpq:        unusable: " + problem + "\n";
     text += "auto search:  " + strategy + " (exact scan)\n";
     text += "build one:    edgehdf5 index build " + file + "\n";
     return text;
@@ -72,9 +73,10 @@ std::string index_report(const HDF5Memory& memory, const std::string& file) {
   text += "auto search:  " + strategy + " (the index is used from " +
           std::to_string(SearchEngine::shared().thresholds().ivfpq_min_rows) + " rows)\n";
   if (info.needs_retrain) {
-    text += "retrain:      advised (the data has drifted from the cells or grown past 4x the "
-            "trained rows): edgehdf5 index build " +
-            file + "\n";
+    text +=
+        "retrain:      advised (the data has drifted from the cells or grown past 4x the "
+        "trained rows): edgehdf5 index build " +
+        file + "\n";
   } else {
     text += "retrain:      not needed\n";
   }

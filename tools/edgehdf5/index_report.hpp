@@ -1,9 +1,8 @@
 #pragma once
 // How `index info` and `stats` describe a store's IVF-PQ index, so both say the same.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "edgehdf5/memory.hpp"
 

@@ -65,7 +65,9 @@ SearchResults run_query(const HDF5Memory& memory, const Query& query) {
     return keyword_search(*query.text, cache, memory.keyword_index(), query.k, query.filter);
   }
   ApproximateSearch approximate;
-  approximate.index = memory.ivfpq_index();
+  // Binding the stored index costs a pass over its ids: only when it may be used.
+  const bool may_use_index = !query.strategy || query.strategy == Strategy::ivfpq;
+  approximate.index = may_use_index ? memory.ivfpq_index() : nullptr;
   approximate.nprobe = query.nprobe;
   approximate.rerank = query.rerank;
   if (query.strategy == Strategy::ivfpq && approximate.index == nullptr) {
