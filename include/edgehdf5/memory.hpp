@@ -82,7 +82,8 @@ class HDF5Memory final : public AgentMemory {
   // at least StrategyThresholds::ivfpq_min_rows rows, else the exact scan.
   std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const override;
   // The engine's search (SearchEngine::search) over this store: filters, a forced strategy,
-  // metrics. When options.approximate.index is null the store's own index is used, if any.
+  // metrics. When options.approximate.index is null and the strategy is auto or ivfpq, the
+  // store's own index is used, if any.
   SearchResults search_with_metrics(std::span<const float> query, SearchOptions options) const;
 
   // ---- the IVF-PQ index (approximate search; include/edgehdf5/ivfpq.hpp, README) ----------

@@ -521,7 +521,11 @@ std::vector<SearchHit> HDF5Memory::search(std::span<const float> query, std::siz
 SearchResults HDF5Memory::search_with_metrics(std::span<const float> query,
                                               SearchOptions options) const {
   impl_->require_open();
-  if (options.approximate.index == nullptr) options.approximate.index = ivfpq_index();
+  // Only a search that may use the index binds it (a pass over its ids, once).
+  const bool may_use_index = !options.strategy || options.strategy == Strategy::ivfpq;
+  if (options.approximate.index == nullptr && may_use_index) {
+    options.approximate.index = ivfpq_index();
+  }
   return SearchEngine::shared().search(query, impl_->state.cache, options);
 }
 
