@@ -331,10 +331,9 @@ TEST_F(IVFPQStoreTest, ErrorsAndDrop) {
   memory.build_ivfpq_index(small_params());
   memory.close();
   {
-    const HDF5Memory reader = open_read_only(path);
-    HDF5Memory& writable = const_cast<HDF5Memory&>(reader);
+    HDF5Memory reader = open_read_only(path);
     try {
-      writable.build_ivfpq_index(small_params());
+      reader.build_ivfpq_index(small_params());
       FAIL() << "build on a read-only handle";
     } catch (const Error& error) {
       EXPECT_EQ(error.code(), ErrorCode::read_only);
