@@ -55,8 +55,11 @@ class AgentMemory {
                             float weight) = 0;
   virtual const KnowledgeGraph& knowledge() const = 0;
 
-  // Exact cosine top-k over active memories, best first. Throws invalid_argument for k == 0
-  // or a query of the wrong length or with NaN/Inf.
+  // Cosine top-k over active memories, best first, with the automatic strategy: the exact
+  // scan, or an approximate index the implementation keeps when it has one and the store is
+  // large enough to use it (HDF5Memory: its IVF-PQ index, from
+  // StrategyThresholds::ivfpq_min_rows rows). Throws invalid_argument for k == 0 or a query
+  // of the wrong length or with NaN/Inf.
   virtual std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const = 0;
 };
 

@@ -34,7 +34,7 @@
 //     object may only be destroyed or assigned to.
 //   * Changes from one thread are applied in the order that thread made them; changes from
 //     different threads in the order they entered the queue.
-//   * Reads (search, search_with_metrics, get, count, count_active, get_session_summary,
+//   * Reads (search, get, count, count_active, get_session_summary,
 //     read) run on the calling thread under a shared lock, concurrently with each other and
 //     with the writer's fsyncs and checkpoints. The writer takes the lock exclusively only
 //     while it applies one change (or one merged batch), and the lock serves threads in
@@ -150,9 +150,8 @@ class AsyncHDF5Memory {
   // HDF5Memory::search: cosine top-k over active memories (the store's IVF-PQ index, if the
   // file has one and is large enough; else exact).
   std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const;
-  // HDF5Memory::search_with_metrics: filters, a forced strategy, metrics.
-  SearchResults search_with_metrics(std::span<const float> query,
-                                    const SearchOptions& options) const;
+  // HDF5Memory::search with options: filters, a forced strategy, metrics, the store's index.
+  SearchResults search(std::span<const float> query, const SearchOptions& options) const;
   MemoryEntry get(MemoryId id) const;
   std::size_t count() const;
   std::size_t count_active() const;

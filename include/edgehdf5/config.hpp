@@ -8,6 +8,9 @@
 
 namespace edgehdf5 {
 
+// The largest embedding_dim a memory file may have.
+inline constexpr std::size_t kMaxEmbeddingDim = std::size_t{1} << 16;
+
 struct MemoryConfig {
   std::filesystem::path path = "agent_memory.h5";
   std::string agent_id = "agent";

@@ -15,6 +15,7 @@
 #include "edgehdf5/knowledge_graph.hpp"
 #include "edgehdf5/memory.hpp"
 #include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_file_builder.hpp"
 #include "edgehdf5/search.hpp"
 #include "edgehdf5/strategy.hpp"
 #include "edgehdf5/version.hpp"

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include "edgehdf5/agent_memory.hpp"
 #include "edgehdf5/bm25.hpp"
 #include "edgehdf5/config.hpp"
+#include "edgehdf5/hybrid.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/memory_cache.hpp"
 #include "edgehdf5/search.hpp"
@@ -78,13 +80,34 @@ class HDF5Memory final : public AgentMemory {
                     float weight) override;
   const KnowledgeGraph& knowledge() const override;
 
-  // Cosine top-k with the automatic strategy: the IVF-PQ index when the store has one and
-  // at least StrategyThresholds::ivfpq_min_rows rows, else the exact scan.
+  // ---- search ---------------------------------------------------------------------------
+  // A store's searches use the store's own derived indexes: the keyword index for text, and
+  // the IVF-PQ index for vectors whenever the strategy is auto (SearchEngine then picks it
+  // from StrategyThresholds::ivfpq_min_rows rows) or ivfpq, unless options.approximate.index
+  // names another. The free functions of search.hpp and hybrid.hpp search a MemoryCache
+  // with only the indexes they are given. Safe to call concurrently with other const calls.
+
+  // Cosine top-k with the automatic strategy (SearchOptions' defaults).
   std::vector<SearchHit> search(std::span<const float> query, std::size_t k) const override;
-  // The engine's search (SearchEngine::search) over this store: filters, a forced strategy,
-  // metrics. When options.approximate.index is null and the strategy is auto or ivfpq, the
-  // store's own index is used, if any.
-  SearchResults search_with_metrics(std::span<const float> query, SearchOptions options) const;
+  // SearchEngine::search over this store: filters, a forced strategy, metrics. Throws as
+  // SearchEngine::search does, and corruption for Strategy::ivfpq when the file's index
+  // cannot be used (ivfpq_problem() says why).
+  SearchResults search(std::span<const float> query, SearchOptions options) const;
+  // SearchEngine::search_batch over this store, with the index as in search().
+  std::vector<SearchResults> search_batch(std::span<const float> queries, std::size_t query_count,
+                                          SearchOptions options) const;
+  // BM25 top-k over this store (keyword_search in hybrid.hpp, with keyword_index()).
+  SearchResults keyword_search(std::string_view query_text, std::size_t k,
+                               const SearchFilter& filter = {}) const;
+  // Vector + keyword fusion over this store (hybrid_search in hybrid.hpp), the vector side
+  // with the index as in search().
+  SearchResults hybrid_search(std::span<const float> query_embedding, std::string_view query_text,
+                              HybridOptions options) const;
+  // What auto picks for one float32 query over this store (with its index, if usable).
+  Strategy auto_strategy() const;
+  // The IVF-PQ index that a search with `strategy` (empty: auto) over this store answers
+  // from, or null when the exact scan answers it. Binds the index as search() does.
+  const IVFPQIndex* ivfpq_index_answering(const std::optional<Strategy>& strategy) const;
 
   // ---- the IVF-PQ index (approximate search; include/edgehdf5/ivfpq.hpp, README) ----------
   // Trains an index on the active memories (replacing any index there was), then

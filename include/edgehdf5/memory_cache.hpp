@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgehdf5/entry.hpp"
@@ -35,6 +36,49 @@ struct MemoryCache {
   std::ptrdiff_t row_of(MemoryId id) const noexcept;
   // Embedding of a row widened to float32.
   std::vector<float> embedding(std::size_t row) const;
+
+  // Calls visit(column, values) for every per-row column, in the order of the file's
+  // /memory group: chunks, embeddings (the vector of the stored type only), source_channel,
+  // timestamps, session_ids, tags, tombstones, norms, ids. `values` is the std::vector
+  // itself (const in the const overload). This is the one list of the columns: whatever
+  // treats every column alike (compaction, growth, the file's layout, verify, statistics)
+  // goes through it, so a column added here reaches all of them.
+  template <typename Visitor>
+  void for_each_column(Visitor&& visit) {
+    visit_columns(*this, visit);
+  }
+  template <typename Visitor>
+  void for_each_column(Visitor&& visit) const {
+    visit_columns(*this, visit);
+  }
+
+ private:
+  template <typename Self, typename Visitor>
+  static void visit_columns(Self& self, Visitor& visit);
 };
+
+// A column as for_each_column presents it: the name of its dataset under /memory and the
+// number of values one row holds in it (embedding_dim for the embeddings, else 1).
+struct MemoryColumn {
+  std::string_view dataset;
+  std::size_t values_per_row = 1;
+};
+
+template <typename Self, typename Visitor>
+void MemoryCache::visit_columns(Self& self, Visitor& visit) {
+  visit(MemoryColumn{"chunks"}, self.chunks);
+  if (self.embedding_type == EmbeddingType::float16) {
+    visit(MemoryColumn{"embeddings", self.embedding_dim}, self.embeddings_f16);
+  } else {
+    visit(MemoryColumn{"embeddings", self.embedding_dim}, self.embeddings_f32);
+  }
+  visit(MemoryColumn{"source_channel"}, self.source_channels);
+  visit(MemoryColumn{"timestamps"}, self.timestamps);
+  visit(MemoryColumn{"session_ids"}, self.session_ids);
+  visit(MemoryColumn{"tags"}, self.tags);
+  visit(MemoryColumn{"tombstones"}, self.tombstones);
+  visit(MemoryColumn{"norms"}, self.norms);
+  visit(MemoryColumn{"ids"}, self.ids);
+}
 
 }  // namespace edgehdf5

@@ -460,11 +460,9 @@ std::vector<SearchHit> AsyncHDF5Memory::search(std::span<const float> query, std
   return read([&](const HDF5Memory& memory) { return memory.search(query, k); });
 }
 
-SearchResults AsyncHDF5Memory::search_with_metrics(std::span<const float> query,
-                                                   const SearchOptions& options) const {
-  return read([&](const HDF5Memory& memory) {
-    return memory.search_with_metrics(query, options);
-  });
+SearchResults AsyncHDF5Memory::search(std::span<const float> query,
+                                      const SearchOptions& options) const {
+  return read([&](const HDF5Memory& memory) { return memory.search(query, options); });
 }
 
 MemoryEntry AsyncHDF5Memory::get(MemoryId id) const {

@@ -10,13 +10,23 @@
 namespace edgehdf5::h5 {
 namespace {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
+using Lock = LibraryLock;
 
-// HDF5 prints its error stack to stderr by default; we turn that off once and read the
-// stack ourselves so the message reaches the user through Error instead.
-void silence_hdf5_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+std::recursive_mutex& library_mutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
+// The host's error handler while a LibraryLock silences HDF5. Guarded by library_mutex().
+struct SavedErrorHandler {
+  int depth = 0;  // LibraryLocks held by the thread that owns the mutex
+  H5E_auto2_t handler = nullptr;
+  void* data = nullptr;
+};
+
+SavedErrorHandler& saved_error_handler() {
+  static SavedErrorHandler saved;
+  return saved;
 }
 
 herr_t collect_error(unsigned depth, const H5E_error2_t* error, void* client) {
@@ -102,7 +112,7 @@ Object creation_list(const std::vector<hsize_t>& dims, std::size_t element_size,
 
 void write_raw(const Object& parent, const char* name, const Object& file_type, hid_t memory_type,
                const void* data, const std::vector<hsize_t>& dims, const WriteOptions& options) {
-  Lock lock(library_mutex());
+  Lock lock;
   const std::string where = child_path(parent, name);
   Object space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                      "H5Screate_simple for " + where));
@@ -121,13 +131,13 @@ void write_raw(const Object& parent, const char* name, const Object& file_type, 
 template <typename T>
 void write_vector(const Object& parent, const char* name, const std::vector<T>& values,
                   hid_t file_type, hid_t memory_type, const WriteOptions& options) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type(check(H5Tcopy(file_type), "H5Tcopy"));
   write_raw(parent, name, type, memory_type, values.data(), {values.size()}, options);
 }
 
 void read_raw(const Object& dataset, hid_t memory_type, void* out) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object space(check(H5Dget_space(dataset.id()), "H5Dget_space"));
   if (H5Sget_simple_extent_npoints(space.id()) == 0) return;
   check(H5Dread(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out),
@@ -145,7 +155,7 @@ Object open_attribute(const Object& object, const char* name) {
 
 void write_attribute_raw(const Object& object, const char* name, const Object& type,
                          const void* value) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object space(check(H5Screate(H5S_SCALAR), "H5Screate(scalar)"));
   if (H5Aexists(object.id(), name) > 0) check(H5Adelete(object.id(), name), "H5Adelete");
   Object attribute(
@@ -158,7 +168,7 @@ void write_attribute_raw(const Object& object, const char* name, const Object& t
 template <typename T>
 T read_numeric_attribute(const Object& object, const char* name, hid_t memory_type,
                          H5T_class_t wanted_a, H5T_class_t wanted_b) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object attribute = open_attribute(object, name);
   Object type(check(H5Aget_type(attribute.id()), "H5Aget_type"));
   const H5T_class_t type_class = H5Tget_class(type.id());
@@ -173,10 +183,20 @@ T read_numeric_attribute(const Object& object, const char* name, hid_t memory_ty
 
 }  // namespace
 
-std::recursive_mutex& library_mutex() {
-  static std::recursive_mutex mutex;
-  silence_hdf5_once();
-  return mutex;
+LibraryLock::LibraryLock() : lock_(library_mutex()) {
+  SavedErrorHandler& saved = saved_error_handler();
+  if (saved.depth++ == 0) {
+    if (H5Eget_auto2(H5E_DEFAULT, &saved.handler, &saved.data) < 0) {
+      saved.handler = nullptr;  // nothing readable to restore: leave printing off after us
+      saved.data = nullptr;
+    }
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+}
+
+LibraryLock::~LibraryLock() {
+  SavedErrorHandler& saved = saved_error_handler();
+  if (--saved.depth == 0) H5Eset_auto2(H5E_DEFAULT, saved.handler, saved.data);
 }
 
 Object& Object::operator=(Object&& other) noexcept {
@@ -200,7 +220,7 @@ Object::~Object() {
 
 void Object::close() {
   if (id_ < 0) return;
-  Lock lock(library_mutex());
+  Lock lock;
   const hid_t id = id_;
   id_ = H5I_INVALID_HID;
   herr_t status = 0;
@@ -236,14 +256,14 @@ void Object::close() {
 // ---- files and groups ------------------------------------------------------------------------
 
 Object create_file(const std::filesystem::path& path) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object fapl = file_access_list();
   return Object(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
                       "cannot create HDF5 file " + path.string()));
 }
 
 Object open_file_read_only(const std::filesystem::path& path) {
-  Lock lock(library_mutex());
+  Lock lock;
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) {
@@ -263,13 +283,13 @@ Object open_file_read_only(const std::filesystem::path& path) {
 }
 
 Object create_group(const Object& parent, const char* name) {
-  Lock lock(library_mutex());
+  Lock lock;
   return Object(check(H5Gcreate2(parent.id(), name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       "cannot create group " + child_path(parent, name)));
 }
 
 Object open_group(const Object& parent, const char* name) {
-  Lock lock(library_mutex());
+  Lock lock;
   if (!has_link(parent, name)) {
     throw Error(ErrorCode::schema, "missing group " + child_path(parent, name));
   }
@@ -278,14 +298,14 @@ Object open_group(const Object& parent, const char* name) {
 }
 
 bool has_link(const Object& parent, const char* name) {
-  Lock lock(library_mutex());
+  Lock lock;
   const htri_t exists = H5Lexists(parent.id(), name, H5P_DEFAULT);
   if (exists < 0) fail("H5Lexists(" + child_path(parent, name) + ")");
   return exists > 0;
 }
 
 std::string path_of(const Object& object) {
-  Lock lock(library_mutex());
+  Lock lock;
   const ssize_t length = H5Iget_name(object.id(), nullptr, 0);
   if (length <= 0) {
     H5Eclear2(H5E_DEFAULT);
@@ -299,14 +319,14 @@ std::string path_of(const Object& object) {
 // ---- attributes ------------------------------------------------------------------------------
 
 bool has_attribute(const Object& object, const char* name) {
-  Lock lock(library_mutex());
+  Lock lock;
   const htri_t exists = H5Aexists(object.id(), name);
   if (exists < 0) fail("H5Aexists(" + std::string(name) + ")");
   return exists > 0;
 }
 
 void write_attribute(const Object& object, const char* name, std::string_view value) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type = utf8_variable_string_type();
   const std::string copy(value);
   const char* pointer = copy.c_str();
@@ -314,19 +334,19 @@ void write_attribute(const Object& object, const char* name, std::string_view va
 }
 
 void write_attribute(const Object& object, const char* name, std::int64_t value) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type(check(H5Tcopy(H5T_STD_I64LE), "H5Tcopy(int64)"));
   write_attribute_raw(object, name, type, &value);
 }
 
 void write_attribute(const Object& object, const char* name, double value) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type(check(H5Tcopy(H5T_IEEE_F64LE), "H5Tcopy(float64)"));
   write_attribute_raw(object, name, type, &value);
 }
 
 std::string read_string_attribute(const Object& object, const char* name) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object attribute = open_attribute(object, name);
   Object type(check(H5Aget_type(attribute.id()), "H5Aget_type"));
   if (H5Tget_class(type.id()) != H5T_STRING) {
@@ -364,7 +384,7 @@ double read_double_attribute(const Object& object, const char* name) {
 // ---- datasets --------------------------------------------------------------------------------
 
 Object open_dataset(const Object& parent, const char* name) {
-  Lock lock(library_mutex());
+  Lock lock;
   if (!has_link(parent, name)) {
     throw Error(ErrorCode::schema, "missing dataset " + child_path(parent, name));
   }
@@ -373,7 +393,7 @@ Object open_dataset(const Object& parent, const char* name) {
 }
 
 DatasetInfo describe(const Object& dataset) {
-  Lock lock(library_mutex());
+  Lock lock;
   DatasetInfo info;
   info.path = path_of(dataset);
   Object space(check(H5Dget_space(dataset.id()), "H5Dget_space " + info.path));
@@ -448,7 +468,7 @@ void write_dataset(const Object& parent, const char* name, const std::vector<std
 // variable-length. Readers accept both.
 void write_dataset(const Object& parent, const char* name, const std::vector<std::string>& values,
                    const WriteOptions& options) {
-  Lock lock(library_mutex());
+  Lock lock;
   constexpr std::size_t kVariableOverhead = 32;
   std::size_t longest = 0, total = 0;
   for (const std::string& value : values) {
@@ -478,14 +498,14 @@ void write_dataset(const Object& parent, const char* name, const std::vector<std
 
 void write_matrix(const Object& parent, const char* name, const float* values, std::size_t rows,
                   std::size_t cols, const WriteOptions& options) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type(check(H5Tcopy(H5T_IEEE_F32LE), "H5Tcopy(float32)"));
   write_raw(parent, name, type, H5T_NATIVE_FLOAT, values, {rows, cols}, options);
 }
 
 void write_half_matrix(const Object& parent, const char* name, const std::uint16_t* bits,
                        std::size_t rows, std::size_t cols, const WriteOptions& options) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type = half_type();
   write_raw(parent, name, type, type.id(), bits, {rows, cols}, options);
 }
@@ -500,13 +520,13 @@ void read_into(const Object& dataset, std::uint8_t* out) {
 }
 
 void read_half_into(const Object& dataset, std::uint16_t* out) {
-  Lock lock(library_mutex());
+  Lock lock;
   Object type = half_type();
   read_raw(dataset, type.id(), out);
 }
 
 std::vector<std::string> read_strings(const Object& dataset) {
-  Lock lock(library_mutex());
+  Lock lock;
   const DatasetInfo info = describe(dataset);
   if (info.type_class != TypeClass::string || info.dims.size() != 1) {
     throw Error(ErrorCode::schema,

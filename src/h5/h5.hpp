@@ -3,9 +3,10 @@
 //
 // - Object is a move-only RAII handle; its destructor never throws (close() reports).
 // - Every failing call throws edgehdf5::Error(hdf5) with HDF5's own error stack as text
-//   and the object path involved; HDF5's automatic stderr printing is switched off.
-// - Debian's libhdf5 is built without thread safety, so every function here holds
-//   library_mutex() while it calls into HDF5.
+//   and the object path involved; HDF5's automatic stderr printing is off while we call it
+//   (LibraryLock), and only then.
+// - Debian's libhdf5 is built without thread safety, so every function here holds a
+//   LibraryLock while it calls into HDF5.
 // - Files are opened with HDF5's own file locking off: edgehdf5 never modifies a file that
 //   another handle may have open (checkpoints write a new file and rename it), and its
 //   writer lock is its own (see store/posix_file.hpp).
@@ -22,7 +23,22 @@
 
 namespace edgehdf5::h5 {
 
-std::recursive_mutex& library_mutex();
+// Held around every call into HDF5. It serialises them (the library is not thread-safe)
+// and, while held, keeps HDF5 from printing its error stack to stderr, since we read the
+// stack into Error ourselves. The error handler the host program had is saved when a
+// thread's outermost LibraryLock takes the mutex and restored when it lets go, so a host
+// that uses HDF5 itself keeps its diagnostics (HighFive silences HDF5 per scope the same
+// way). Recursive: a function holding one may call others that take one.
+class LibraryLock {
+ public:
+  LibraryLock();
+  ~LibraryLock();
+  LibraryLock(const LibraryLock&) = delete;
+  LibraryLock& operator=(const LibraryLock&) = delete;
+
+ private:
+  std::unique_lock<std::recursive_mutex> lock_;
+};
 
 class Object {
  public:

@@ -1,38 +1,36 @@
 // SearchEngine: query -> strategy -> kernel -> top-k -> hits.
 //
 // The matrix is scanned in blocks of rows. In each block the filter picks runs of
-// consecutive accepted rows; the kernel scores each run (so a selective filter also saves
-// the memory traffic of the rows it refuses) and every score goes straight into a bounded
-// heap. The parallel strategy gives each worker a contiguous slice and its own heap, and
-// merges the heaps at the end.
-
-#include <unistd.h>
+// consecutive accepted rows; a run scorer computes the dot products of each run with every
+// query (so a selective filter also saves the memory traffic of the rows it refuses), and
+// every score goes straight into a bounded top-k per query. The parallel strategy gives each
+// pool thread a contiguous slice of rows and top-k's of its own, and merges them at the end.
+//
+// Layering: the engine is built on core/ (kernels, row filters, query checks, top-k, the
+// thread pool) and reaches the IVF-PQ index only through its public header.
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <limits>
 #include <vector>
 
+#include "core/kernels/blas.hpp"
+#include "core/kernels/kernels.hpp"
+#include "core/query_check.hpp"
+#include "core/row_filter.hpp"
+#include "core/thread_pool.hpp"
+#include "core/top_k.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/search.hpp"
-#include "search/blas.hpp"
-#include "search/kernels/kernels.hpp"
-#include "search/query_check.hpp"
-#include "search/row_filter.hpp"
-#include "search/thread_pool.hpp"
-
-#ifndef EDGEHDF5_BLAS
-#define EDGEHDF5_BLAS 0
-#endif
 
 namespace edgehdf5 {
 namespace {
 
-using search::RowFilter;
+using core::RowFilter;
+using RowTopK = core::BoundedTopK<std::size_t>;  // the best rows so far for one query
 
-// Rows per block: the scores of a block stay in L1 (4 KiB).
+// Rows per block of a kernel scan: the scores of a block stay in L1 (4 KiB).
 constexpr std::size_t kBlockRows = 1024;
 
 // Rows per BLAS call: large, so the call's overhead and OpenBLAS's own threading pay off;
@@ -40,61 +38,28 @@ constexpr std::size_t kBlockRows = 1024;
 constexpr std::size_t kBlasBlockRows = 32768;
 constexpr std::size_t kBlasHalfBlockRows = 16384;
 
-struct Candidate {
-  float score;
-  std::size_t row;
-};
-
-// Higher score first; among equal scores the lower row, which is the lower id.
-inline bool better(const Candidate& a, const Candidate& b) noexcept {
-  return a.score > b.score || (a.score == b.score && a.row < b.row);
+// Query q of a row-major batch. (A single query is the whole span, whatever its length, so
+// that a wrong length is reported as such.)
+std::span<const float> query_at(std::span<const float> queries, std::size_t query_count,
+                                std::size_t dim, std::size_t q) {
+  return query_count == 1 ? queries : queries.subspan(q * dim, dim);
 }
 
-// The best k candidates seen so far, in a heap whose front is the worst of them.
-class TopK {
- public:
-  explicit TopK(std::size_t k) : k_(k) { heap_.reserve(std::min<std::size_t>(k, 1 << 16)); }
-
-  void offer(float score, std::size_t row) {
-    // Most rows of a large scan lose to the current k-th best: one compare turns them away.
-    if (score < threshold_) return;
-    const Candidate candidate{score, row};
-    if (heap_.size() < k_) {
-      heap_.push_back(candidate);
-      std::push_heap(heap_.begin(), heap_.end(), better);
-    } else if (better(candidate, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), better);
-      heap_.back() = candidate;
-      std::push_heap(heap_.begin(), heap_.end(), better);
-    } else {
-      return;
+// What every slice of one exact scan reads: the rows, the filter, the queries and their
+// norms. REQUIRES: the queries were checked (require_valid_query).
+struct ExactScan {
+  ExactScan(std::span<const float> query_values, std::size_t count, const MemoryCache& rows,
+            const RowFilter& row_filter)
+      : cache(rows),
+        filter(row_filter),
+        queries(query_values.data()),
+        query_count(count),
+        query_norms(count) {
+    for (std::size_t q = 0; q < count; ++q) {
+      query_norms[q] = compute_norm(query_at(query_values, count, dim, q));
     }
-    if (heap_.size() == k_) threshold_ = heap_.front().score;
-  }
-  void merge(const TopK& other) {
-    for (const Candidate& candidate : other.heap_) offer(candidate.score, candidate.row);
-  }
-  std::vector<SearchHit> hits(const MemoryCache& cache) {
-    std::sort(heap_.begin(), heap_.end(), better);
-    std::vector<SearchHit> hits;
-    hits.reserve(heap_.size());
-    for (const Candidate& candidate : heap_)
-      hits.push_back({cache.ids[candidate.row], candidate.score});
-    return hits;
   }
 
- private:
-  std::size_t k_;
-  std::vector<Candidate> heap_;
-  // The score a candidate must reach to enter: -inf until the heap is full, then the worst
-  // kept score (a tie may still win on its lower row, so equality goes to the full check).
-  float threshold_ = -std::numeric_limits<float>::infinity();
-};
-
-// How one scan turns dot products into scores for the heap.
-struct Scoring {
-  const MemoryCache& cache;
-  const RowFilter& filter;
   // Turns the dot products of rows [row, row + count) into cosine scores, in place. A
   // branch-free loop the compiler vectorises; zero norms score 0.
   void to_scores(float* values, std::size_t count, std::size_t row, float query_norm) const {
@@ -111,37 +76,108 @@ struct Scoring {
       for (std::size_t i = 0; i < count; ++i) values[i] *= filter.recency_weight(row + i);
     }
   }
+
+  const MemoryCache& cache;
+  const RowFilter& filter;
+  const float* queries;  // query_count queries of dim values, row-major
+  std::size_t query_count;
+  std::size_t dim = cache.embedding_dim;
+  bool half = cache.embedding_type == EmbeddingType::float16;
+  const float* rows_f32 = cache.embeddings_f32.data();
+  const std::uint16_t* rows_f16 = cache.embeddings_f16.data();
+  std::vector<float> query_norms;
 };
 
-// Scans rows [begin, end) for `query_count` queries. `score_run(run_begin, run_end, out)`
-// fills out[q * (run_end - run_begin) + i] with dot products. Returns rows scored.
-template <typename ScoreRun>
-std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
-                 std::size_t query_count, const float* query_norms, const Scoring& scoring,
-                 ScoreRun score_run, TopK* tops) {
-  std::vector<float> dots(std::min(block_rows, end - begin) * query_count);
+// A run scorer fills out[q * (end - begin) + i] with the dot product of query q and row
+// begin + i, for rows [begin, end) of one block; block_rows() says how many rows a block
+// holds at most. One per slice (it may keep a buffer).
+
+// The scalar, simd and parallel strategies' scorer: the engine's kernel set.
+class KernelRunScorer {
+ public:
+  KernelRunScorer(const kernels::KernelSet& kernel_set, const ExactScan& scan)
+      : kernels_(kernel_set), scan_(scan) {}
+  std::size_t block_rows() const noexcept { return kBlockRows; }
+  void operator()(std::size_t begin, std::size_t end, float* out) const {
+    const ExactScan& s = scan_;
+    if (s.query_count == 1) {
+      s.half ? kernels_.dot_f16(s.queries, s.rows_f16, s.dim, begin, end, out)
+             : kernels_.dot_f32(s.queries, s.rows_f32, s.dim, begin, end, out);
+    } else {
+      s.half ? kernels_.dot_f16_batch(s.queries, s.query_count, s.rows_f16, s.dim, begin, end, out)
+             : kernels_.dot_f32_batch(s.queries, s.query_count, s.rows_f32, s.dim, begin, end, out);
+    }
+  }
+
+ private:
+  const kernels::KernelSet& kernels_;
+  const ExactScan& scan_;
+};
+
+// The blas strategy's scorer: one sgemv (one query) or sgemm (a batch) per block. OpenBLAS
+// has no half-precision product: float16 rows are widened a block at a time into a buffer,
+// a cost a batch of queries shares.
+class BlasRunScorer {
+ public:
+  BlasRunScorer(const kernels::KernelSet& kernel_set, const ExactScan& scan,
+                std::size_t slice_rows)
+      : kernels_(kernel_set),
+        scan_(scan),
+        widened_(scan.half ? std::min(block_rows(), slice_rows) * scan.dim : 0) {}
+  std::size_t block_rows() const noexcept {
+    return scan_.half ? kBlasHalfBlockRows : kBlasBlockRows;
+  }
+  void operator()(std::size_t begin, std::size_t end, float* out) {
+    const ExactScan& s = scan_;
+    const float* rows = s.rows_f32;
+    std::size_t first = begin;
+    if (s.half) {
+      kernels_.widen_f16(s.rows_f16 + begin * s.dim, (end - begin) * s.dim, widened_.data());
+      rows = widened_.data();
+      first = 0;
+    }
+    const std::size_t last = first + (end - begin);
+    if (s.query_count == 1) {
+      kernels::blas_dot_f32(s.queries, rows, s.dim, first, last, out);
+    } else {
+      kernels::blas_dot_f32_batch(s.queries, s.query_count, rows, s.dim, first, last, out);
+    }
+  }
+
+ private:
+  const kernels::KernelSet& kernels_;
+  const ExactScan& scan_;
+  std::vector<float> widened_;
+};
+
+// Scans rows [begin, end) for every query of `scan` into tops[q]. Returns rows scored.
+template <typename RunScorer>
+std::size_t scan_rows(const ExactScan& scan, RunScorer& score_run, std::size_t begin,
+                      std::size_t end, RowTopK* tops) {
+  const std::size_t block_rows = score_run.block_rows();
+  std::vector<float> dots(std::min(block_rows, end - begin) * scan.query_count);
   std::size_t scanned = 0;
   for (std::size_t block = begin; block < end; block += block_rows) {
     const std::size_t block_end = std::min(end, block + block_rows);
     std::size_t row = block;
     while (row < block_end) {
-      while (row < block_end && !scoring.filter.accepts(row)) ++row;
+      while (row < block_end && !scan.filter.accepts(row)) ++row;
       std::size_t run_end = row;
-      if (scoring.filter.metadata_free()) {
+      if (scan.filter.metadata_free()) {
         // Only tombstones refuse rows: find the next one with memchr, not row by row.
-        const std::uint8_t* tombstones = scoring.cache.tombstones.data();
+        const std::uint8_t* tombstones = scan.cache.tombstones.data();
         const void* next = std::memchr(tombstones + row, 1, block_end - row);
         run_end =
             next ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - tombstones)
                  : block_end;
       }
-      while (run_end < block_end && scoring.filter.accepts(run_end)) ++run_end;
+      while (run_end < block_end && scan.filter.accepts(run_end)) ++run_end;
       if (row == run_end) break;
       const std::size_t run = run_end - row;
       score_run(row, run_end, dots.data());
-      for (std::size_t q = 0; q < query_count; ++q) {
+      for (std::size_t q = 0; q < scan.query_count; ++q) {
         float* run_scores = dots.data() + q * run;
-        scoring.to_scores(run_scores, run, row, query_norms[q]);
+        scan.to_scores(run_scores, run, row, scan.query_norms[q]);
         for (std::size_t i = 0; i < run; ++i) tops[q].offer(run_scores[i], row + i);
       }
       scanned += run;
@@ -151,6 +187,37 @@ std::size_t scan(std::size_t begin, std::size_t end, std::size_t block_rows,
   return scanned;
 }
 
+// One slice of rows scanned by `strategy`'s scorer: the whole scan for one thread.
+std::size_t scan_slice(const ExactScan& scan, const kernels::KernelSet& kernel_set,
+                       Strategy strategy, std::size_t begin, std::size_t end, RowTopK* tops) {
+  if constexpr (kernels::kBlasCompiledIn) {
+    if (strategy == Strategy::blas) {
+      BlasRunScorer blas(kernel_set, scan, end - begin);
+      return scan_rows(scan, blas, begin, end, tops);
+    }
+  }
+  KernelRunScorer kernel(kernel_set, scan);
+  return scan_rows(scan, kernel, begin, end, tops);
+}
+
+// What one slice found: a top-k per query and the rows it scored.
+struct SliceResult {
+  std::vector<RowTopK> tops;
+  std::size_t scanned = 0;
+};
+
+// Merges every slice into the first; returns the first.
+SliceResult& merge_slices(std::vector<SliceResult>& slices) {
+  SliceResult& merged = slices.front();
+  for (std::size_t slice = 1; slice < slices.size(); ++slice) {
+    merged.scanned += slices[slice].scanned;
+    for (std::size_t q = 0; q < merged.tops.size(); ++q) {
+      merged.tops[q].merge(slices[slice].tops[q]);
+    }
+  }
+  return merged;
+}
+
 }  // namespace
 
 struct SearchEngine::Impl {
@@ -158,8 +225,9 @@ struct SearchEngine::Impl {
   StrategyThresholds thresholds;
   kernels::KernelSet scalar = kernels::scalar_kernels();
   kernels::KernelSet simd = kernels::best_simd_kernels();
-  mutable search::ThreadPool pool;
-  pid_t owner = ::getpid();  // a forked child inherits no workers: it scans inline
+  // The engine's own pool (see core/thread_pool.hpp for why not the process one). In a
+  // forked child it has no workers: concurrency() is 1 there, so the child scans inline.
+  mutable core::ThreadPool pool;
 
   Impl(HardwareCapabilities caps, StrategyThresholds limits)
       : capabilities(std::move(caps)),
@@ -173,6 +241,15 @@ struct SearchEngine::Impl {
                                        const MemoryCache& cache, const SearchOptions& options,
                                        Strategy strategy,
                                        std::chrono::steady_clock::time_point started) const;
+  // How many slices an exact scan of `rows` rows is split into: for the parallel strategy
+  // one per thread the pool can use now, each at least kBlockRows rows; else one.
+  std::size_t slice_count(Strategy strategy, std::size_t rows) const;
+  // Scans every slice (on the pool when there are several), each with k best per query.
+  std::vector<SliceResult> scan_slices(const ExactScan& scan, const kernels::KernelSet& kernel_set,
+                                       Strategy strategy, std::size_t slices, std::size_t k) const;
+  // What ran, for SearchMetrics (search_time_us is left to the caller).
+  SearchMetrics exact_metrics(Strategy strategy, const kernels::KernelSet& kernel_set,
+                              std::size_t slices, std::size_t scanned) const;
   // Strategy::ivfpq, one query after another; with `fall_back`, a query whose probed lists
   // held fewer than k accepted rows is answered by the exact scan.
   std::vector<SearchResults> run_approximate(std::span<const float> queries,
@@ -205,7 +282,7 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
                                                    const MemoryCache& cache,
                                                    const SearchOptions& options) const {
   const auto started = std::chrono::steady_clock::now();
-  search::require_positive_k(options.k);
+  core::require_positive_k(options.k);
   const std::size_t dim = cache.embedding_dim;
   if (query_count > 1 && queries.size() != query_count * dim) {
     throw Error(ErrorCode::invalid_argument, std::to_string(query_count) + " queries need " +
@@ -213,10 +290,8 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
                                                  " values, got " + std::to_string(queries.size()));
   }
   for (std::size_t q = 0; q < query_count; ++q) {
-    // (A single query is checked whole, so a wrong length is reported as such.)
-    const auto query = query_count == 1 ? queries : queries.subspan(q * dim, dim);
-    search::require_valid_query(query, dim,
-                                query_count == 1 ? "query" : "query " + std::to_string(q));
+    core::require_valid_query(query_at(queries, query_count, dim, q), dim,
+                              query_count == 1 ? "query" : "query " + std::to_string(q));
   }
   const bool have_index = options.approximate.index != nullptr;
   const Strategy strategy = options.strategy.value_or(auto_select_strategy(
@@ -248,7 +323,7 @@ std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const f
   std::vector<SearchResults> results;
   results.reserve(query_count);
   for (std::size_t q = 0; q < query_count; ++q) {
-    const auto query = query_count == 1 ? queries : queries.subspan(q * dim, dim);
+    const auto query = query_at(queries, query_count, dim, q);
     SearchResults found = options.approximate.index->search(query, cache, approximate);
     if (fall_back && found.hits.size() < options.k) {
       // Too few rows of the probed lists passed the filter: the exact scan finds every
@@ -271,100 +346,64 @@ std::vector<SearchResults> SearchEngine::Impl::run_exact(
     std::span<const float> queries, std::size_t query_count, const MemoryCache& cache,
     const SearchOptions& options, Strategy strategy,
     std::chrono::steady_clock::time_point started) const {
-  const std::size_t dim = cache.embedding_dim;
-  std::vector<float> query_norms(query_count);
-  for (std::size_t q = 0; q < query_count; ++q) {
-    query_norms[q] = compute_norm(query_count == 1 ? queries : queries.subspan(q * dim, dim));
-  }
-  const bool half = cache.embedding_type == EmbeddingType::float16;
-
   const RowFilter filter(options.filter, cache);
-  const Scoring scoring{cache, filter};
-  const kernels::KernelSet& kernels = strategy == Strategy::scalar ? scalar : simd;
-  const float* query_data = queries.data();
-  const float* matrix32 = cache.embeddings_f32.data();
-  const std::uint16_t* matrix16 = cache.embeddings_f16.data();
+  const ExactScan scan(queries, query_count, cache, filter);
+  const kernels::KernelSet& kernel_set = strategy == Strategy::scalar ? scalar : simd;
+  const std::size_t slices = slice_count(strategy, cache.rows());
+  std::vector<SliceResult> slice_results =
+      scan_slices(scan, kernel_set, strategy, slices, options.k);
+  SliceResult& merged = merge_slices(slice_results);
 
-  // One slice of rows with its own heaps: the whole scan for one thread.
-  auto scan_slice = [&](std::size_t begin, std::size_t end, TopK* tops) -> std::size_t {
-#if EDGEHDF5_BLAS
-    if (strategy == Strategy::blas) {
-      // OpenBLAS has no half-precision product: float16 rows are widened a block at a
-      // time into a buffer, a cost a batch of queries shares.
-      const std::size_t block_rows = half ? kBlasHalfBlockRows : kBlasBlockRows;
-      std::vector<float> widened(half ? std::min(block_rows, end - begin) * dim : 0);
-      return scan(
-          begin, end, block_rows, query_count, query_norms.data(), scoring,
-          [&](std::size_t b, std::size_t e, float* out) {
-            const float* rows = matrix32;
-            std::size_t first = b;
-            if (half) {
-              kernels.widen_f16(matrix16 + b * dim, (e - b) * dim, widened.data());
-              rows = widened.data();
-              first = 0;
-            }
-            if (query_count == 1) {
-              search::blas_dot_f32(query_data, rows, dim, first, first + (e - b), out);
-            } else {
-              search::blas_dot_f32_batch(query_data, query_count, rows, dim, first, first + (e - b),
-                                         out);
-            }
-          },
-          tops);
-    }
-#endif
-    return scan(
-        begin, end, kBlockRows, query_count, query_norms.data(), scoring,
-        [&](std::size_t b, std::size_t e, float* out) {
-          if (query_count == 1) {
-            half ? kernels.dot_f16(query_data, matrix16, dim, b, e, out)
-                 : kernels.dot_f32(query_data, matrix32, dim, b, e, out);
-          } else {
-            half ? kernels.dot_f16_batch(query_data, query_count, matrix16, dim, b, e, out)
-                 : kernels.dot_f32_batch(query_data, query_count, matrix32, dim, b, e, out);
-          }
-        },
-        tops);
-  };
-
-  const std::size_t rows = cache.rows();
-  const bool parallel = strategy == Strategy::parallel && pool.size() > 1 && owner == ::getpid();
-  const std::size_t slices =
-      parallel ? std::min(pool.size(), std::max<std::size_t>(1, rows / kBlockRows)) : 1;
-  std::vector<std::vector<TopK>> slice_tops(slices,
-                                            std::vector<TopK>(query_count, TopK(options.k)));
-  std::vector<std::size_t> slice_scanned(slices, 0);
-  auto run_slice = [&](std::size_t slice) {
-    const std::size_t begin = rows * slice / slices;
-    const std::size_t end = rows * (slice + 1) / slices;
-    slice_scanned[slice] = scan_slice(begin, end, slice_tops[slice].data());
-  };
-  if (slices > 1) {
-    pool.run(slices, run_slice);
-  } else {
-    run_slice(0);
-  }
-  std::size_t scanned = 0;
-  for (std::size_t slice = 0; slice < slices; ++slice) {
-    scanned += slice_scanned[slice];
-    if (slice == 0) continue;
-    for (std::size_t q = 0; q < query_count; ++q) slice_tops[0][q].merge(slice_tops[slice][q]);
-  }
-
-  SearchMetrics metrics;
-  metrics.strategy = strategy_name(strategy);
-  metrics.isa = strategy == Strategy::blas ? "openblas" : kernels.isa;
-  metrics.threads = slices;
-#if EDGEHDF5_BLAS
-  if (strategy == Strategy::blas) metrics.threads = search::blas_threads();
-#endif
-  metrics.vectors_scanned = scanned;
+  SearchMetrics metrics = exact_metrics(strategy, kernel_set, slices, merged.scanned);
   std::vector<SearchResults> results(query_count);
-  for (std::size_t q = 0; q < query_count; ++q) results[q].hits = slice_tops[0][q].hits(cache);
+  for (std::size_t q = 0; q < query_count; ++q) {
+    results[q].hits = core::hits_of_rows<std::size_t>(merged.tops[q].take_sorted(), cache);
+  }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   metrics.search_time_us = std::chrono::duration<double, std::micro>(elapsed).count();
   for (SearchResults& result : results) result.metrics = metrics;
   return results;
+}
+
+std::size_t SearchEngine::Impl::slice_count(Strategy strategy, std::size_t rows) const {
+  if (strategy != Strategy::parallel) return 1;
+  const std::size_t threads = pool.concurrency();
+  return threads > 1 ? std::min(threads, std::max<std::size_t>(1, rows / kBlockRows)) : 1;
+}
+
+std::vector<SliceResult> SearchEngine::Impl::scan_slices(const ExactScan& scan,
+                                                         const kernels::KernelSet& kernel_set,
+                                                         Strategy strategy, std::size_t slices,
+                                                         std::size_t k) const {
+  std::vector<SliceResult> results(slices,
+                                   SliceResult{std::vector<RowTopK>(scan.query_count, RowTopK(k))});
+  const std::size_t rows = scan.cache.rows();
+  auto scan_one = [&](std::size_t slice) {
+    const std::size_t begin = rows * slice / slices;
+    const std::size_t end = rows * (slice + 1) / slices;
+    results[slice].scanned = scan_slice(scan, kernel_set, strategy, begin, end,
+                                        results[slice].tops.data());
+  };
+  if (slices > 1) {
+    pool.run(slices, scan_one);
+  } else {
+    scan_one(0);
+  }
+  return results;
+}
+
+SearchMetrics SearchEngine::Impl::exact_metrics(Strategy strategy,
+                                                const kernels::KernelSet& kernel_set,
+                                                std::size_t slices, std::size_t scanned) const {
+  SearchMetrics metrics;
+  metrics.strategy = strategy_name(strategy);
+  metrics.isa = strategy == Strategy::blas ? "openblas" : kernel_set.isa;
+  metrics.threads = slices;
+  if constexpr (kernels::kBlasCompiledIn) {
+    if (strategy == Strategy::blas) metrics.threads = kernels::blas_threads();
+  }
+  metrics.vectors_scanned = scanned;
+  return metrics;
 }
 
 SearchResults SearchEngine::search(std::span<const float> query, const MemoryCache& cache,

@@ -1,13 +1,13 @@
-// The scalar reference search: the truth every faster backend is tested against.
+// The scalar reference search: the truth every faster backend is tested against. Its scores
+// come from plain loops of its own; the selection is the library's one top-k
+// (core/top_k.hpp), which the tests check against a full sort.
 
-#include <algorithm>
 #include <cmath>
-#include <queue>
 #include <string>
 
-#include "edgehdf5/error.hpp"
+#include "core/query_check.hpp"
+#include "core/top_k.hpp"
 #include "edgehdf5/search.hpp"
-#include "search/query_check.hpp"
 
 namespace edgehdf5 {
 
@@ -19,7 +19,7 @@ float compute_norm(std::span<const float> vector) noexcept {
 
 std::vector<float> cosine_similarity_batch_prenorm(std::span<const float> query,
                                                    const MemoryCache& cache) {
-  search::require_valid_query(query, cache.embedding_dim);
+  core::require_valid_query(query, cache.embedding_dim);
   const std::size_t dim = cache.embedding_dim;
   const std::size_t rows = cache.rows();
   const float query_norm = compute_norm(query);
@@ -41,54 +41,35 @@ std::vector<float> cosine_similarity_batch_prenorm(std::span<const float> query,
 }
 
 namespace {
-// Better = higher score, then lower row (so results are deterministic under ties).
-struct Better {
-  bool operator()(const std::pair<std::size_t, float>& a,
-                  const std::pair<std::size_t, float>& b) const noexcept {
-    return a.second > b.second || (a.second == b.second && a.first < b.first);
-  }
-};
 
-// A bounded min-heap of the best k: O(n log k), and never a sort of all n scores.
+// The best k rows of `scores` that `accept` lets through, best first, ties to the lower row.
 template <typename Accept>
-std::vector<std::pair<std::size_t, float>> select_top(std::span<const float> scores,
-                                                      std::size_t k, Accept accept) {
-  std::priority_queue<std::pair<std::size_t, float>, std::vector<std::pair<std::size_t, float>>,
-                      Better>
-      heap;  // top() is the worst of the kept
+std::vector<core::Scored<std::size_t>> best_rows(std::span<const float> scores, std::size_t k,
+                                                 Accept accept) {
+  core::BoundedTopK<std::size_t> best(k);
   for (std::size_t row = 0; row < scores.size(); ++row) {
-    if (!accept(row)) continue;
-    const std::pair<std::size_t, float> candidate{row, scores[row]};
-    if (heap.size() < k) {
-      heap.push(candidate);
-    } else if (Better{}(candidate, heap.top())) {
-      heap.pop();
-      heap.push(candidate);
-    }
+    if (accept(row)) best.offer(scores[row], row);
   }
-  std::vector<std::pair<std::size_t, float>> best(heap.size());
-  for (std::size_t i = best.size(); i-- > 0;) {
-    best[i] = heap.top();
-    heap.pop();
-  }
-  return best;
+  return best.take_sorted();
 }
+
 }  // namespace
 
 std::vector<std::pair<std::size_t, float>> top_k(std::span<const float> scores, std::size_t k) {
-  if (k == 0) return {};
-  return select_top(scores, k, [](std::size_t) { return true; });
+  std::vector<std::pair<std::size_t, float>> pairs;
+  if (k == 0) return pairs;
+  const auto best = best_rows(scores, k, [](std::size_t) { return true; });
+  pairs.reserve(best.size());
+  for (const auto& [score, row] : best) pairs.emplace_back(row, score);
+  return pairs;
 }
 
 std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryCache& cache,
                                     std::size_t k) {
-  search::require_positive_k(k);
+  core::require_positive_k(k);
   const std::vector<float> scores = cosine_similarity_batch_prenorm(query, cache);
-  const auto best = select_top(scores, k, [&](std::size_t row) { return !cache.tombstones[row]; });
-  std::vector<SearchHit> hits;
-  hits.reserve(best.size());
-  for (const auto& [row, score] : best) hits.push_back({cache.ids[row], score});
-  return hits;
+  const auto best = best_rows(scores, k, [&](std::size_t row) { return !cache.tombstones[row]; });
+  return core::hits_of_rows<std::size_t>(best, cache);
 }
 
 }  // namespace edgehdf5

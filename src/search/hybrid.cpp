@@ -7,9 +7,10 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "core/query_check.hpp"
+#include "core/row_filter.hpp"
+#include "core/top_k.hpp"
 #include "edgehdf5/error.hpp"
-#include "search/query_check.hpp"
-#include "search/row_filter.hpp"
 
 namespace edgehdf5 {
 namespace {
@@ -22,20 +23,23 @@ double microseconds_since(Clock::time_point started) {
   return std::chrono::duration<double, std::micro>(Clock::now() - started).count();
 }
 
-// Best first: higher score, then lower id.
-bool better_hit(const SearchHit& a, const SearchHit& b) {
-  return a.score > b.score || (a.score == b.score && a.id < b.id);
-}
-
-void keep_best(std::vector<SearchHit>& hits, std::size_t k) {
-  if (hits.size() > k) {
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
-                      better_hit);
-    hits.resize(k);
-  } else {
-    std::sort(hits.begin(), hits.end(), better_hit);
+// The best k of scored ids as hits, best first, ties to the lower id. Keyed by id, not
+// row: fused results come from a map of ids.
+class BestHits {
+ public:
+  explicit BestHits(std::size_t k) : best_(k) {}
+  void offer(MemoryId id, float score) { best_.offer(score, id); }
+  std::vector<SearchHit> take() {
+    const auto sorted = best_.take_sorted();
+    std::vector<SearchHit> hits;
+    hits.reserve(sorted.size());
+    for (const auto& [score, id] : sorted) hits.push_back({id, score});
+    return hits;
   }
-}
+
+ private:
+  core::BoundedTopK<MemoryId> best_;
+};
 
 void require_terms(std::string_view query_text) {
   if (tokenize(query_text).empty()) {
@@ -80,18 +84,18 @@ void add_reciprocal_ranks(const std::vector<SearchHit>& hits,
 SearchResults keyword_search(std::string_view query_text, const MemoryCache& cache,
                              const BM25Index& index, std::size_t k, const SearchFilter& filter) {
   const auto started = Clock::now();
-  search::require_positive_k(k);
+  core::require_positive_k(k);
   require_terms(query_text);
   require_index_matches(index, cache);
-  const search::RowFilter rows(filter, cache);
+  const core::RowFilter rows(filter, cache);
   const auto scored = index.score(query_text, [&](std::size_t row) { return rows.accepts(row); });
-  SearchResults results;
-  results.hits.reserve(scored.size());
+  BestHits best(k);
   for (const auto& [row, score] : scored) {
     const float weighted = rows.weights_recency() ? score * rows.recency_weight(row) : score;
-    results.hits.push_back({cache.ids[row], weighted});
+    best.offer(cache.ids[row], weighted);
   }
-  keep_best(results.hits, k);
+  SearchResults results;
+  results.hits = best.take();
   results.metrics.strategy = "bm25";
   results.metrics.isa = "scalar";
   results.metrics.vectors_scanned = scored.size();
@@ -103,7 +107,7 @@ SearchResults hybrid_search(std::span<const float> query_embedding, std::string_
                             const MemoryCache& cache, const BM25Index& index,
                             const HybridOptions& options) {
   const auto started = Clock::now();
-  search::require_positive_k(options.k);
+  core::require_positive_k(options.k);
   for (float weight : {options.vector_weight, options.keyword_weight}) {
     if (!std::isfinite(weight) || weight < 0) {
       throw Error(ErrorCode::invalid_argument, "fusion weights must be finite and >= 0");
@@ -130,10 +134,10 @@ SearchResults hybrid_search(std::span<const float> query_embedding, std::string_
     add_reciprocal_ranks(by_vector.hits, fused);
     add_reciprocal_ranks(by_keyword.hits, fused);
   }
+  BestHits best(options.k);
+  for (const auto& [id, score] : fused) best.offer(id, static_cast<float>(score));
   SearchResults results;
-  results.hits.reserve(fused.size());
-  for (const auto& [id, score] : fused) results.hits.push_back({id, static_cast<float>(score)});
-  keep_best(results.hits, options.k);
+  results.hits = best.take();
   results.metrics = by_vector.metrics;
   results.metrics.strategy = options.fusion == Fusion::weighted ? "hybrid_weighted" : "hybrid_rrf";
   results.metrics.vectors_scanned += by_keyword.metrics.vectors_scanned;

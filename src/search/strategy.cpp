@@ -41,7 +41,7 @@ void require_available(Strategy strategy, const HardwareCapabilities& capabiliti
                   "libopenblas-dev installed)");
     case Strategy::gpu:
       throw Error(ErrorCode::unsupported,
-                  "strategy 'gpu' is not available (needs -DEDGEHDF5_CUDA=ON and a CUDA device)");
+                  "strategy 'gpu' is not available: this build has no GPU backend");
   }
 }
 

@@ -25,23 +25,10 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
     corrupt("embedding layout differs from the file's");
   }
   // Grow geometrically: an exact reserve per batch would copy the whole matrix every time.
-  const auto reserve_rows = [&](auto& column, std::size_t per_row) {
-    const std::size_t needed = (cache.rows() + count) * per_row;
-    if (needed > column.capacity()) column.reserve(std::max(needed, column.capacity() * 2));
-  };
-  if (half) {
-    reserve_rows(cache.embeddings_f16, dim);
-  } else {
-    reserve_rows(cache.embeddings_f32, dim);
-  }
-  reserve_rows(cache.ids, 1);
-  reserve_rows(cache.chunks, 1);
-  reserve_rows(cache.source_channels, 1);
-  reserve_rows(cache.timestamps, 1);
-  reserve_rows(cache.session_ids, 1);
-  reserve_rows(cache.tags, 1);
-  reserve_rows(cache.tombstones, 1);
-  reserve_rows(cache.norms, 1);
+  cache.for_each_column([&](const MemoryColumn& column, auto& values) {
+    const std::size_t needed = (cache.rows() + count) * column.values_per_row;
+    if (needed > values.capacity()) values.reserve(std::max(needed, values.capacity() * 2));
+  });
   std::vector<float> widened(half ? dim : 0);
   for (std::uint32_t i = 0; i < count; ++i) {
     cache.ids.push_back(first_id + i);

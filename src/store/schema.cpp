@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/version.hpp"
@@ -164,17 +165,21 @@ void read_memory(const h5::Object& file, StoreState& state) {
     state.config.float16 = cache.embedding_type == EmbeddingType::float16;
   }
 
-  cache.source_channels = read_text(memory, "source_channel", rows, reference);
-  cache.timestamps = read_numbers<double>(memory, "timestamps", h5::TypeClass::floating, rows,
-                                          reference);
-  cache.session_ids = read_text(memory, "session_ids", rows, reference);
-  cache.tags = read_text(memory, "tags", rows, reference);
-  cache.tombstones = read_numbers<std::uint8_t>(memory, "tombstones", h5::TypeClass::integer,
-                                                rows, reference);
-  cache.norms = read_numbers<float>(memory, "norms", h5::TypeClass::floating, rows, reference);
-
+  // The other columns, as MemoryCache lists them; /memory/ids is optional (below).
+  cache.for_each_column([&](const MemoryColumn& column, auto& values) {
+    using Value = typename std::decay_t<decltype(values)>::value_type;
+    if (column.dataset == "chunks" || column.dataset == "embeddings") return;  // read above
+    if (column.dataset == "ids" && !h5::has_link(memory, "ids")) return;
+    const std::string name(column.dataset);
+    if constexpr (std::is_same_v<Value, std::string>) {
+      values = read_text(memory, name.c_str(), rows, reference);
+    } else if constexpr (!std::is_same_v<Value, half_bits>) {  // half: only the embeddings
+      constexpr h5::TypeClass type_class =
+          std::is_floating_point_v<Value> ? h5::TypeClass::floating : h5::TypeClass::integer;
+      values = read_numbers<Value>(memory, name.c_str(), type_class, rows, reference);
+    }
+  });
   if (h5::has_link(memory, "ids")) {
-    cache.ids = read_numbers<std::int64_t>(memory, "ids", h5::TypeClass::integer, rows, reference);
     for (std::size_t i = 1; i < rows; ++i) {
       if (cache.ids[i] <= cache.ids[i - 1]) {
         throw Error(ErrorCode::schema, "/memory/ids is not strictly increasing at row " +
@@ -280,9 +285,19 @@ void read_index_group(const h5::Object& file, StoredIndex& index) {
 
 }  // namespace
 
+StoreState empty_state(const MemoryConfig& config) {
+  StoreState state;
+  state.config = config;
+  state.schema_version = kSchemaVersion;
+  state.edgehdf5_version = kVersion;
+  state.cache.embedding_dim = config.embedding_dim;
+  state.cache.embedding_type = config.float16 ? EmbeddingType::float16 : EmbeddingType::float32;
+  return state;
+}
+
 void write_state_file(const std::filesystem::path& path, const StoreState& state,
                       const IVFPQData* index) {
-  std::lock_guard lock(h5::library_mutex());
+  h5::LibraryLock lock;
   const MemoryConfig& config = state.config;
   const MemoryCache& cache = state.cache;
   h5::Object file = h5::create_file(path);
@@ -308,21 +323,23 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
   const h5::WriteOptions options{config.compression ? config.compression_level : 0};
   {
     h5::Object memory = h5::create_group(file, "memory");
-    h5::write_dataset(memory, "chunks", cache.chunks, options);
-    if (cache.embedding_type == EmbeddingType::float16) {
-      h5::write_half_matrix(memory, "embeddings", cache.embeddings_f16.data(), cache.rows(),
-                            cache.embedding_dim, options);
-    } else {
-      h5::write_matrix(memory, "embeddings", cache.embeddings_f32.data(), cache.rows(),
-                       cache.embedding_dim, options);
-    }
-    h5::write_dataset(memory, "source_channel", cache.source_channels, options);
-    h5::write_dataset(memory, "timestamps", cache.timestamps, options);
-    h5::write_dataset(memory, "session_ids", cache.session_ids, options);
-    h5::write_dataset(memory, "tags", cache.tags, options);
-    h5::write_dataset(memory, "tombstones", cache.tombstones, options);
-    h5::write_dataset(memory, "norms", cache.norms, options);
-    h5::write_dataset(memory, "ids", cache.ids, options);
+    cache.for_each_column([&](const MemoryColumn& column, const auto& values) {
+      using Value = typename std::decay_t<decltype(values)>::value_type;
+      const std::string name(column.dataset);
+      if constexpr (std::is_same_v<Value, half_bits>) {
+        h5::write_half_matrix(memory, name.c_str(), values.data(), cache.rows(),
+                              column.values_per_row, options);
+      } else if constexpr (std::is_same_v<Value, float>) {
+        if (column.dataset == "embeddings") {  // rows x dim, even when dim is 1
+          h5::write_matrix(memory, name.c_str(), values.data(), cache.rows(),
+                           column.values_per_row, options);
+        } else {
+          h5::write_dataset(memory, name.c_str(), values, options);
+        }
+      } else {
+        h5::write_dataset(memory, name.c_str(), values, options);
+      }
+    });
     memory.close();
   }
   {
@@ -387,7 +404,7 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
 }
 
 StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index) {
-  std::lock_guard lock(h5::library_mutex());
+  h5::LibraryLock lock;
   try {
     StoreState state;
     h5::Object file = h5::open_file_read_only(path);
@@ -408,7 +425,7 @@ StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index
 }
 
 StoredIndex read_stored_index(const std::filesystem::path& path) {
-  std::lock_guard lock(h5::library_mutex());
+  h5::LibraryLock lock;
   StoredIndex index;
   h5::Object file = h5::open_file_read_only(path);
   read_index_group(file, index);

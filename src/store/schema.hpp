@@ -32,6 +32,9 @@ struct StoreState {
   std::size_t tombstoned = 0;        // rows with tombstone 1
 };
 
+// The state of a new, empty store with `config` (written by this build, schema 1.0).
+StoreState empty_state(const MemoryConfig& config);
+
 // The /ivfpq group as a file holds it (index/ivfpq/ivfpq_group.hpp). The index is derived
 // data, rebuilt from the memories at will: a group this build cannot read is reported, and
 // does not keep the memories from opening.

@@ -55,16 +55,15 @@ void check_memories(const MemoryCache& cache, Problems& problems) {
     if (!std::isfinite(cache.timestamps[row])) {
       problems.add(describe_row(cache, row) + ": timestamp is not finite");
     }
-    const std::pair<const char*, const std::vector<std::string>*> columns[] = {
-        {"chunks", &cache.chunks},
-        {"source_channel", &cache.source_channels},
-        {"session_ids", &cache.session_ids},
-        {"tags", &cache.tags}};
-    for (const auto& [name, column] : columns) {
-      if (!util::is_valid_utf8((*column)[row])) {
-        problems.add(describe_row(cache, row) + ": " + name + " is not valid UTF-8");
+    cache.for_each_column([&](const MemoryColumn& column, const auto& values) {
+      if constexpr (std::is_same_v<typename std::decay_t<decltype(values)>::value_type,
+                                   std::string>) {
+        if (!util::is_valid_utf8(values[row])) {
+          problems.add(describe_row(cache, row) + ": " + std::string(column.dataset) +
+                       " is not valid UTF-8");
+        }
       }
-    }
+    });
   }
 }
 

@@ -60,7 +60,7 @@ TEST(async_memory, SavesReturnIdsAndAreVisibleOnceTheirFutureCompletes) {
   }
   SearchOptions options;
   options.k = 3;
-  const SearchResults results = memory.search_with_metrics(entries[4].embedding, options);
+  const SearchResults results = memory.search(entries[4].embedding, options);
   ASSERT_EQ(results.hits.size(), 3u);
   EXPECT_EQ(results.hits[0].id, 4);
   EXPECT_FALSE(results.metrics.strategy.empty());

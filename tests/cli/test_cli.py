@@ -548,6 +548,87 @@ class FailureTest(CliTestCase):
                 self.assertIn("FILE", help_text)
 
 
+
+class UnknownCommandTest(CliTestCase):
+    """A mistyped command or subcommand is named, with the nearest one when it is close."""
+
+    TOP_LEVEL = ("create, add, recall, import, export, info, stats, search, sessions, kg, "
+                 "delete, compact, index, snapshot, verify")
+
+    def assert_usage_error(self, *args, first_line: str, help_command: str = "edgehdf5"):
+        result = self.cli(*args, status=EXIT_USAGE_ERROR)
+        self.assertEqual(result.stdout, "")
+        self.assertEqual(result.stderr, f"{ERROR_PREFIX}{first_line}\n"
+                                        f"Run '{help_command} --help' for usage.\n")
+
+    def test_top_level_typo_names_the_nearest_command(self):
+        self.assert_usage_error("serch", "x",
+                                first_line="unknown command 'serch'; did you mean 'search'?")
+        # Two letters swapped count as one mistake.
+        self.assert_usage_error("seacrh", self.file, "--text", "x",
+                                first_line="unknown command 'seacrh'; did you mean 'search'?")
+        self.assert_usage_error("snapshto",
+                                first_line="unknown command 'snapshto'; did you mean 'snapshot'?")
+
+    def test_far_off_word_lists_the_commands(self):
+        self.assert_usage_error("frobnicate",
+                                first_line=f"unknown command 'frobnicate'; the commands are: "
+                                           f"{self.TOP_LEVEL}")
+        # One letter is not a typo of a two-letter command.
+        self.assert_usage_error("x", first_line=f"unknown command 'x'; the commands are: "
+                                                f"{self.TOP_LEVEL}")
+
+    def test_typo_in_a_kg_subcommand(self):
+        self.assert_usage_error(
+            "kg", self.file, "add-entitty", "Maya",
+            first_line="unknown kg command 'add-entitty'; did you mean 'add-entity'?",
+            help_command="edgehdf5 kg")
+        self.assert_usage_error(
+            "kg", self.file, "--json", "nieghbors", "Maya",
+            first_line="unknown kg command 'nieghbors'; did you mean 'neighbors'?",
+            help_command="edgehdf5 kg")
+        self.assert_usage_error(
+            "kg", self.file, "teleport",
+            first_line="unknown kg command 'teleport'; the kg commands are: list, add-entity, "
+                       "add-relation, neighbors, path",
+            help_command="edgehdf5 kg")
+        self.assertFalse(self.file.exists())
+
+    def test_typo_in_a_sessions_subcommand(self):
+        self.assert_usage_error(
+            "sessions", self.file, "shwo", "s1",
+            first_line="unknown sessions command 'shwo'; did you mean 'show'?",
+            help_command="edgehdf5 sessions")
+        self.assert_usage_error(
+            "sessions", self.file, "frob",
+            first_line="unknown sessions command 'frob'; the sessions commands are: list, add, "
+                       "show",
+            help_command="edgehdf5 sessions")
+
+    def test_typo_in_an_index_subcommand(self):
+        self.assert_usage_error(
+            "index", "biuld", self.file,
+            first_line="unknown index command 'biuld'; did you mean 'build'?",
+            help_command="edgehdf5 index")
+        self.assert_usage_error(
+            "index", "rebuild-everything", self.file,
+            first_line="unknown index command 'rebuild-everything'; the index commands are: "
+                       "build, info, drop",
+            help_command="edgehdf5 index")
+
+    def test_other_usage_errors_keep_their_messages(self):
+        self.assert_usage_error(first_line="A subcommand is required")
+        self.assert_usage_error("kg", self.file, "--frob", "3",
+                                first_line="The following arguments were not expected: 3 --frob",
+                                help_command="edgehdf5 kg")
+        # `list` has no subcommands: a word after it is an unexpected argument, not a typo.
+        self.assert_usage_error("kg", self.file, "list", "extra",
+                                first_line="The following argument was not expected: extra",
+                                help_command="edgehdf5 kg")
+        self.assert_usage_error("index",
+                                first_line="A subcommand is required",
+                                help_command="edgehdf5 index")
+
 if __name__ == "__main__":
     if not os.access(BINARY, os.X_OK):
         raise SystemExit(f"edgehdf5 binary not found at {BINARY}: build it or set EDGEHDF5_BIN")

@@ -171,5 +171,42 @@ TEST(H5, ForeignAndTruncatedFilesAreRefusedClearly) {
   EXPECT_EQ(open_objects(), 0);
 }
 
+// A host program's own HDF5 error handler: counts the failures HDF5 reports to it.
+int host_handler_calls = 0;
+herr_t count_host_errors(hid_t, void*) {
+  ++host_handler_calls;
+  return 0;
+}
+
+TEST(H5, HostErrorHandlerIsSilencedOnlyWhileWeCallHdf5) {
+  H5E_auto2_t before_handler = nullptr;
+  void* before_data = nullptr;
+  ASSERT_GE(H5Eget_auto2(H5E_DEFAULT, &before_handler, &before_data), 0);
+  ASSERT_GE(H5Eset_auto2(H5E_DEFAULT, count_host_errors, nullptr), 0);
+  host_handler_calls = 0;
+
+  TempDir dir;
+  // Our failing call reports through Error, never through the host's handler...
+  EXPECT_THROW(open_file_read_only(dir / "absent.h5"), Error);
+  EXPECT_EQ(host_handler_calls, 0);
+  // ...which is in place again afterwards, exactly as the host set it.
+  H5E_auto2_t handler = nullptr;
+  void* data = nullptr;
+  ASSERT_GE(H5Eget_auto2(H5E_DEFAULT, &handler, &data), 0);
+  EXPECT_EQ(handler, &count_host_errors);
+  // The host's own failing call still reaches it.
+  const hid_t file = H5Fopen((dir / "absent.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_LT(file, 0);
+  EXPECT_EQ(host_handler_calls, 1);
+  {
+    const LibraryLock outer;
+    const LibraryLock inner;  // nested: the outer one restores
+  }
+  ASSERT_GE(H5Eget_auto2(H5E_DEFAULT, &handler, &data), 0);
+  EXPECT_EQ(handler, &count_host_errors);
+
+  H5Eset_auto2(H5E_DEFAULT, before_handler, before_data);
+}
+
 }  // namespace
 }  // namespace edgehdf5::h5

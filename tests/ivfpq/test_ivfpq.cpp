@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <random>
 #include <set>
@@ -10,6 +11,7 @@
 
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/half.hpp"
+#include "index/ivfpq/kmeans.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/search.hpp"
 #include "test_util.hpp"
@@ -371,6 +373,27 @@ TEST(IVFPQ, Errors) {
   std::vector<float> bad = query;
   bad[3] = std::nanf("");
   EXPECT_THROW(index.search(bad, cache, {}), Error);
+}
+
+// The build's work split on the process thread pool: each item once, ranges that depend only
+// on the count and the thread count, nested calls run inline.
+TEST(IVFPQ, ParallelRangesCoverEveryItemOnce) {
+  for (std::size_t threads : {1u, 2u, 3u, 7u, 64u}) {
+    for (std::size_t count : {0u, 1u, 5u, 13u, 128u, 1001u}) {
+      std::vector<std::atomic<int>> seen(count);
+      std::atomic<std::size_t> ranges{0};
+      ivfpq::parallel_ranges(count, threads, [&](std::size_t begin, std::size_t end) {
+        ++ranges;
+        ivfpq::parallel_ranges(end - begin, threads, [&](std::size_t first, std::size_t last) {
+          for (std::size_t i = begin + first; i < begin + last; ++i) seen[i]++;
+        });
+      });
+      for (const auto& times : seen) EXPECT_EQ(times.load(), 1) << threads << " " << count;
+      const bool split = threads > 1 && count >= 2 * threads;
+      const std::size_t share = split ? (count + threads - 1) / threads : count;
+      EXPECT_EQ(ranges.load(), split ? (count + share - 1) / share : 1u);
+    }
+  }
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ TEST(IVFPQGroup, RoundTripThroughAFile) {
   const IVFPQData data = index.to_data();
   const auto path = dir / "index.h5";
   {
-    std::lock_guard lock(h5::library_mutex());
+    h5::LibraryLock lock;
     h5::Object file = h5::create_file(path);
     EXPECT_FALSE(ivfpq::read_group(file).has_value());
     ivfpq::write_group(file, data);
@@ -51,7 +51,7 @@ TEST(IVFPQGroup, RoundTripThroughAFile) {
   }
   std::optional<IVFPQData> read;
   {
-    std::lock_guard lock(h5::library_mutex());
+    h5::LibraryLock lock;
     h5::Object file = h5::open_file_read_only(path);
     read = ivfpq::read_group(file);
     file.close();

@@ -96,8 +96,8 @@ double store_recall(const HDF5Memory& memory, const std::vector<float>& queries)
     SearchOptions exact;
     exact.k = 10;
     exact.strategy = Strategy::simd;
-    const std::vector<MemoryId> truth = ids_of(memory.search_with_metrics(query, exact));
-    const SearchResults found = memory.search_with_metrics(query, ivfpq_options());
+    const std::vector<MemoryId> truth = ids_of(memory.search(query, exact));
+    const SearchResults found = memory.search(query, ivfpq_options());
     EXPECT_EQ(found.metrics.strategy, "ivfpq");
     const std::set<MemoryId> expected(truth.begin(), truth.end());
     std::size_t hits = 0;
@@ -126,7 +126,7 @@ TEST_F(IVFPQStoreTest, BuiltIndexIsInTheFileAndReopensWithoutRetraining) {
     EXPECT_EQ(info.nlist, 64u);
     EXPECT_GE(store_recall(memory, queries), 0.95);
     for (std::size_t q = 0; q < 10; ++q) {
-      before.push_back(ids_of(memory.search_with_metrics(
+      before.push_back(ids_of(memory.search(
           std::span<const float>(queries.data() + q * kDim, kDim), ivfpq_options())));
     }
     built = memory.ivfpq_index()->to_data();
@@ -151,7 +151,7 @@ TEST_F(IVFPQStoreTest, BuiltIndexIsInTheFileAndReopensWithoutRetraining) {
     EXPECT_EQ(reopened.codes, built.codes);
     EXPECT_EQ(reopened.ids, built.ids);
     for (std::size_t q = 0; q < before.size(); ++q) {
-      EXPECT_EQ(ids_of(memory.search_with_metrics(
+      EXPECT_EQ(ids_of(memory.search(
                     std::span<const float>(queries.data() + q * kDim, kDim), ivfpq_options())),
                 before[q]);
     }
@@ -172,7 +172,7 @@ TEST_F(IVFPQStoreTest, SavesAreEncodedAtOnceAndAfterReopen) {
   // A saved memory is found by the index by its own embedding.
   for (std::size_t i = 0; i < 4000; i += 500) {
     const std::span<const float> own(second.data() + i * kDim, kDim);
-    EXPECT_EQ(memory.search_with_metrics(own, ivfpq_options(1)).hits.at(0).id, added[i]);
+    EXPECT_EQ(memory.search(own, ivfpq_options(1)).hits.at(0).id, added[i]);
   }
   // Incremental adds reach the recall of a rebuild over the same rows.
   const double incremental = store_recall(memory, queries);
@@ -202,7 +202,7 @@ TEST_F(IVFPQStoreTest, DeletesAreNeverReturnedAndCompactionKeepsTheIndexConsiste
   auto check_no_deleted = [&](const HDF5Memory& store) {
     for (MemoryId id = 0; id < 8000; id += 99) {
       const std::span<const float> own(points.data() + static_cast<std::size_t>(id) * kDim, kDim);
-      const SearchResults found = store.search_with_metrics(own, ivfpq_options(10));
+      const SearchResults found = store.search(own, ivfpq_options(10));
       ASSERT_EQ(found.hits.size(), 10u);
       for (const SearchHit& hit : found.hits) EXPECT_EQ(deleted.count(hit.id), 0u) << hit.id;
       if (!deleted.count(id)) {
@@ -316,7 +316,7 @@ TEST_F(IVFPQStoreTest, ErrorsAndDrop) {
       create_store(path, std::vector<float>(points.begin(), points.begin() + 100 * kDim));
   const std::span<const float> query(queries.data(), kDim);
   try {
-    memory.search_with_metrics(query, ivfpq_options());
+    memory.search(query, ivfpq_options());
     FAIL() << "ivfpq without an index";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::unsupported);
@@ -358,13 +358,13 @@ TEST_F(IVFPQStoreTest, SnapshotAndAsyncSearchesCarryTheIndex) {
 
   AsyncHDF5Memory async = AsyncHDF5Memory::open(path);
   const std::span<const float> query(queries.data(), kDim);
-  const SearchResults found = async.search_with_metrics(query, ivfpq_options());
+  const SearchResults found = async.search(query, ivfpq_options());
   EXPECT_EQ(found.metrics.strategy, "ivfpq");
   EXPECT_EQ(found.hits.size(), 10u);
   // A save through the writer thread is encoded into the index readers use.
   const std::vector<float> fresh = mixture(1, kDim, kClusters, kSpread, 77);
   const MemoryId id = async.save(entries_of(fresh, 9000).front()).get();
-  EXPECT_EQ(async.search_with_metrics(fresh, ivfpq_options(1)).hits.at(0).id, id);
+  EXPECT_EQ(async.search(fresh, ivfpq_options(1)).hits.at(0).id, id);
   async.shutdown();
 }
 
@@ -388,7 +388,7 @@ TEST_F(IVFPQStoreTest, AnUnusableIndexNeverKeepsTheMemoriesFromOpening) {
   SearchOptions exact;
   exact.strategy = Strategy::simd;
   const std::vector<MemoryId> truth =
-      ids_of(open_read_only(path).search_with_metrics(query, exact));
+      ids_of(open_read_only(path).search(query, exact));
 
   // Codes of a memory the file does not hold, and list offsets that overrun the codes.
   const std::vector<std::function<void(IVFPQData&)>> damages = {
@@ -410,8 +410,8 @@ TEST_F(IVFPQStoreTest, AnUnusableIndexNeverKeepsTheMemoriesFromOpening) {
     EXPECT_EQ(memory.ivfpq_index(), nullptr);
     EXPECT_NE(memory.ivfpq_problem().find("list_offsets"), std::string::npos)
         << memory.ivfpq_problem();
-    EXPECT_EQ(ids_of(memory.search_with_metrics(query, SearchOptions{})), truth);
-    EXPECT_THROW(memory.search_with_metrics(query, ivfpq_options()), Error);
+    EXPECT_EQ(ids_of(memory.search(query, SearchOptions{})), truth);
+    EXPECT_THROW(memory.search(query, ivfpq_options()), Error);
   }
   EXPECT_FALSE(verify_file(path).empty());
   // A writer's checkpoint does not carry the unusable group over; a build replaces it.

@@ -3,12 +3,21 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <csignal>
+#include <unistd.h>
+
+#include <hwy/targets.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <stdexcept>
 
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/search.hpp"
-#include "search/kernels/kernels.hpp"
+#include "core/kernels/kernels.hpp"
+#include "core/thread_pool.hpp"
 #include "test_util.hpp"
 
 namespace edgehdf5 {
@@ -313,6 +322,68 @@ TEST(Engine, AutoStrategyFollowsTheThresholds) {
   const HardwareCapabilities detected = HardwareCapabilities::detect();
   EXPECT_GE(detected.cores, 1u);
   EXPECT_NE(detected.simd_isa, "");
+}
+
+// ---- what the engine is built on ---------------------------------------------------------------
+
+TEST(Kernels, ChosenOnceWithoutMovingHighwaysGlobalChoice) {
+  const std::size_t index_before = hwy::GetChosenTarget().GetIndex();
+  const kernels::KernelSet best = kernels::best_simd_kernels();
+  const std::vector<kernels::KernelSet> all = kernels::all_simd_kernels();
+  ASSERT_FALSE(all.empty());
+  EXPECT_STREQ(best.isa, all.front().isa);  // the best set is the first of all
+  EXPECT_EQ(kernels::best_simd_kernels().dot_f32, best.dot_f32);
+  EXPECT_EQ(HardwareCapabilities::detect().simd_isa, best.isa);
+  if (index_before != 0) {  // (0: nothing in this process has dispatched through Highway yet)
+    EXPECT_EQ(hwy::GetChosenTarget().GetIndex(), index_before);
+  }
+}
+
+TEST(ThreadPool, EveryTaskOnceNestedRunsInlineAndErrorsReachTheCaller) {
+  core::ThreadPool pool(4);
+  EXPECT_EQ(pool.size(), 4u);
+  EXPECT_EQ(pool.concurrency(), 4u);
+  std::vector<std::atomic<int>> calls(100);
+  pool.run(calls.size(), [&](std::size_t outer) {
+    EXPECT_EQ(pool.concurrency(), 1u);  // inside a task: a nested run would run inline
+    // A nested run, on this pool and on the process pool, completes instead of deadlocking.
+    pool.run(2, [&](std::size_t inner) { calls[(outer + inner) % calls.size()]++; });
+    core::process_thread_pool().run(1, [&](std::size_t) { calls[outer]--; });
+  });
+  for (const auto& count : calls) EXPECT_EQ(count.load(), 1);
+  EXPECT_THROW(pool.run(8,
+                        [](std::size_t task) {
+                          if (task == 5) throw std::runtime_error("task 5");
+                        }),
+               std::runtime_error);
+  std::atomic<int> after{0};
+  pool.run(8, [&](std::size_t) { after++; });  // still usable after a failed job
+  EXPECT_EQ(after.load(), 8);
+}
+
+TEST(ThreadPool, AForkedChildRunsInline) {
+  core::ThreadPool pool(3);
+  pool.run(3, [](std::size_t) {});  // the workers exist and have run
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child has none of the workers: run() must not wait for them.
+    int sum = 0;
+    const bool inline_here = pool.concurrency() == 1;
+    pool.run(5, [&](std::size_t task) { sum += static_cast<int>(task); });
+    ::_exit(inline_here && sum == 10 ? 0 : 1);
+  }
+  int status = 0;
+  for (int waited_ms = 0; waited_ms < 10000; waited_ms += 10) {
+    if (::waitpid(child, &status, WNOHANG) == child) break;
+    ::usleep(10000);
+  }
+  if (!WIFEXITED(status)) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "the forked child hung in ThreadPool::run";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
+#include "core/top_k.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/search.hpp"
 #include "test_util.hpp"
@@ -94,19 +96,76 @@ TEST(ExactSearchEdges, AllTombstonedReturnsNothingAndKZeroIsAnError) {
   EXPECT_EQ(hits[0].id, cache.ids[0]);  // ties go to the lower row
 }
 
-TEST(TopK, PartialSelectionMatchesAFullSort) {
-  std::mt19937_64 rng(3);
+// `count` scores in [-1, 1] rounded to 1 / steps, so that many tie.
+std::vector<float> tied_scores(std::size_t count, std::uint64_t seed, float steps) {
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> uniform(-1, 1);
-  std::vector<float> scores(1000);
-  for (float& s : scores) s = std::round(uniform(rng) * 50) / 50;  // many ties
+  std::vector<float> scores(count);
+  for (float& s : scores) s = std::round(uniform(rng) * steps) / steps;
+  return scores;
+}
+
+// The independent oracle for every top-k: all rows, fully and stably sorted by score, so
+// that ties keep the lower row first.
+std::vector<std::size_t> rows_by_full_sort(const std::vector<float>& scores) {
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  return order;
+}
+
+TEST(TopK, PartialSelectionMatchesAFullSort) {
+  const std::vector<float> scores = tied_scores(1000, 3, 50);
+  const std::vector<std::size_t> order = rows_by_full_sort(scores);
   const auto best = top_k(scores, 25);
   ASSERT_EQ(best.size(), 25u);
   for (std::size_t i = 0; i < best.size(); ++i) EXPECT_EQ(best[i].first, order[i]);
   EXPECT_TRUE(top_k(scores, 0).empty());
+}
+
+// The one top-k every search path uses: against a full sort, split and merged as the
+// parallel scan does, and at its edges.
+TEST(BoundedTopK, SlicesMergedEqualOnePassEqualAFullSort) {
+  const std::vector<float> scores = tied_scores(5000, 5, 20);
+  const std::vector<std::size_t> order = rows_by_full_sort(scores);
+  for (std::size_t k : {1u, 7u, 100u, 5000u, 9000u}) {
+    core::BoundedTopK<std::size_t> whole(k);
+    std::vector<core::BoundedTopK<std::size_t>> slices(3, core::BoundedTopK<std::size_t>(k));
+    for (std::size_t row = 0; row < scores.size(); ++row) {
+      whole.offer(scores[row], row);
+      slices[row * 3 / scores.size()].offer(scores[row], row);
+    }
+    slices[0].merge(slices[2]);  // out of order on purpose
+    slices[0].merge(slices[1]);
+    const auto from_whole = whole.take_sorted();
+    const auto from_slices = slices[0].take_sorted();
+    ASSERT_EQ(from_whole.size(), std::min<std::size_t>(k, scores.size()));
+    ASSERT_EQ(from_slices.size(), from_whole.size());
+    for (std::size_t i = 0; i < from_whole.size(); ++i) {
+      EXPECT_EQ(from_whole[i].key, order[i]) << "k " << k << " rank " << i;
+      EXPECT_EQ(from_slices[i].key, order[i]) << "k " << k << " rank " << i;
+    }
+    EXPECT_EQ(whole.size(), 0u);  // taken
+  }
+}
+
+TEST(BoundedTopK, ThresholdAndEdges) {
+  core::BoundedTopK<int> best(2);
+  EXPECT_EQ(best.threshold(), -std::numeric_limits<float>::infinity());
+  best.offer(0.5f, 9);
+  EXPECT_EQ(best.threshold(), -std::numeric_limits<float>::infinity());  // not full yet
+  best.offer(0.7f, 3);
+  EXPECT_EQ(best.threshold(), 0.5f);
+  best.offer(0.5f, 4);  // equal to the threshold, lower key: it enters
+  best.offer(0.1f, 0);  // below: turned away
+  const auto kept = best.take_sorted();
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].key, 3);
+  EXPECT_EQ(kept[1].key, 4);
+  core::BoundedTopK<int> none(0);
+  none.offer(1.0f, 1);
+  EXPECT_EQ(none.size(), 0u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/hybrid.hpp"
 #include "edgehdf5/search.hpp"
 #include "test_util.hpp"
 
@@ -343,6 +344,60 @@ TEST(Memory, CreateRefusesAnExistingFile) {
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("already exists"), std::string::npos);
   }
+}
+
+// The store's searches are the free functions over its columns with the store's own
+// indexes: the same hits and scores, and the keyword index kept current by saves and
+// removes without a rebuild.
+TEST(Memory, StoreSearchesAreTheFreeFunctionsWithTheStoresIndexes) {
+  TempDir dir;
+  const auto entries = make_entries(60, 8);
+  HDF5Memory memory = HDF5Memory::create(config_at(dir / "m.h5", 8));
+  memory.save_batch(entries);
+  const BM25Index& keywords = memory.keyword_index();
+  memory.remove(3);
+  memory.save(entries[5]);  // after the keyword index was built: it must follow
+
+  const auto same = [](const SearchResults& a, const SearchResults& b) {
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (std::size_t i = 0; i < a.hits.size(); ++i) {
+      EXPECT_EQ(a.hits[i].id, b.hits[i].id);
+      EXPECT_FLOAT_EQ(a.hits[i].score, b.hits[i].score);
+    }
+  };
+  SearchOptions options;
+  options.k = 7;
+  options.filter.source_channel = "chat";
+  const std::vector<float>& query = entries[11].embedding;  // a "chat" memory
+  same(memory.search(query, options), search_with_metrics(query, memory.cache(), options));
+  EXPECT_EQ(memory.search(query, options).hits.front().id, 11);
+
+  std::vector<float> queries = entries[1].embedding;
+  queries.insert(queries.end(), entries[2].embedding.begin(), entries[2].embedding.end());
+  const auto batch = memory.search_batch(queries, 2, options);
+  ASSERT_EQ(batch.size(), 2u);
+  same(batch[1], memory.search(entries[2].embedding, options));
+
+  EXPECT_EQ(&memory.keyword_index(), &keywords);  // kept current, not rebuilt
+  const BM25Index rebuilt = BM25Index::build(memory.cache().chunks, memory.cache().tombstones);
+  same(memory.keyword_search("memory number 5", 10),
+       keyword_search("memory number 5", memory.cache(), rebuilt, 10));
+  EXPECT_EQ(memory.keyword_search("number 3", 60).hits.size(), 60u);  // every row but id 3
+  for (const SearchHit& hit : memory.keyword_search("number 3", 60).hits) EXPECT_NE(hit.id, 3);
+
+  HybridOptions hybrid;
+  hybrid.k = 5;
+  hybrid.fusion = Fusion::rrf;
+  same(memory.hybrid_search(query, "number 10", hybrid),
+       hybrid_search(query, "number 10", memory.cache(), rebuilt, hybrid));
+
+  // Without an IVF-PQ index the exact scan answers, and a forced ivfpq says why it cannot.
+  EXPECT_EQ(memory.ivfpq_index_answering(std::nullopt), nullptr);
+  options.strategy = Strategy::ivfpq;
+  EXPECT_THROW(memory.search(query, options), Error);
+  options.strategy = Strategy::scalar;
+  EXPECT_EQ(memory.ivfpq_index_answering(Strategy::scalar), nullptr);
+  EXPECT_EQ(memory.search(query, options).metrics.strategy, "scalar");
 }
 
 }  // namespace

@@ -3,15 +3,56 @@
 #include <cerrno>
 #include <chrono>
 #include <charconv>
+#include <iostream>
 #include <string>
 #include <system_error>
 
 #include "edgehdf5/error.hpp"
+#include "json_io.hpp"
 
 namespace edgehdf5::cli {
 
 void add_memory_file_argument(CLI::App& command, std::filesystem::path& file) {
   command.add_option("FILE", file, "Memory file (.h5)")->required();
+}
+
+CLI::Option* add_json_flag(CLI::App& command, bool& json, std::string_view instead_of) {
+  return command.add_flag("--json", json,
+                          "Print one JSON object instead of " + std::string(instead_of));
+}
+
+void add_file_options(CLI::App& command, FileOptions& options, std::string_view instead_of) {
+  add_memory_file_argument(command, options.file);
+  add_json_flag(command, options.json, instead_of);
+}
+
+void print_outcome(bool json, const nlohmann::ordered_json& result, const std::string& message) {
+  std::cout << (json ? json_line(result) : message) << '\n';
+}
+
+Command with_subcommands(CLI::App* command, std::vector<Command> subcommands,
+                         std::function<ExitStatus()> fallback) {
+  return {command, [subcommands = std::move(subcommands), fallback = std::move(fallback)] {
+            for (const Command& subcommand : subcommands) {
+              if (subcommand.subcommand->parsed()) return subcommand.run();
+            }
+            return fallback ? fallback() : kExitUsageError;
+          }};
+}
+
+FileCommandGroup add_file_command_group(CLI::App& app, const std::string& name,
+                                        const std::string& description,
+                                        const std::string& json_help) {
+  FileCommandGroup group{app.add_subcommand(name, description), std::make_shared<FileOptions>()};
+  add_memory_file_argument(*group.command, group.shared->file);
+  group.command->add_flag("--json", group.shared->json, json_help);
+  group.command->require_subcommand(0, 1);
+  return group;
+}
+
+Command with_default_subcommand(CLI::App* command, std::vector<Command> subcommands) {
+  auto fallback = subcommands.front().run;
+  return with_subcommands(command, std::move(subcommands), std::move(fallback));
 }
 
 CLI::Validator positive_count() {

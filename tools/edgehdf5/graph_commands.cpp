@@ -112,219 +112,268 @@ std::string describe_path(const KnowledgeGraph& graph, const std::vector<Step>& 
   return text;
 }
 
+
+// A path as JSON: its length, the entities on it and the relations walked.
+nlohmann::ordered_json path_json(const KnowledgeGraph& graph, const std::vector<Step>& path) {
+  auto entities = nlohmann::ordered_json::array();
+  auto relations = nlohmann::ordered_json::array();
+  for (const Step& step : path) {
+    entities.push_back(entity_json(*graph.find_entity(step.entity)));
+    if (step.via) relations.push_back(relation_json(*step.via));
+  }
+  return {{"hops", path.size() - 1},
+          {"entities", std::move(entities)},
+          {"relations", std::move(relations)}};
+}
+
+// One relation of an entity, seen from that entity.
+struct Link {
+  const char* direction;  // "out" or "in"
+  Relation relation;
+  EntityId other;
+};
+
+std::vector<Link> links_of(const KnowledgeGraph& graph, EntityId entity) {
+  std::vector<Link> links;
+  for (const auto& relation : graph.relations_from(entity)) {
+    links.push_back({"out", relation, relation.target});
+  }
+  for (const auto& relation : graph.relations_to(entity)) {
+    links.push_back({"in", relation, relation.source});
+  }
+  return links;
+}
+
+nlohmann::ordered_json neighbors_json(const KnowledgeGraph& graph, const Entity& entity,
+                                      const std::vector<Link>& links) {
+  auto array = nlohmann::ordered_json::array();
+  for (const auto& link : links) {
+    const Entity* other = graph.find_entity(link.other);
+    array.push_back({{"direction", link.direction},
+                     {"type", link.relation.type},
+                     {"weight", shortest_json_number(link.relation.weight)},
+                     {"entity", other ? entity_json(*other) : nullptr}});
+  }
+  return {{"entity", entity_json(entity)}, {"relations", std::move(array)}};
+}
+
+void print_link_table(const KnowledgeGraph& graph, const std::vector<Link>& links,
+                      std::ostream& out) {
+  TextTable table({{"direction"},
+                   {"relation"},
+                   {"weight", Align::right},
+                   {"id", Align::right},
+                   {"entity"},
+                   {"type"}});
+  for (const auto& link : links) {
+    const Entity* other = graph.find_entity(link.other);
+    table.add_row({std::string(link.direction[0] == 'o' ? "->" : "<-"), link.relation.type,
+                   fixed_decimals(link.relation.weight, 2), std::to_string(link.other),
+                   entity_label(graph, link.other), other ? other->type : ""});
+  }
+  table.print(out);
+}
+
+// id, name, type, memory and the counts of relations out of and into each entity.
+void print_entity_table(const KnowledgeGraph& graph, std::ostream& out) {
+  std::map<EntityId, std::pair<std::size_t, std::size_t>> degree;  // out, in
+  for (const Relation& relation : graph.relations()) {
+    ++degree[relation.source].first;
+    ++degree[relation.target].second;
+  }
+  TextTable table({{"id", Align::right},
+                   {"name"},
+                   {"type"},
+                   {"memory", Align::right},
+                   {"out", Align::right},
+                   {"in", Align::right}});
+  for (const Entity& entity : graph.entities()) {
+    const auto [out_degree, in_degree] = degree[entity.id];
+    table.add_row({std::to_string(entity.id), entity.name, entity.type,
+                   entity.embedding_id < 0 ? "-" : std::to_string(entity.embedding_id),
+                   std::to_string(out_degree), std::to_string(in_degree)});
+  }
+  table.print(out);
+}
+
+// kg list (the default): every entity with its relation counts, and every relation.
+ExitStatus run_list(const FileOptions& kg) {
+  const auto memory = open_read_only(kg.file);
+  const KnowledgeGraph& graph = memory.knowledge();
+  if (kg.json) {
+    auto entities = nlohmann::ordered_json::array();
+    for (const Entity& entity : graph.entities()) entities.push_back(entity_json(entity));
+    auto relations = nlohmann::ordered_json::array();
+    for (const Relation& relation : graph.relations()) relations.push_back(relation_json(relation));
+    std::cout << json_line({{"entities", std::move(entities)}, {"relations", std::move(relations)}})
+              << '\n';
+    return kExitSuccess;
+  }
+  std::cout << counted(graph.entities().size(), "entity", "entities") << ", "
+            << counted(graph.relations().size(), "relation", "relations") << '\n';
+  if (!graph.entities().empty()) print_entity_table(graph, std::cout);
+  return kExitSuccess;
+}
+
+Command add_list_subcommand(CLI::App& kg, const std::shared_ptr<FileOptions>& shared) {
+  auto* command = kg.add_subcommand("list", "Every entity, with its relation counts");
+  add_json_flag(*command, shared->json, "a table");
+  return make_command(command, shared, &run_list);
+}
+
+struct AddEntityOptions {
+  std::string name;
+  std::string type;
+  MemoryId memory_id = -1;
+  bool allow_duplicate = false;
+};
+
+ExitStatus run_add_entity(const FileOptions& kg, const AddEntityOptions& options) {
+  auto memory = HDF5Memory::open(kg.file);
+  const KnowledgeGraph& graph = memory.knowledge();
+  if (const Entity* existing = graph.find_entity_by_name(options.name);
+      existing && !options.allow_duplicate) {
+    throw Error(ErrorCode::invalid_argument,
+                "an entity named '" + options.name + "' exists already (id " +
+                    std::to_string(existing->id) + "); --allow-duplicate adds another");
+  }
+  const EntityId id = memory.add_entity(options.name, options.type, options.memory_id);
+  const auto result = entity_json(*graph.find_entity(id));
+  memory.close();
+  print_outcome(kg.json, result, "added entity " + std::to_string(id) + " (" + options.name + ")");
+  return kExitSuccess;
+}
+
+Command add_add_entity_subcommand(CLI::App& kg, const std::shared_ptr<FileOptions>& shared) {
+  auto options = std::make_shared<AddEntityOptions>();
+  auto* command = kg.add_subcommand("add-entity", "Add an entity; prints its id");
+  command->add_option("NAME", options->name, "Entity name (unique)")->required();
+  command->add_option("--type", options->type, "Entity type (person, project, ...)");
+  command->add_option("--memory", options->memory_id, "Id of the memory that describes the entity")
+      ->option_text("ID");
+  command->add_flag("--allow-duplicate", options->allow_duplicate,
+                    "Add it even if an entity with this name exists");
+  add_json_flag(*command, shared->json, "a sentence");
+  return make_command(command, shared, options, &run_add_entity);
+}
+
+struct AddRelationOptions {
+  std::string source;
+  std::string target;
+  std::string type;
+  float weight = 1.0f;
+};
+
+ExitStatus run_add_relation(const FileOptions& kg, const AddRelationOptions& options) {
+  auto memory = HDF5Memory::open(kg.file);
+  const KnowledgeGraph& graph = memory.knowledge();
+  const EntityId source = find_entity(graph, options.source).id;
+  const EntityId target = find_entity(graph, options.target).id;
+  memory.add_relation(source, target, options.type, options.weight);
+  const auto result = relation_json(graph.relations_from(source).back());
+  const std::string message = "added relation " + entity_label(graph, source) + " -[" +
+                              options.type + "]-> " + entity_label(graph, target);
+  memory.close();
+  print_outcome(kg.json, result, message);
+  return kExitSuccess;
+}
+
+Command add_add_relation_subcommand(CLI::App& kg, const std::shared_ptr<FileOptions>& shared) {
+  auto options = std::make_shared<AddRelationOptions>();
+  auto* command = kg.add_subcommand(
+      "add-relation", "Add a directed relation SOURCE -[TYPE]-> TARGET between two entities");
+  command->add_option("SOURCE", options->source, "Source entity (name or id)")->required();
+  command->add_option("TARGET", options->target, "Target entity (name or id)")->required();
+  command->add_option("--type", options->type, "Relation type (works_on, ...)")->required();
+  command->add_option("--weight", options->weight, "Relation weight")->capture_default_str();
+  add_json_flag(*command, shared->json, "a sentence");
+  return make_command(command, shared, options, &run_add_relation);
+}
+
+struct NeighborsOptions {
+  std::string entity;
+};
+
+ExitStatus run_neighbors(const FileOptions& kg, const NeighborsOptions& options) {
+  const auto memory = open_read_only(kg.file);
+  const KnowledgeGraph& graph = memory.knowledge();
+  const Entity& entity = find_entity(graph, options.entity);
+  const std::vector<Link> links = links_of(graph, entity.id);
+  if (kg.json) {
+    std::cout << json_line(neighbors_json(graph, entity, links)) << '\n';
+    return kExitSuccess;
+  }
+  std::cout << entity.name << " (id " << entity.id
+            << (entity.type.empty() ? "" : ", " + entity.type)
+            << "): " << counted(links.size(), "relation", "relations") << '\n';
+  if (!links.empty()) print_link_table(graph, links, std::cout);
+  return kExitSuccess;
+}
+
+Command add_neighbors_subcommand(CLI::App& kg, const std::shared_ptr<FileOptions>& shared) {
+  auto options = std::make_shared<NeighborsOptions>();
+  auto* command = kg.add_subcommand(
+      "neighbors", "The relations of an entity, both directions, and the entities they join");
+  command->add_option("ENTITY", options->entity, "Entity (name or id)")->required();
+  add_json_flag(*command, shared->json, "a table");
+  return make_command(command, shared, options, &run_neighbors);
+}
+
+struct PathOptions {
+  std::string from;
+  std::string to;
+  std::optional<std::size_t> max_hops;
+};
+
+ExitStatus run_path(const FileOptions& kg, const PathOptions& options) {
+  const auto memory = open_read_only(kg.file);
+  const KnowledgeGraph& graph = memory.knowledge();
+  const Entity& from = find_entity(graph, options.from);
+  const Entity& to = find_entity(graph, options.to);
+  const std::size_t max_hops = options.max_hops.value_or(graph.entities().size());
+  const auto steps = shortest_path(graph, from.id, to.id, max_hops);
+  if (!steps) {
+    throw Error(ErrorCode::not_found,
+                "no path from " + from.name + " to " + to.name +
+                    (options.max_hops ? " within " + counted(max_hops, "hop", "hops")
+                                      : std::string{}));
+  }
+  if (kg.json) {
+    std::cout << json_line(path_json(graph, *steps)) << '\n';
+  } else {
+    std::cout << describe_path(graph, *steps) << "  ("
+              << counted(steps->size() - 1, "hop", "hops") << ")\n";
+  }
+  return kExitSuccess;
+}
+
+Command add_path_subcommand(CLI::App& kg, const std::shared_ptr<FileOptions>& shared) {
+  auto options = std::make_shared<PathOptions>();
+  auto* command = kg.add_subcommand(
+      "path", "The shortest path between two entities, over relations in either direction");
+  command->add_option("FROM", options->from, "Start entity (name or id)")->required();
+  command->add_option("TO", options->to, "End entity (name or id)")->required();
+  command->add_option("--max-hops", options->max_hops, "Give up beyond this many relations")
+      ->check(positive_count())
+      ->option_text("N");
+  add_json_flag(*command, shared->json, "a line");
+  return make_command(command, shared, options, &run_path);
+}
+
 }  // namespace
 
 Command add_kg_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-    std::string name;
-    std::string type;
-    MemoryId memory_id = -1;
-    bool allow_duplicate = false;
-    std::string source;
-    std::string target;
-    std::string relation_type;
-    float weight = 1.0f;
-    std::string entity;
-    std::optional<std::size_t> max_hops;
-  };
-  auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand(
-      "kg",
+  const auto [command, shared] = add_file_command_group(
+      app, "kg",
       "The knowledge graph: list entities and relations (the default), add-entity,\n"
       "add-relation, neighbors of an entity, or the shortest path between two entities.\n"
-      "ENTITY arguments are names, or ids when no entity has that name");
-  add_memory_file_argument(*command, options->file);
-  command->add_flag("--json", options->json, "Print JSON instead of tables");
-  command->require_subcommand(0, 1);
-
-  auto* list = command->add_subcommand("list", "Every entity, with its relation counts");
-  list->add_flag("--json", options->json, "Print one JSON object instead of a table");
-
-  auto* add_entity = command->add_subcommand("add-entity", "Add an entity; prints its id");
-  add_entity->add_option("NAME", options->name, "Entity name (unique)")->required();
-  add_entity->add_option("--type", options->type, "Entity type (person, project, ...)");
-  add_entity->add_option("--memory", options->memory_id,
-                         "Id of the memory that describes the entity")
-      ->option_text("ID");
-  add_entity->add_flag("--allow-duplicate", options->allow_duplicate,
-                       "Add it even if an entity with this name exists");
-  add_entity->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
-
-  auto* add_relation = command->add_subcommand(
-      "add-relation", "Add a directed relation SOURCE -[TYPE]-> TARGET between two entities");
-  add_relation->add_option("SOURCE", options->source, "Source entity (name or id)")->required();
-  add_relation->add_option("TARGET", options->target, "Target entity (name or id)")->required();
-  add_relation->add_option("--type", options->relation_type, "Relation type (works_on, ...)")
-      ->required();
-  add_relation->add_option("--weight", options->weight, "Relation weight")
-      ->capture_default_str();
-  add_relation->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
-
-  auto* neighbors = command->add_subcommand(
-      "neighbors", "The relations of an entity, both directions, and the entities they join");
-  neighbors->add_option("ENTITY", options->entity, "Entity (name or id)")->required();
-  neighbors->add_flag("--json", options->json, "Print one JSON object instead of a table");
-
-  auto* path = command->add_subcommand(
-      "path", "The shortest path between two entities, over relations in either direction");
-  path->add_option("FROM", options->source, "Start entity (name or id)")->required();
-  path->add_option("TO", options->target, "End entity (name or id)")->required();
-  path->add_option("--max-hops", options->max_hops, "Give up beyond this many relations")
-      ->check(positive_count())
-      ->option_text("N");
-  path->add_flag("--json", options->json, "Print one JSON object instead of a line");
-
-  return {command, [=] {
-            if (add_entity->parsed() || add_relation->parsed()) {
-              auto memory = HDF5Memory::open(options->file);
-              const KnowledgeGraph& graph = memory.knowledge();
-              nlohmann::ordered_json result;
-              std::string message;
-              if (add_entity->parsed()) {
-                if (const Entity* existing = graph.find_entity_by_name(options->name);
-                    existing && !options->allow_duplicate) {
-                  throw Error(ErrorCode::invalid_argument,
-                              "an entity named '" + options->name + "' exists already (id " +
-                                  std::to_string(existing->id) +
-                                  "); --allow-duplicate adds another");
-                }
-                const EntityId id =
-                    memory.add_entity(options->name, options->type, options->memory_id);
-                result = entity_json(*graph.find_entity(id));
-                message = "added entity " + std::to_string(id) + " (" + options->name + ")";
-              } else {
-                const EntityId source = find_entity(graph, options->source).id;
-                const EntityId target = find_entity(graph, options->target).id;
-                memory.add_relation(source, target, options->relation_type, options->weight);
-                result = relation_json(graph.relations_from(source).back());
-                message = "added relation " + entity_label(graph, source) + " -[" +
-                          options->relation_type + "]-> " + entity_label(graph, target);
-              }
-              memory.close();
-              std::cout << (options->json ? json_line(result) : message) << '\n';
-              return kExitSuccess;
-            }
-
-            const auto memory = open_read_only(options->file);
-            const KnowledgeGraph& graph = memory.knowledge();
-            if (neighbors->parsed()) {
-              const Entity& entity = find_entity(graph, options->entity);
-              struct Link {
-                const char* direction;
-                Relation relation;
-                EntityId other;
-              };
-              std::vector<Link> links;
-              for (const auto& relation : graph.relations_from(entity.id)) {
-                links.push_back({"out", relation, relation.target});
-              }
-              for (const auto& relation : graph.relations_to(entity.id)) {
-                links.push_back({"in", relation, relation.source});
-              }
-              if (options->json) {
-                auto array = nlohmann::ordered_json::array();
-                for (const auto& link : links) {
-                  const Entity* other = graph.find_entity(link.other);
-                  array.push_back({{"direction", link.direction},
-                                   {"type", link.relation.type},
-                                   {"weight", shortest_json_number(link.relation.weight)},
-                                   {"entity", other ? entity_json(*other) : nullptr}});
-                }
-                std::cout << json_line({{"entity", entity_json(entity)},
-                                        {"relations", std::move(array)}})
-                          << '\n';
-                return kExitSuccess;
-              }
-              std::cout << entity.name << " (id " << entity.id
-                        << (entity.type.empty() ? "" : ", " + entity.type) << "): "
-                        << counted(links.size(), "relation", "relations") << '\n';
-              if (links.empty()) return kExitSuccess;
-              TextTable table({{"direction"},
-                               {"relation"},
-                               {"weight", Align::right},
-                               {"id", Align::right},
-                               {"entity"},
-                               {"type"}});
-              for (const auto& link : links) {
-                const Entity* other = graph.find_entity(link.other);
-                table.add_row({std::string(link.direction[0] == 'o' ? "->" : "<-"),
-                               link.relation.type, fixed_decimals(link.relation.weight, 2),
-                               std::to_string(link.other), entity_label(graph, link.other),
-                               other ? other->type : ""});
-              }
-              table.print(std::cout);
-              return kExitSuccess;
-            }
-
-            if (path->parsed()) {
-              const Entity& from = find_entity(graph, options->source);
-              const Entity& to = find_entity(graph, options->target);
-              const std::size_t max_hops = options->max_hops.value_or(graph.entities().size());
-              const auto steps = shortest_path(graph, from.id, to.id, max_hops);
-              if (!steps) {
-                throw Error(ErrorCode::not_found,
-                            "no path from " + from.name + " to " + to.name +
-                                (options->max_hops
-                                     ? " within " + counted(max_hops, "hop", "hops")
-                                     : std::string{}));
-              }
-              const std::size_t hops = steps->size() - 1;
-              if (options->json) {
-                auto entities = nlohmann::ordered_json::array();
-                auto relations = nlohmann::ordered_json::array();
-                for (const Step& step : *steps) {
-                  entities.push_back(entity_json(*graph.find_entity(step.entity)));
-                  if (step.via) relations.push_back(relation_json(*step.via));
-                }
-                std::cout << json_line({{"hops", hops},
-                                        {"entities", std::move(entities)},
-                                        {"relations", std::move(relations)}})
-                          << '\n';
-              } else {
-                std::cout << describe_path(graph, *steps) << "  ("
-                          << counted(hops, "hop", "hops") << ")\n";
-              }
-              return kExitSuccess;
-            }
-
-            // list (the default)
-            std::map<EntityId, std::pair<std::size_t, std::size_t>> degree;  // out, in
-            for (const Relation& relation : graph.relations()) {
-              ++degree[relation.source].first;
-              ++degree[relation.target].second;
-            }
-            if (options->json) {
-              auto entities = nlohmann::ordered_json::array();
-              for (const Entity& entity : graph.entities()) entities.push_back(entity_json(entity));
-              auto relations = nlohmann::ordered_json::array();
-              for (const Relation& relation : graph.relations()) {
-                relations.push_back(relation_json(relation));
-              }
-              std::cout << json_line({{"entities", std::move(entities)},
-                                      {"relations", std::move(relations)}})
-                        << '\n';
-              return kExitSuccess;
-            }
-            std::cout << counted(graph.entities().size(), "entity", "entities") << ", "
-                      << counted(graph.relations().size(), "relation", "relations") << '\n';
-            if (graph.entities().empty()) return kExitSuccess;
-            TextTable table({{"id", Align::right},
-                             {"name"},
-                             {"type"},
-                             {"memory", Align::right},
-                             {"out", Align::right},
-                             {"in", Align::right}});
-            for (const Entity& entity : graph.entities()) {
-              const auto [out, in] = degree[entity.id];
-              table.add_row({std::to_string(entity.id), entity.name, entity.type,
-                             entity.embedding_id < 0 ? "-" : std::to_string(entity.embedding_id),
-                             std::to_string(out), std::to_string(in)});
-            }
-            table.print(std::cout);
-            return kExitSuccess;
-          }};
+      "ENTITY arguments are names, or ids when no entity has that name",
+      "Print JSON instead of tables");
+  return with_default_subcommand(command, {add_list_subcommand(*command, shared),
+                                           add_add_entity_subcommand(*command, shared),
+                                           add_add_relation_subcommand(*command, shared),
+                                           add_neighbors_subcommand(*command, shared),
+                                           add_path_subcommand(*command, shared)});
 }
 
 }  // namespace edgehdf5::cli

@@ -57,6 +57,71 @@ ExitStatus run_build(const BuildOptions& options) {
   return kExitSuccess;
 }
 
+Command add_build_subcommand(CLI::App& index) {
+  auto options = std::make_shared<BuildOptions>();
+  auto* command = index.add_subcommand(
+      "build", "Train the index on the active memories (replacing any) and write it into the file");
+  add_memory_file_argument(*command, options->file);
+  command
+      ->add_option("--nlist", options->params.nlist,
+                   "Coarse cells (inverted lists); 0: about sqrt(active memories)")
+      ->capture_default_str();
+  command
+      ->add_option("--sub-quantizers", options->params.sub_quantizers,
+                   "Bytes per code; must divide the embedding dimension")
+      ->check(positive_count())
+      ->capture_default_str();
+  command->add_option("--iterations", options->params.iterations, "k-means iterations")
+      ->check(positive_count())
+      ->capture_default_str();
+  command
+      ->add_option("--training-sample", options->params.training_sample,
+                   "Rows the coarse k-means sees; 0: min(rows, 64 x nlist)")
+      ->capture_default_str();
+  command->add_option("--seed", options->params.seed, "Seed (same seed and data: same index)")
+      ->capture_default_str();
+  command->add_flag("--if-needed", options->if_needed,
+                    "Only build when there is no index or it needs a retrain");
+  add_json_flag(*command, options->json, "a sentence");
+  return make_command(command, options, &run_build);
+}
+
+ExitStatus run_info(const FileOptions& options) {
+  const auto memory = open_read_only(options.file);
+  if (options.json) {
+    std::cout << json_line(index_json(memory)) << '\n';
+  } else {
+    std::cout << index_report(memory, options.file.string());
+  }
+  return kExitSuccess;
+}
+
+Command add_info_subcommand(CLI::App& index) {
+  auto options = std::make_shared<FileOptions>();
+  auto* command =
+      index.add_subcommand("info", "Describe the index: size, lists, drift, retrain advice");
+  add_file_options(*command, *options, "a report");
+  return make_command(command, options, &run_info);
+}
+
+ExitStatus run_drop(const FileOptions& options) {
+  auto memory = HDF5Memory::open(options.file);
+  const bool dropped = memory.drop_ivfpq_index();
+  memory.close();
+  if (!dropped) throw Error(ErrorCode::not_found, options.file.string() + " has no IVF-PQ index");
+  print_outcome(options.json, {{"dropped", true}},
+                "dropped the IVF-PQ index of " + options.file.string());
+  return kExitSuccess;
+}
+
+Command add_drop_subcommand(CLI::App& index) {
+  auto options = std::make_shared<FileOptions>();
+  auto* command =
+      index.add_subcommand("drop", "Remove the index from the file (searches scan exactly)");
+  add_file_options(*command, *options, "a sentence");
+  return make_command(command, options, &run_drop);
+}
+
 }  // namespace
 
 Command add_index_command(CLI::App& app) {
@@ -65,71 +130,8 @@ Command add_index_command(CLI::App& app) {
       "Build, describe or drop the IVF-PQ approximate index kept inside the file\n"
       "(`search --strategy ivfpq`; auto uses it on large stores)");
   command->require_subcommand(1);
-
-  auto build = std::make_shared<BuildOptions>();
-  auto* build_command = command->add_subcommand(
-      "build", "Train the index on the active memories (replacing any) and write it into the file");
-  add_memory_file_argument(*build_command, build->file);
-  build_command
-      ->add_option("--nlist", build->params.nlist,
-                   "Coarse cells (inverted lists); 0: about sqrt(active memories)")
-      ->capture_default_str();
-  build_command
-      ->add_option("--sub-quantizers", build->params.sub_quantizers,
-                   "Bytes per code; must divide the embedding dimension")
-      ->check(positive_count())
-      ->capture_default_str();
-  build_command->add_option("--iterations", build->params.iterations, "k-means iterations")
-      ->check(positive_count())
-      ->capture_default_str();
-  build_command
-      ->add_option("--training-sample", build->params.training_sample,
-                   "Rows the coarse k-means sees; 0: min(rows, 64 x nlist)")
-      ->capture_default_str();
-  build_command->add_option("--seed", build->params.seed, "Seed (same seed and data: same index)")
-      ->capture_default_str();
-  build_command->add_flag("--if-needed", build->if_needed,
-                          "Only build when there is no index or it needs a retrain");
-  build_command->add_flag("--json", build->json, "Print one JSON object instead of a sentence");
-
-  auto info_file = std::make_shared<std::filesystem::path>();
-  auto info_json = std::make_shared<bool>(false);
-  auto* info_command =
-      command->add_subcommand("info", "Describe the index: size, lists, drift, retrain advice");
-  add_memory_file_argument(*info_command, *info_file);
-  info_command->add_flag("--json", *info_json, "Print one JSON object instead of a report");
-
-  auto drop_file = std::make_shared<std::filesystem::path>();
-  auto drop_json = std::make_shared<bool>(false);
-  auto* drop_command =
-      command->add_subcommand("drop", "Remove the index from the file (searches scan exactly)");
-  add_memory_file_argument(*drop_command, *drop_file);
-  drop_command->add_flag("--json", *drop_json, "Print one JSON object instead of a sentence");
-
-  return {command, [=] {
-            if (build_command->parsed()) return run_build(*build);
-            if (info_command->parsed()) {
-              const auto memory = open_read_only(*info_file);
-              if (*info_json) {
-                std::cout << json_line(index_json(memory)) << '\n';
-              } else {
-                std::cout << index_report(memory, info_file->string());
-              }
-              return kExitSuccess;
-            }
-            auto memory = HDF5Memory::open(*drop_file);
-            const bool dropped = memory.drop_ivfpq_index();
-            memory.close();
-            if (!dropped) {
-              throw Error(ErrorCode::not_found, drop_file->string() + " has no IVF-PQ index");
-            }
-            if (*drop_json) {
-              std::cout << json_line({{"dropped", true}}) << '\n';
-            } else {
-              std::cout << "dropped the IVF-PQ index of " << drop_file->string() << '\n';
-            }
-            return kExitSuccess;
-          }};
+  return with_subcommands(command, {add_build_subcommand(*command), add_info_subcommand(*command),
+                                    add_drop_subcommand(*command)});
 }
 
 }  // namespace edgehdf5::cli

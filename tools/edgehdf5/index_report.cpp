@@ -9,8 +9,7 @@ namespace {
 
 // What auto would run for one query over this store now.
 std::string auto_strategy(const HDF5Memory& memory) {
-  return std::string(strategy_name(
-      SearchEngine::shared().choose(memory.count(), memory.ivfpq_index() != nullptr)));
+  return std::string(strategy_name(memory.auto_strategy()));
 }
 
 double bytes_per_vector(const IVFPQInfo& info) {

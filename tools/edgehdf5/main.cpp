@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "edgehdf5/version.hpp"
+#include "unknown_command.hpp"
 
 namespace {
 
@@ -33,6 +34,14 @@ std::string help_command(const std::vector<Command>& commands) {
       return "edgehdf5 " + command.subcommand->get_name() + " --help";
   }
   return "edgehdf5 --help";
+}
+
+// A command line CLI11 refused: one line saying why, one saying where the usage is.
+int report_usage_error(const CLI::App& app, const CLI::ParseError& error,
+                       const std::vector<Command>& commands) {
+  std::cerr << "edgehdf5: error: " << unknown_command_message(app).value_or(error.what())
+            << "\nRun '" << help_command(commands) << "' for usage.\n";
+  return kExitUsageError;
 }
 
 // Runs the chosen command; every failure becomes one line on stderr and exit status 1.
@@ -69,9 +78,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     // --help and --version arrive here as "errors" with exit code 0.
     if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(error);
-    std::cerr << "edgehdf5: error: " << error.what() << "\nRun '" << help_command(commands)
-              << "' for usage.\n";
-    return kExitUsageError;
+    return report_usage_error(app, error, commands);
   }
 
   for (const auto& command : commands) {

@@ -55,33 +55,14 @@ void add_filter_options(CLI::App& command, FilterOptions& options) {
 }
 
 SearchResults run_query(const HDF5Memory& memory, const Query& query) {
-  const MemoryCache& cache = memory.cache();
-  if (query.text && cache.rows() >= kLargeIndexRows) {
+  if (query.text && memory.count() >= kLargeIndexRows) {
     // The keyword index is built at the first text query: one pass over every chunk.
     const Progress progress("building keyword index", 0);
     memory.keyword_index();
   }
-  if (!query.vector) {
-    return keyword_search(*query.text, cache, memory.keyword_index(), query.k, query.filter);
-  }
-  ApproximateSearch approximate;
-  // Binding the stored index costs a pass over its ids: only when it may be used.
-  const bool may_use_index = !query.strategy || query.strategy == Strategy::ivfpq;
-  approximate.index = may_use_index ? memory.ivfpq_index() : nullptr;
-  approximate.nprobe = query.nprobe;
-  approximate.rerank = query.rerank;
-  if (query.strategy == Strategy::ivfpq && approximate.index == nullptr) {
-    const std::string problem = memory.ivfpq_problem();
-    if (!problem.empty()) {
-      throw Error(ErrorCode::corruption, "the file's IVF-PQ index cannot be used: " + problem +
-                                             " (rebuild it with `edgehdf5 index build FILE`)");
-    }
-  }
-  const bool uses_index = approximate.index != nullptr &&
-                          (query.strategy == Strategy::ivfpq ||
-                           (!query.strategy && SearchEngine::shared().choose(cache.rows(), true) ==
-                                                   Strategy::ivfpq));
-  if (uses_index && approximate.index->needs_retrain()) {
+  if (!query.vector) return memory.keyword_search(*query.text, query.k, query.filter);
+  const IVFPQIndex* answering = memory.ivfpq_index_answering(query.strategy);
+  if (answering != nullptr && answering->needs_retrain()) {
     std::cerr << "edgehdf5: note: the IVF-PQ index has drifted from its training data or grown "
                  "past 4x it; `edgehdf5 index build FILE` retrains it\n";
   }
@@ -90,18 +71,20 @@ SearchResults run_query(const HDF5Memory& memory, const Query& query) {
     search.k = query.k;
     search.strategy = query.strategy;
     search.filter = query.filter;
-    search.approximate = approximate;
-    return SearchEngine::shared().search(*query.vector, cache, search);
+    search.approximate.nprobe = query.nprobe;
+    search.approximate.rerank = query.rerank;
+    return memory.search(*query.vector, search);
   }
   HybridOptions hybrid;
   hybrid.k = query.k;
   hybrid.strategy = query.strategy;
-  hybrid.approximate = approximate;
+  hybrid.approximate.nprobe = query.nprobe;
+  hybrid.approximate.rerank = query.rerank;
   hybrid.filter = query.filter;
   hybrid.fusion = query.fusion;
   hybrid.vector_weight = query.vector_weight;
   hybrid.keyword_weight = 1.0f - query.vector_weight;
-  return hybrid_search(*query.vector, *query.text, cache, memory.keyword_index(), hybrid);
+  return memory.hybrid_search(*query.vector, *query.text, hybrid);
 }
 
 std::optional<Strategy> strategy_option(const std::string& name) {

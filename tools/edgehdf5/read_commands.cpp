@@ -56,90 +56,93 @@ void print_fields(const nlohmann::ordered_json& fields, std::ostream& out) {
   }
 }
 
+ExitStatus run_export(const FileOptions& options) {
+  const auto memory = open_read_only(options.file);
+  const auto& cache = memory.cache();
+  // A bar beside JSON lines printed on the same terminal would garble both.
+  std::optional<Progress> progress;
+  if (::isatty(STDOUT_FILENO) != 1) progress.emplace("exporting", cache.rows());
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (progress) progress->update(row);
+    if (cache.tombstones[row] != 0) continue;
+    const MemoryId id = cache.ids[row];
+    std::cout << json_line(entry_to_json(id, memory.get(id))) << '\n';
+  }
+  return kExitSuccess;
+}
+
+ExitStatus run_info(const FileOptions& options) {
+  const auto fields = describe(open_read_only(options.file), options.file);
+  if (options.json) {
+    std::cout << json_line(fields) << '\n';
+  } else {
+    print_fields(fields, std::cout);
+  }
+  return kExitSuccess;
+}
+
+struct SnapshotOptions {
+  std::filesystem::path file;
+  std::filesystem::path destination;
+  bool json = false;
+};
+
+ExitStatus run_snapshot(const SnapshotOptions& options) {
+  // A read-only handle sees the file and its log as of opening, which is all a snapshot
+  // needs, and it works while another process writes.
+  auto memory = open_read_only(options.file);
+  memory.snapshot(options.destination);
+  print_outcome(options.json, {{"snapshot", options.destination.string()}},
+                "snapshot written to " + options.destination.string());
+  return kExitSuccess;
+}
+
+ExitStatus run_verify(const FileOptions& options) {
+  const auto problems = verify_file(options.file);
+  if (options.json) {
+    std::cout << json_line({{"ok", problems.empty()}, {"problems", problems}}) << '\n';
+  } else if (problems.empty()) {
+    std::cout << "ok\n";
+  } else {
+    for (const auto& problem : problems) std::cout << problem << '\n';
+  }
+  if (problems.empty()) return kExitSuccess;
+  std::cerr << "edgehdf5: " << options.file.string() << ": "
+            << counted(problems.size(), "problem", "problems") << " found\n";
+  return kExitProblemsFound;
+}
+
 }  // namespace
 
 Command add_export_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<FileOptions>();
   auto* command = app.add_subcommand(
       "export", "Print the active memories as JSON lines, in id order (the import format)");
   add_memory_file_argument(*command, options->file);
   command->add_flag("--json", options->json, "Accepted for uniformity: the output is JSON lines");
-
-  return {command, [options] {
-            const auto memory = open_read_only(options->file);
-            const auto& cache = memory.cache();
-            // A bar beside JSON lines printed on the same terminal would garble both.
-            std::optional<Progress> progress;
-            if (::isatty(STDOUT_FILENO) != 1) progress.emplace("exporting", cache.rows());
-            for (std::size_t row = 0; row < cache.rows(); ++row) {
-              if (progress) progress->update(row);
-              if (cache.tombstones[row] != 0) continue;
-              const MemoryId id = cache.ids[row];
-              std::cout << json_line(entry_to_json(id, memory.get(id))) << '\n';
-            }
-            return kExitSuccess;
-          }};
+  return make_command(command, options, &run_export);
 }
 
 Command add_info_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<FileOptions>();
   auto* command = app.add_subcommand(
       "info", "Show a memory file's settings and counts (memories, sessions, graph, log)");
-  add_memory_file_argument(*command, options->file);
-  command->add_flag("--json", options->json, "Print one JSON object instead of a list");
-
-  return {command, [options] {
-            const auto fields = describe(open_read_only(options->file), options->file);
-            if (options->json) {
-              std::cout << json_line(fields) << '\n';
-            } else {
-              print_fields(fields, std::cout);
-            }
-            return kExitSuccess;
-          }};
+  add_file_options(*command, *options, "a list");
+  return make_command(command, options, &run_info);
 }
 
 Command add_snapshot_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    std::filesystem::path destination;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<SnapshotOptions>();
   auto* command = app.add_subcommand(
       "snapshot", "Write a consistent copy of the memory file (log included) to DEST");
   add_memory_file_argument(*command, options->file);
   command->add_option("DEST", options->destination, "Where to write the copy")->required();
-  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
-
-  return {command, [options] {
-            // A read-only handle sees the file and its log as of opening, which is all a
-            // snapshot needs, and it works while another process writes.
-            auto memory = open_read_only(options->file);
-            memory.snapshot(options->destination);
-            if (options->json) {
-              std::cout << json_line({{"snapshot", options->destination.string()}}) << '\n';
-            } else {
-              std::cout << "snapshot written to " << options->destination.string() << '\n';
-            }
-            return kExitSuccess;
-          }};
+  add_json_flag(*command, options->json, "a sentence");
+  return make_command(command, options, &run_snapshot);
 }
 
 Command add_verify_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<FileOptions>();
   auto* command = app.add_subcommand(
       "verify",
       "Check a memory file (and its log) in depth without changing it. Prints \"ok\", or\n"
@@ -147,21 +150,7 @@ Command add_verify_command(CLI::App& app) {
   add_memory_file_argument(*command, options->file);
   command->add_flag("--json", options->json,
                     "Print {\"ok\": true|false, \"problems\": [...]} (same exit status)");
-
-  return {command, [options] {
-            const auto problems = verify_file(options->file);
-            if (options->json) {
-              std::cout << json_line({{"ok", problems.empty()}, {"problems", problems}}) << '\n';
-            } else if (problems.empty()) {
-              std::cout << "ok\n";
-            } else {
-              for (const auto& problem : problems) std::cout << problem << '\n';
-            }
-            if (problems.empty()) return kExitSuccess;
-            std::cerr << "edgehdf5: " << options->file.string() << ": "
-                      << counted(problems.size(), "problem", "problems") << " found\n";
-            return kExitProblemsFound;
-          }};
+  return make_command(command, options, &run_verify);
 }
 
 }  // namespace edgehdf5::cli

@@ -74,6 +74,90 @@ SearchResults find(const HDF5Memory& memory, const Options& options) {
   return run_query(memory, query);
 }
 
+// Which query the user gave must add up to one search; say so as a usage error (exit 2).
+void check_search_options(const Options& options, const CLI::Option& nprobe,
+                          const CLI::Option& rerank) {
+  if (!options.has_vector() && !options.text) {
+    throw CLI::ValidationError("search", "give a query: --vector, --vector-file or --text");
+  }
+  if (options.has_vector() && options.text && !options.hybrid) {
+    throw CLI::ValidationError("search", "--vector and --text together need --hybrid");
+  }
+  if (options.hybrid && !options.has_vector()) {
+    throw CLI::ValidationError("search", "--hybrid needs --vector or --vector-file too");
+  }
+  const bool approximate = options.strategy == "auto" || options.strategy == "ivfpq";
+  const bool tuned = nprobe.count() > 0 || rerank.count() > 0;
+  if (tuned && !approximate) {
+    throw CLI::ValidationError("search", "--nprobe and --rerank apply to --strategy ivfpq (or "
+                                         "auto), not to --strategy " + options.strategy);
+  }
+  if (tuned && !options.has_vector()) {
+    throw CLI::ValidationError("search", "--nprobe and --rerank need a vector query");
+  }
+}
+
+// --vector, --vector-file, --text, --hybrid and how hybrid fuses.
+void add_query_options(CLI::App& command, Options& options) {
+  auto* vector = command
+                     .add_option("--vector", options.vector,
+                                 "Query embedding: JSON array of embedding_dim numbers")
+                     ->option_text("'[...]'");
+  command.add_option("--vector-file", options.vector_file, "File holding such a JSON array")
+      ->option_text("F")
+      ->excludes(vector);
+  auto* text =
+      command.add_option("--text", options.text, "Keyword query (BM25)")->option_text("'...'");
+  auto* hybrid = command
+                     .add_flag("--hybrid", options.hybrid,
+                               "Fuse vector and keyword results (needs --vector and --text)")
+                     ->needs(text);
+  command.add_option("--fusion", options.fusion, "With --hybrid: weighted or rrf")
+      ->check(CLI::IsMember({"weighted", "rrf"}))
+      ->capture_default_str()
+      ->needs(hybrid);
+  command
+      .add_option("--vector-weight", options.vector_weight,
+                  "With --hybrid and weighted fusion: weight of the vector side (the keyword "
+                  "side gets 1 - W)")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str()
+      ->option_text("W")
+      ->needs(hybrid);
+}
+
+// --strategy, and the IVF-PQ knobs --nprobe and --rerank (checked by check_search_options).
+void add_backend_options(CLI::App& command, const std::shared_ptr<Options>& options) {
+  command
+      .add_option("--strategy", options->strategy,
+                  "Backend: auto, scalar, simd, blas, parallel, ivfpq (needs `edgehdf5 index\n"
+                  "build`; auto uses it on large stores), gpu (not built)")
+      ->capture_default_str();
+  auto* nprobe = command
+                     .add_option("--nprobe", options->nprobe,
+                                 "IVF-PQ: inverted lists scanned per query (more: higher recall)")
+                     ->check(positive_count())
+                     ->capture_default_str()
+                     ->option_text("N");
+  auto* rerank = command
+                     .add_option("--rerank", options->rerank,
+                                 "IVF-PQ: approximate candidates re-scored exactly (0: none)")
+                     ->capture_default_str()
+                     ->option_text("R");
+  command.callback([options, nprobe, rerank] { check_search_options(*options, *nprobe, *rerank); });
+}
+
+ExitStatus run_search(const Options& options) {
+  const auto memory = open_read_only(options.file);
+  const auto found = resolve_hits(memory, find(memory, options));
+  if (options.json) {
+    std::cout << json_line(found_to_json(found)) << '\n';
+  } else {
+    print_found_table(found, std::cout);
+  }
+  return kExitSuccess;
+}
+
 }  // namespace
 
 Command add_search_command(CLI::App& app) {
@@ -83,80 +167,14 @@ Command add_search_command(CLI::App& app) {
       "Find memories by embedding (cosine similarity: exact, or the IVF-PQ index), by\n"
       "keywords (BM25), or both (--hybrid with --vector and --text)");
   add_memory_file_argument(*command, options->file);
-  auto* vector = command
-                     ->add_option("--vector", options->vector,
-                                  "Query embedding: JSON array of embedding_dim numbers")
-                     ->option_text("'[...]'");
-  command->add_option("--vector-file", options->vector_file, "File holding such a JSON array")
-      ->option_text("F")
-      ->excludes(vector);
-  auto* text =
-      command->add_option("--text", options->text, "Keyword query (BM25)")->option_text("'...'");
-  auto* hybrid = command->add_flag("--hybrid", options->hybrid,
-                                   "Fuse vector and keyword results (needs --vector and --text)")
-                     ->needs(text);
-  command->add_option("--fusion", options->fusion, "With --hybrid: weighted or rrf")
-      ->check(CLI::IsMember({"weighted", "rrf"}))
-      ->capture_default_str()
-      ->needs(hybrid);
-  command->add_option("--vector-weight", options->vector_weight,
-                      "With --hybrid and weighted fusion: weight of the vector side (the keyword "
-                      "side gets 1 - W)")
-      ->check(CLI::Range(0.0f, 1.0f))
-      ->capture_default_str()
-      ->option_text("W")
-      ->needs(hybrid);
-  command->add_option("--strategy", options->strategy,
-                      "Backend: auto, scalar, simd, blas, parallel, ivfpq (needs `edgehdf5 index\n"
-                      "build`; auto uses it on large stores), gpu (not built)")
-      ->capture_default_str();
-  auto* nprobe = command
-                     ->add_option("--nprobe", options->nprobe,
-                                  "IVF-PQ: inverted lists scanned per query (more: higher recall)")
-                     ->check(positive_count())
-                     ->capture_default_str()
-                     ->option_text("N");
-  auto* rerank = command
-                     ->add_option("--rerank", options->rerank,
-                                  "IVF-PQ: approximate candidates re-scored exactly (0: none)")
-                     ->capture_default_str()
-                     ->option_text("R");
-  // Which query the user gave must add up to one search; say so as a usage error.
-  command->callback([options, nprobe, rerank] {
-    if (!options->has_vector() && !options->text) {
-      throw CLI::ValidationError("search", "give a query: --vector, --vector-file or --text");
-    }
-    if (options->has_vector() && options->text && !options->hybrid) {
-      throw CLI::ValidationError("search", "--vector and --text together need --hybrid");
-    }
-    if (options->hybrid && !options->has_vector()) {
-      throw CLI::ValidationError("search", "--hybrid needs --vector or --vector-file too");
-    }
-    const bool approximate = options->strategy == "auto" || options->strategy == "ivfpq";
-    if ((nprobe->count() > 0 || rerank->count() > 0) && !approximate) {
-      throw CLI::ValidationError("search", "--nprobe and --rerank apply to --strategy ivfpq (or "
-                                           "auto), not to --strategy " + options->strategy);
-    }
-    if ((nprobe->count() > 0 || rerank->count() > 0) && !options->has_vector()) {
-      throw CLI::ValidationError("search", "--nprobe and --rerank need a vector query");
-    }
-  });
+  add_query_options(*command, *options);
+  add_backend_options(*command, options);
   command->add_option("--k", options->k, "Number of hits to return")
       ->capture_default_str()
       ->check(positive_count());
-  command->add_flag("--json", options->json, "Print one JSON object instead of a table");
+  add_json_flag(*command, options->json, "a table");
   add_filter_options(*command, options->filters);
-
-  return {command, [options] {
-            const auto memory = open_read_only(options->file);
-            const auto found = resolve_hits(memory, find(memory, *options));
-            if (options->json) {
-              std::cout << json_line(found_to_json(found)) << '\n';
-            } else {
-              print_found_table(found, std::cout);
-            }
-            return kExitSuccess;
-          }};
+  return make_command(command, options, &run_search);
 }
 
 }  // namespace edgehdf5::cli

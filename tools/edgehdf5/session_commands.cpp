@@ -135,164 +135,197 @@ void print_sessions(const std::vector<ListedSession>& sessions, std::ostream& ou
   table.print(out);
 }
 
-}  // namespace
+// sessions list (the default).
+ExitStatus run_list(const FileOptions& sessions_options) {
+  const auto memory = open_read_only(sessions_options.file);
+  const auto sessions = list_sessions(memory);
+  if (sessions_options.json) {
+    auto array = nlohmann::ordered_json::array();
+    for (const auto& session : sessions) array.push_back(session_json(session));
+    std::cout << json_line({{"sessions", std::move(array)}}) << '\n';
+  } else {
+    print_sessions(sessions, std::cout);
+  }
+  return kExitSuccess;
+}
 
-Command add_sessions_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-    // add
-    std::string session_id;
-    std::string summary;
-    std::optional<std::string> channel;
-    std::optional<MemoryId> start_id;
-    std::optional<MemoryId> end_id;
-    // show
-    std::string show_id;
-  };
-  auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand(
-      "sessions",
-      "List the sessions of a memory file (the default), record a session's summary (add),\n"
-      "or show one session and its memories (show)");
-  add_memory_file_argument(*command, options->file);
-  command->add_flag("--json", options->json, "Print JSON instead of a table");
-  command->require_subcommand(0, 1);
-
-  auto* list = command->add_subcommand(
+Command add_list_subcommand(CLI::App& sessions, const std::shared_ptr<FileOptions>& shared) {
+  auto* command = sessions.add_subcommand(
       "list", "Every session: recorded summaries and the session ids memories carry");
-  list->add_flag("--json", options->json, "Print one JSON object instead of a table");
+  add_json_flag(*command, shared->json, "a table");
+  return make_command(command, shared, &run_list);
+}
 
-  auto* add = command->add_subcommand(
+struct AddOptions {
+  std::string session_id;
+  std::string summary;
+  std::optional<std::string> channel;
+  std::optional<MemoryId> start_id;
+  std::optional<MemoryId> end_id;
+};
+
+// The memory ids [start, end) a new session covers, and its channel.
+struct SessionSpan {
+  MemoryId start_id = 0;
+  MemoryId end_id = 0;
+  std::string channel;
+};
+
+SessionSpan session_span(const MemoryCache& cache, const AddOptions& options) {
+  const auto by_session = memories_by_session(cache);
+  const auto memories = by_session.find(options.session_id);
+  const bool carried = memories != by_session.end();
+  SessionSpan span;
+  if (options.start_id) {
+    span = {*options.start_id, *options.end_id, {}};
+  } else if (carried) {
+    span = {memories->second.first_id, memories->second.last_id + 1, {}};
+  } else {
+    throw Error(ErrorCode::not_found,
+                "no memory carries session id '" + options.session_id +
+                    "'; give the range of memory ids with --start and --end");
+  }
+  span.channel = options.channel.value_or(carried ? memories->second.channel : std::string{});
+  return span;
+}
+
+ExitStatus run_add(const FileOptions& sessions, const AddOptions& options) {
+  auto memory = HDF5Memory::open(sessions.file);
+  const SessionSpan span = session_span(memory.cache(), options);
+  memory.add_session(options.session_id, span.start_id, span.end_id, span.channel,
+                     options.summary);
+  const auto count = rows_in_range(memory.cache(), span.start_id, span.end_id).size();
+  memory.close();
+  print_outcome(sessions.json,
+                {{"id", options.session_id},
+                 {"start_id", span.start_id},
+                 {"end_id", span.end_id},
+                 {"channel", span.channel},
+                 {"memories", count}},
+                "recorded session " + options.session_id + " (memories " +
+                    std::to_string(span.start_id) + "-" + std::to_string(span.end_id - 1) + ", " +
+                    counted(count, "memory", "memories") + ")");
+  return kExitSuccess;
+}
+
+Command add_add_subcommand(CLI::App& sessions, const std::shared_ptr<FileOptions>& shared) {
+  auto options = std::make_shared<AddOptions>();
+  auto* command = sessions.add_subcommand(
       "add",
       "Record a session: its summary and the memories it covers. Without --start/--end it\n"
       "covers the memories that carry this session id");
-  add->add_option("SESSION", options->session_id, "Session id")->required();
-  add->add_option("--summary", options->summary, "What the session was about")->required();
-  add->add_option("--channel", options->channel,
-                  "Channel of the session (default: that of its first memory)");
-  auto* start = add->add_option("--start", options->start_id, "First memory id of the session")
+  command->add_option("SESSION", options->session_id, "Session id")->required();
+  command->add_option("--summary", options->summary, "What the session was about")->required();
+  command->add_option("--channel", options->channel,
+                      "Channel of the session (default: that of its first memory)");
+  auto* start = command->add_option("--start", options->start_id, "First memory id of the session")
                     ->option_text("ID");
-  auto* end = add->add_option("--end", options->end_id, "Memory id just past the session")
+  auto* end = command->add_option("--end", options->end_id, "Memory id just past the session")
                   ->option_text("ID");
   start->needs(end);
   end->needs(start);
-  add->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
+  add_json_flag(*command, shared->json, "a sentence");
+  return make_command(command, shared, options, &run_add);
+}
 
-  auto* show = command->add_subcommand("show", "One session: its summary and its memories");
-  show->add_option("SESSION", options->show_id, "Session id")->required();
-  show->add_flag("--json", options->json, "Print one JSON object instead of a table");
+struct ShowOptions {
+  std::string session_id;
+};
 
-  return {command, [options, add, show] {
-            if (add->parsed()) {
-              auto memory = HDF5Memory::open(options->file);
-              const auto by_session = memories_by_session(memory.cache());
-              const auto memories = by_session.find(options->session_id);
-              MemoryId start_id = 0;
-              MemoryId end_id = 0;
-              if (options->start_id) {
-                start_id = *options->start_id;
-                end_id = *options->end_id;
-              } else if (memories != by_session.end()) {
-                start_id = memories->second.first_id;
-                end_id = memories->second.last_id + 1;
-              } else {
-                throw Error(ErrorCode::not_found,
-                            "no memory carries session id '" + options->session_id +
-                                "'; give the range of memory ids with --start and --end");
-              }
-              const std::string channel = options->channel.value_or(
-                  memories != by_session.end() ? memories->second.channel : std::string{});
-              memory.add_session(options->session_id, start_id, end_id, channel, options->summary);
-              const auto count = rows_in_range(memory.cache(), start_id, end_id).size();
-              memory.close();
-              if (options->json) {
-                std::cout << json_line({{"id", options->session_id},
-                                        {"start_id", start_id},
-                                        {"end_id", end_id},
-                                        {"channel", channel},
-                                        {"memories", count}})
-                          << '\n';
-              } else {
-                std::cout << "recorded session " << options->session_id << " (memories " << start_id
-                          << "-" << end_id - 1 << ", " << counted(count, "memory", "memories")
-                          << ")\n";
-              }
-              return kExitSuccess;
-            }
+// The rows of a session: its recorded range, else the memories that carry its id.
+std::vector<std::size_t> session_rows(const MemoryCache& cache, const Session* record,
+                                      const std::string& id) {
+  if (record) return rows_in_range(cache, record->start_id, record->end_id);
+  std::vector<std::size_t> rows;
+  for (std::size_t row = 0; row < cache.rows(); ++row) {
+    if (cache.tombstones[row] == 0 && cache.session_ids[row] == id) rows.push_back(row);
+  }
+  if (rows.empty()) {
+    throw Error(ErrorCode::not_found,
+                "no session '" + id + "': no summary is recorded and no memory carries that id");
+  }
+  return rows;
+}
 
-            const auto memory = open_read_only(options->file);
-            if (!show->parsed()) {
-              const auto sessions = list_sessions(memory);
-              if (options->json) {
-                auto array = nlohmann::ordered_json::array();
-                for (const auto& session : sessions) array.push_back(session_json(session));
-                std::cout << json_line({{"sessions", std::move(array)}}) << '\n';
-              } else {
-                print_sessions(sessions, std::cout);
-              }
-              return kExitSuccess;
-            }
+nlohmann::ordered_json shown_session_json(const MemoryCache& cache, const Session* record,
+                                          const std::string& id,
+                                          const std::vector<std::size_t>& rows) {
+  auto memories = nlohmann::ordered_json::array();
+  for (const std::size_t row : rows) {
+    memories.push_back({{"id", cache.ids[row]},
+                        {"chunk", cache.chunks[row]},
+                        {"source_channel", cache.source_channels[row]},
+                        {"timestamp", cache.timestamps[row]},
+                        {"tags", cache.tags[row]}});
+  }
+  nlohmann::ordered_json result = {{"id", id}};
+  if (record) {
+    result["summary"] = record->summary;
+    result["channel"] = record->channel;
+    result["start_id"] = record->start_id;
+    result["end_id"] = record->end_id;
+    result["recorded_at"] = record->timestamp;
+  } else {
+    result["summary"] = nullptr;
+  }
+  result["memories"] = std::move(memories);
+  return result;
+}
 
-            const MemoryCache& cache = memory.cache();
-            const Session* record = recorded_session(memory, options->show_id);
-            std::vector<std::size_t> rows;
-            if (record) {
-              rows = rows_in_range(cache, record->start_id, record->end_id);
-            } else {
-              for (std::size_t row = 0; row < cache.rows(); ++row) {
-                if (cache.tombstones[row] == 0 && cache.session_ids[row] == options->show_id) {
-                  rows.push_back(row);
-                }
-              }
-              if (rows.empty()) {
-                throw Error(ErrorCode::not_found,
-                            "no session '" + options->show_id +
-                                "': no summary is recorded and no memory carries that id");
-              }
-            }
-            if (options->json) {
-              auto memories = nlohmann::ordered_json::array();
-              for (const std::size_t row : rows) {
-                memories.push_back({{"id", cache.ids[row]},
-                                    {"chunk", cache.chunks[row]},
-                                    {"source_channel", cache.source_channels[row]},
-                                    {"timestamp", cache.timestamps[row]},
-                                    {"tags", cache.tags[row]}});
-              }
-              nlohmann::ordered_json result = {{"id", options->show_id}};
-              if (record) {
-                result["summary"] = record->summary;
-                result["channel"] = record->channel;
-                result["start_id"] = record->start_id;
-                result["end_id"] = record->end_id;
-                result["recorded_at"] = record->timestamp;
-              } else {
-                result["summary"] = nullptr;
-              }
-              result["memories"] = std::move(memories);
-              std::cout << json_line(result) << '\n';
-              return kExitSuccess;
-            }
-            std::cout << "session:  " << options->show_id << '\n';
-            if (record) {
-              std::cout << "summary:  " << record->summary << '\n'
-                        << "channel:  " << record->channel << '\n'
-                        << "range:    memories " << record->start_id << "-" << record->end_id - 1
-                        << " (recorded " << utc_time(record->timestamp) << ")\n";
-            } else {
-              std::cout << "summary:  (none recorded; `edgehdf5 sessions FILE add "
-                        << options->show_id << " --summary ...` records one)\n";
-            }
-            std::cout << "memories: " << rows.size() << "\n\n";
-            TextTable table({{"id", Align::right}, {"time"}, {"chunk"}});
-            for (const std::size_t row : rows) {
-              table.add_row({std::to_string(cache.ids[row]), utc_time(cache.timestamps[row]),
-                             one_line_preview(cache.chunks[row], kChunkPreviewWidth)});
-            }
-            if (!rows.empty()) table.print(std::cout);
-            return kExitSuccess;
-          }};
+void print_shown_session(const MemoryCache& cache, const Session* record, const std::string& id,
+                         const std::vector<std::size_t>& rows, std::ostream& out) {
+  out << "session:  " << id << '\n';
+  if (record) {
+    out << "summary:  " << record->summary << '\n'
+        << "channel:  " << record->channel << '\n'
+        << "range:    memories " << record->start_id << "-" << record->end_id - 1
+        << " (recorded " << utc_time(record->timestamp) << ")\n";
+  } else {
+    out << "summary:  (none recorded; `edgehdf5 sessions FILE add " << id
+        << " --summary ...` records one)\n";
+  }
+  out << "memories: " << rows.size() << "\n\n";
+  TextTable table({{"id", Align::right}, {"time"}, {"chunk"}});
+  for (const std::size_t row : rows) {
+    table.add_row({std::to_string(cache.ids[row]), utc_time(cache.timestamps[row]),
+                   one_line_preview(cache.chunks[row], kChunkPreviewWidth)});
+  }
+  if (!rows.empty()) table.print(out);
+}
+
+ExitStatus run_show(const FileOptions& sessions, const ShowOptions& options) {
+  const auto memory = open_read_only(sessions.file);
+  const MemoryCache& cache = memory.cache();
+  const Session* record = recorded_session(memory, options.session_id);
+  const auto rows = session_rows(cache, record, options.session_id);
+  if (sessions.json) {
+    std::cout << json_line(shown_session_json(cache, record, options.session_id, rows)) << '\n';
+  } else {
+    print_shown_session(cache, record, options.session_id, rows, std::cout);
+  }
+  return kExitSuccess;
+}
+
+Command add_show_subcommand(CLI::App& sessions, const std::shared_ptr<FileOptions>& shared) {
+  auto options = std::make_shared<ShowOptions>();
+  auto* command =
+      sessions.add_subcommand("show", "One session: its summary and its memories");
+  command->add_option("SESSION", options->session_id, "Session id")->required();
+  add_json_flag(*command, shared->json, "a table");
+  return make_command(command, shared, options, &run_show);
+}
+
+}  // namespace
+
+Command add_sessions_command(CLI::App& app) {
+  const auto [command, shared] = add_file_command_group(
+      app, "sessions",
+      "List the sessions of a memory file (the default), record a session's summary (add),\n"
+      "or show one session and its memories (show)",
+      "Print JSON instead of a table");
+  return with_default_subcommand(command, {add_list_subcommand(*command, shared),
+                                           add_add_subcommand(*command, shared),
+                                           add_show_subcommand(*command, shared)});
 }
 
 }  // namespace edgehdf5::cli

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "command_support.hpp"
@@ -44,10 +45,16 @@ struct GroupSize {
   }
 };
 
-std::uint64_t text_bytes(const std::vector<std::string>& texts) {
-  std::uint64_t total = 0;
-  for (const auto& text : texts) total += text.size();
-  return total;
+// The raw bytes of one column: its strings' UTF-8 bytes, or its numbers at their width.
+template <typename Value>
+std::uint64_t column_bytes(const std::vector<Value>& values) {
+  if constexpr (std::is_same_v<Value, std::string>) {
+    std::uint64_t total = 0;
+    for (const auto& text : values) total += text.size();
+    return total;
+  } else {
+    return std::uint64_t{values.size()} * sizeof(Value);
+  }
 }
 
 template <typename Record, typename Field>
@@ -58,19 +65,11 @@ std::uint64_t field_bytes(const std::vector<Record>& records, Field field) {
 }
 
 std::vector<GroupSize> group_sizes(const HDF5Memory& memory) {
-  const MemoryCache& cache = memory.cache();
-  const std::size_t rows = cache.rows();
-  const std::size_t value_bytes = cache.embedding_type == EmbeddingType::float16 ? 2 : 4;
-  GroupSize memories{"/memory",
-                     {{"embeddings", rows, std::uint64_t{rows} * cache.embedding_dim * value_bytes},
-                      {"chunks", rows, text_bytes(cache.chunks)},
-                      {"source_channel", rows, text_bytes(cache.source_channels)},
-                      {"session_ids", rows, text_bytes(cache.session_ids)},
-                      {"tags", rows, text_bytes(cache.tags)},
-                      {"timestamps", rows, std::uint64_t{rows} * 8},
-                      {"norms", rows, std::uint64_t{rows} * 4},
-                      {"ids", rows, std::uint64_t{rows} * 8},
-                      {"tombstones", rows, rows}}};
+  const MemoryCache& columns = memory.cache();
+  GroupSize memories{"/memory", {}};
+  columns.for_each_column([&](const MemoryColumn& column, const auto& values) {
+    memories.datasets.push_back({std::string(column.dataset), columns.rows(), column_bytes(values)});
+  });
 
   const auto& sessions = memory.sessions();
   const std::size_t session_count = sessions.size();
@@ -116,147 +115,189 @@ std::uint64_t file_size_or_zero(const std::filesystem::path& path) {
   return error ? 0 : size;
 }
 
+// Everything `stats` reports beyond the store's own settings, measured once.
+struct Stats {
+  std::size_t total = 0;
+  std::size_t active = 0;
+  double deleted_fraction = 0.0;
+  std::vector<GroupSize> groups;
+  std::uint64_t data_bytes = 0;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t log_bytes = 0;
+  std::uint64_t on_disk = 0;
+  double ratio = 0.0;  // raw data / bytes on disk
+  const BM25Index* keyword = nullptr;
+  double keyword_build_ms = 0.0;
+  std::string strategy;  // what auto picks for a vector search
+  const char* dtype = "float32";
+  std::uint64_t embedding_bytes = 0;
+};
+
+// The keyword index lives in memory and is built at the first text query; build it now to
+// report it (and how long that takes).
+const BM25Index& build_keyword_index(const HDF5Memory& memory, double& build_ms) {
+  const auto started = std::chrono::steady_clock::now();
+  const BM25Index* keyword = nullptr;
+  {
+    std::optional<Progress> progress;
+    if (memory.count() >= 20000) progress.emplace("building keyword index", 0);
+    keyword = &memory.keyword_index();
+  }
+  build_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return *keyword;
+}
+
+Stats measure(const HDF5Memory& memory, const std::filesystem::path& file) {
+  Stats stats;
+  stats.total = memory.count();
+  stats.active = memory.count_active();
+  stats.deleted_fraction = stats.total == 0 ? 0.0
+                                            : static_cast<double>(stats.total - stats.active) /
+                                                  static_cast<double>(stats.total);
+  stats.groups = group_sizes(memory);
+  for (const auto& group : stats.groups) stats.data_bytes += group.bytes();
+  stats.file_bytes = file_size_or_zero(file);
+  stats.log_bytes = memory.info().log_bytes;
+  stats.on_disk = stats.file_bytes + stats.log_bytes;
+  stats.ratio = stats.on_disk == 0 ? 0.0
+                                   : static_cast<double>(stats.data_bytes) /
+                                         static_cast<double>(stats.on_disk);
+  stats.keyword = &build_keyword_index(memory, stats.keyword_build_ms);
+  stats.strategy = strategy_name(memory.auto_strategy());
+  stats.dtype = memory.config().float16 ? "float16" : "float32";
+  for (const DatasetSize& dataset : stats.groups[0].datasets) {
+    if (dataset.name == "embeddings") stats.embedding_bytes = dataset.bytes;
+  }
+  return stats;
+}
+
+nlohmann::ordered_json groups_json(const std::vector<GroupSize>& groups) {
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const auto& group : groups) {
+    nlohmann::ordered_json datasets = nlohmann::ordered_json::object();
+    for (const auto& dataset : group.datasets) {
+      datasets[dataset.name] = {{"rows", dataset.rows}, {"bytes", dataset.bytes}};
+    }
+    json[group.name] = {{"bytes", group.bytes()}, {"datasets", std::move(datasets)}};
+  }
+  return json;
+}
+
+nlohmann::ordered_json indexes_json(const HDF5Memory& memory, const Stats& stats) {
+  return {{"vector", {{"kind", "exact"}, {"auto_strategy", stats.strategy}}},
+          {"keyword",
+           {{"kind", "bm25"},
+            {"persisted", false},
+            {"documents", stats.keyword->active_documents()},
+            {"terms", stats.keyword->terms()},
+            {"bytes", stats.keyword->memory_bytes()},
+            {"build_ms", stats.keyword_build_ms}}},
+          {"approximate", index_json(memory)}};
+}
+
+nlohmann::ordered_json stats_json(const HDF5Memory& memory, const std::filesystem::path& file,
+                                  const Stats& stats) {
+  const MemoryConfig& config = memory.config();
+  return {{"path", file.string()},
+          {"file_bytes", stats.file_bytes},
+          {"log_bytes", stats.log_bytes},
+          {"data_bytes", stats.data_bytes},
+          {"memories",
+           {{"total", stats.total},
+            {"active", stats.active},
+            {"deleted", stats.total - stats.active},
+            {"tombstone_fraction", stats.deleted_fraction}}},
+          {"embeddings",
+           {{"dim", config.embedding_dim},
+            {"dtype", stats.dtype},
+            {"bytes", stats.embedding_bytes}}},
+          {"embedder",
+           {{"name", config.embedder}, {"built_in", is_builtin_embedder(config.embedder)}}},
+          {"compression",
+           {{"enabled", config.compression},
+            {"level", config.compression ? config.compression_level : 0},
+            {"ratio", stats.ratio}}},
+          {"groups", groups_json(stats.groups)},
+          {"index", indexes_json(memory, stats)}};
+}
+
+// The lines above the table: file, memories, embeddings, embedder, compression.
+void print_summary(const MemoryConfig& config, const std::filesystem::path& file,
+                   const Stats& stats, std::ostream& out) {
+  out << "file:        " << file.string() << '\n'
+      << "on disk:     " << human_bytes(stats.on_disk) << " (file "
+      << human_bytes(stats.file_bytes) << ", log " << human_bytes(stats.log_bytes) << ")\n"
+      << "memories:    " << stats.total << " total, " << stats.active << " active, "
+      << stats.total - stats.active << " deleted (tombstones "
+      << percent(stats.deleted_fraction) << ")\n"
+      << "embeddings:  " << config.embedding_dim << "-d " << stats.dtype << ", "
+      << human_bytes(stats.embedding_bytes) << '\n'
+      << "embedder:    " << config.embedder
+      << (is_builtin_embedder(config.embedder) ? " (built in)"
+                                               : " (external: text commands need --embed-cmd)")
+      << '\n'
+      << "compression: "
+      << (config.compression ? "deflate level " + std::to_string(config.compression_level)
+                             : std::string("off"))
+      << "; raw data " << human_bytes(stats.data_bytes) << " / on disk "
+      << human_bytes(stats.on_disk) << " = " << fixed_decimals(stats.ratio, 2) << "\n\n";
+}
+
+void print_group_table(const Stats& stats, std::ostream& out) {
+  const auto share = [&](std::uint64_t bytes) {
+    return stats.data_bytes == 0
+               ? std::string("-")
+               : percent(static_cast<double>(bytes) / static_cast<double>(stats.data_bytes));
+  };
+  TextTable table({{"group / dataset"},
+                   {"rows", Align::right},
+                   {"raw bytes", Align::right},
+                   {"share", Align::right}});
+  for (const auto& group : stats.groups) {
+    table.add_row({group.name, "", human_bytes(group.bytes()), share(group.bytes())});
+    for (const auto& dataset : group.datasets) {
+      table.add_row({"  " + dataset.name, std::to_string(dataset.rows),
+                     human_bytes(dataset.bytes), share(dataset.bytes)});
+    }
+  }
+  table.print(out);
+}
+
+void print_indexes(const HDF5Memory& memory, const Stats& stats, std::ostream& out) {
+  out << "\nindexes:\n"
+      << "  vector   auto strategy for " << stats.total << " rows: " << stats.strategy << '\n'
+      << "  keyword  BM25 in memory (built at open, not stored), "
+      << counted(stats.keyword->active_documents(), "document", "documents") << ", "
+      << counted(stats.keyword->terms(), "term", "terms") << ", "
+      << human_bytes(stats.keyword->memory_bytes()) << ", built in "
+      << fixed_decimals(stats.keyword_build_ms, 1) << " ms\n"
+      << "  ann      " << index_summary(memory) << '\n';
+}
+
+ExitStatus run_stats(const FileOptions& options) {
+  const auto memory = open_read_only(options.file);
+  const Stats stats = measure(memory, options.file);
+  if (options.json) {
+    std::cout << json_line(stats_json(memory, options.file, stats)) << '\n';
+    return kExitSuccess;
+  }
+  print_summary(memory.config(), options.file, stats, std::cout);
+  print_group_table(stats, std::cout);
+  print_indexes(memory, stats, std::cout);
+  return kExitSuccess;
+}
+
 }  // namespace
 
 Command add_stats_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<FileOptions>();
   auto* command = app.add_subcommand(
       "stats",
       "Where the file's bytes go (per group and dataset), its dtype, compression ratio,\n"
       "deleted fraction, embedder and index state");
-  add_memory_file_argument(*command, options->file);
-  command->add_flag("--json", options->json, "Print one JSON object instead of a report");
-
-  return {
-      command, [options] {
-        const auto memory = open_read_only(options->file);
-        const MemoryConfig& config = memory.config();
-        const StoreInfo store = memory.info();
-        const std::size_t total = memory.count();
-        const std::size_t active = memory.count_active();
-        const double deleted_fraction =
-            total == 0 ? 0.0 : static_cast<double>(total - active) / static_cast<double>(total);
-        const auto groups = group_sizes(memory);
-        std::uint64_t data_bytes = 0;
-        for (const auto& group : groups) data_bytes += group.bytes();
-        const std::uint64_t file_bytes = file_size_or_zero(options->file);
-        const std::uint64_t on_disk = file_bytes + store.log_bytes;
-        const double ratio =
-            on_disk == 0 ? 0.0 : static_cast<double>(data_bytes) / static_cast<double>(on_disk);
-
-        // The keyword index lives in memory and is built at the first text query; build
-        // it now to report it (and how long that takes).
-        const auto started = std::chrono::steady_clock::now();
-        const BM25Index* keyword = nullptr;
-        {
-          std::optional<Progress> progress;
-          if (total >= 20000) progress.emplace("building keyword index", 0);
-          keyword = &memory.keyword_index();
-        }
-        const double build_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                .count();
-        const std::string strategy(strategy_name(
-            SearchEngine::shared().choose(total, memory.ivfpq_index() != nullptr)));
-        const char* dtype = config.float16 ? "float16" : "float32";
-        const std::uint64_t embedding_bytes = groups[0].datasets[0].bytes;
-
-        if (options->json) {
-          nlohmann::ordered_json group_json = nlohmann::ordered_json::object();
-          for (const auto& group : groups) {
-            nlohmann::ordered_json datasets = nlohmann::ordered_json::object();
-            for (const auto& dataset : group.datasets) {
-              datasets[dataset.name] = {{"rows", dataset.rows}, {"bytes", dataset.bytes}};
-            }
-            group_json[group.name] = {{"bytes", group.bytes()}, {"datasets", std::move(datasets)}};
-          }
-          std::cout << json_line({{"path", options->file.string()},
-                                  {"file_bytes", file_bytes},
-                                  {"log_bytes", store.log_bytes},
-                                  {"data_bytes", data_bytes},
-                                  {"memories",
-                                   {{"total", total},
-                                    {"active", active},
-                                    {"deleted", total - active},
-                                    {"tombstone_fraction", deleted_fraction}}},
-                                  {"embeddings",
-                                   {{"dim", config.embedding_dim},
-                                    {"dtype", dtype},
-                                    {"bytes", embedding_bytes}}},
-                                  {"embedder",
-                                   {{"name", config.embedder},
-                                    {"built_in", is_builtin_embedder(config.embedder)}}},
-                                  {"compression",
-                                   {{"enabled", config.compression},
-                                    {"level", config.compression ? config.compression_level : 0},
-                                    {"ratio", ratio}}},
-                                  {"groups", std::move(group_json)},
-                                  {"index",
-                                   {{"vector", {{"kind", "exact"}, {"auto_strategy", strategy}}},
-                                    {"keyword",
-                                     {{"kind", "bm25"},
-                                      {"persisted", false},
-                                      {"documents", keyword->active_documents()},
-                                      {"terms", keyword->terms()},
-                                      {"bytes", keyword->memory_bytes()},
-                                      {"build_ms", build_ms}}},
-                                    {"approximate", index_json(memory)}}}})
-                    << '\n';
-          return kExitSuccess;
-        }
-
-        std::cout << "file:        " << options->file.string() << '\n'
-                  << "on disk:     " << human_bytes(on_disk) << " (file " << human_bytes(file_bytes)
-                  << ", log " << human_bytes(store.log_bytes) << ")\n"
-                  << "memories:    " << total << " total, " << active << " active, "
-                  << total - active << " deleted (tombstones " << percent(deleted_fraction) << ")\n"
-                  << "embeddings:  " << config.embedding_dim << "-d " << dtype << ", "
-                  << human_bytes(embedding_bytes) << '\n'
-                  << "embedder:    " << config.embedder
-                  << (is_builtin_embedder(config.embedder)
-                          ? " (built in)"
-                          : " (external: text commands need --embed-cmd)")
-                  << '\n'
-                  << "compression: "
-                  << (config.compression
-                          ? "deflate level " + std::to_string(config.compression_level)
-                          : std::string("off"))
-                  << "; raw data " << human_bytes(data_bytes) << " / on disk "
-                  << human_bytes(on_disk) << " = " << fixed_decimals(ratio, 2) << "\n\n";
-
-        TextTable table({{"group / dataset"},
-                         {"rows", Align::right},
-                         {"raw bytes", Align::right},
-                         {"share", Align::right}});
-        for (const auto& group : groups) {
-          const auto share = [&](std::uint64_t bytes) {
-            return data_bytes == 0
-                       ? std::string("-")
-                       : percent(static_cast<double>(bytes) / static_cast<double>(data_bytes));
-          };
-          table.add_row({group.name, "", human_bytes(group.bytes()), share(group.bytes())});
-          for (const auto& dataset : group.datasets) {
-            table.add_row({"  " + dataset.name, std::to_string(dataset.rows),
-                           human_bytes(dataset.bytes), share(dataset.bytes)});
-          }
-        }
-        table.print(std::cout);
-
-        std::cout << "\nindexes:\n"
-                  << "  vector   auto strategy for " << total << " rows: " << strategy
-                  << '\n'
-                  << "  keyword  BM25 in memory (built at open, not stored), "
-                  << counted(keyword->active_documents(), "document", "documents") << ", "
-                  << counted(keyword->terms(), "term", "terms") << ", "
-                  << human_bytes(keyword->memory_bytes()) << ", built in "
-                  << fixed_decimals(build_ms, 1) << " ms\n"
-                  << "  ann      " << index_summary(memory) << '\n';
-        return kExitSuccess;
-      }};
+  add_file_options(*command, *options, "a report");
+  return make_command(command, options, &run_stats);
 }
 
 }  // namespace edgehdf5::cli

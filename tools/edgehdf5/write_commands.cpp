@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "command_support.hpp"
@@ -39,18 +40,213 @@ void close_with_progress(HDF5Memory& memory, const std::filesystem::path& file,
   memory.close();
 }
 
+struct CreateOptions {
+  MemoryConfig config;
+  std::optional<std::size_t> dim;
+  std::optional<std::string> embedder;
+  std::optional<std::string> embed_command;
+  int compression_level = 0;  // 0: no compression
+  bool json = false;
+};
+
+// --embedder and --dim must describe one embedder; a usage error (exit 2) when they do not.
+void check_create_options(const CreateOptions& options) {
+  const auto& name = options.embedder;
+  if (name && name->starts_with("hash:") && !is_builtin_embedder(*name)) {
+    throw CLI::ValidationError("--embedder", "'" + *name +
+                                                 "' is not a built-in embedder: expected "
+                                                 "hash:D with 1 <= D <= 65536");
+  }
+  if (name && is_builtin_embedder(*name) && options.dim &&
+      *options.dim != make_embedder(*name)->dimension()) {
+    throw CLI::ValidationError(
+        "--dim", std::to_string(*options.dim) + " does not match --embedder " + *name);
+  }
+  if (name && !is_builtin_embedder(*name) && !options.dim && !options.embed_command) {
+    throw CLI::ValidationError("--embedder", "'" + *name +
+                                                 "' is not built in: give its --dim (or "
+                                                 "--embed-cmd, to measure it)");
+  }
+}
+
+// The configuration of the new file: the options, with the embedder and dimension settled.
+MemoryConfig create_config(const CreateOptions& options) {
+  auto config = options.config;
+  config.compression = options.compression_level != 0;
+  if (config.compression) config.compression_level = options.compression_level;
+  const bool external = options.embed_command && !options.embed_command->empty();
+  if (options.embedder) {
+    config.embedder = *options.embedder;
+  } else if (external) {
+    config.embedder = kExternalEmbedder;
+  } else if (!options.dim) {
+    config.embedder = HashEmbedder().name();
+  }  // else: --dim alone, vectors from elsewhere: the library's "unknown"
+  if (options.dim) {
+    config.embedding_dim = *options.dim;
+  } else if (is_builtin_embedder(config.embedder)) {
+    config.embedding_dim = make_embedder(config.embedder)->dimension();
+  } else {
+    // Ask the command for one vector to learn its dimension.
+    const CommandEmbedder probe(*options.embed_command, config.embedder, 0);
+    config.embedding_dim = probe.embed("dimension probe").size();
+  }
+  return config;
+}
+
+ExitStatus run_create(const CreateOptions& options) {
+  const MemoryConfig config = create_config(options);
+  auto memory = HDF5Memory::create(config);
+  memory.close();
+  const char* dtype = config.float16 ? "float16" : "float32";
+  print_outcome(options.json,
+                {{"path", config.path.string()},
+                 {"embedding_dim", config.embedding_dim},
+                 {"dtype", dtype},
+                 {"embedder", config.embedder},
+                 {"compression", config.compression}},
+                "created " + config.path.string() + " (dim " +
+                    std::to_string(config.embedding_dim) + ", " + dtype + ", embedder " +
+                    config.embedder + ")");
+  return kExitSuccess;
+}
+
+struct ImportOptions {
+  std::filesystem::path file;
+  std::filesystem::path input;
+  bool embed = false;
+  std::optional<std::string> embed_command;
+  bool json = false;
+};
+
+// The entries of the JSON-lines input ('-': standard input), under a progress bar.
+JsonLines read_import_input(const ImportOptions& options, const EmbeddingRules& rules,
+                            const std::string& source_name) {
+  const bool from_stdin = options.input == "-";
+  std::ifstream file_input;
+  if (!from_stdin) file_input = open_input_file(options.input);
+  std::istream& input = from_stdin ? std::cin : file_input;
+  const std::size_t size = from_stdin ? 0 : regular_file_size(options.input);
+  Progress progress("reading " + source_name, size);
+  return entries_from_jsonl(input, source_name, rules, seconds_since_epoch(),
+                            [&](std::size_t bytes) { progress.update(bytes); });
+}
+
+// Embeds the entries that came without an embedding; returns how many and the embedder used.
+std::pair<std::size_t, std::string> embed_missing(JsonLines& lines, const MemoryConfig& config,
+                                                  const ImportOptions& options,
+                                                  const std::string& source_name) {
+  auto& entries = lines.entries;
+  std::vector<std::size_t> to_embed;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].embedding.empty()) to_embed.push_back(i);
+  }
+  if (to_embed.empty()) return {0, {}};
+  std::unique_ptr<TextEmbedder> embedder;
+  try {
+    embedder = file_embedder(config, options.file, options.embed_command);
+  } catch (const Error& error) {
+    throw Error(error.code(), source_name + ":" +
+                                  std::to_string(lines.line_numbers[to_embed[0]]) +
+                                  ": no \"embedding\" on this line, and " + error.what());
+  }
+  std::vector<std::string> texts;
+  texts.reserve(to_embed.size());
+  for (const std::size_t i : to_embed) texts.push_back(entries[i].chunk);
+  auto vectors = embed_texts(*embedder, texts, "embedding");
+  for (std::size_t j = 0; j < to_embed.size(); ++j) {
+    entries[to_embed[j]].embedding = std::move(vectors[j]);
+  }
+  return {to_embed.size(), embedder->name()};
+}
+
+void print_import_outcome(const ImportOptions& options, std::size_t imported,
+                          std::size_t embedded, const std::string& embedder_name,
+                          const std::vector<MemoryId>& ids) {
+  if (options.json) {
+    nlohmann::ordered_json result = {{"imported", imported}, {"embedded", embedded}};
+    const nlohmann::ordered_json null(nullptr);
+    result["embedder"] = embedder_name.empty() ? null : nlohmann::ordered_json(embedder_name);
+    result["first_id"] = ids.empty() ? null : nlohmann::ordered_json(ids.front());
+    result["last_id"] = ids.empty() ? null : nlohmann::ordered_json(ids.back());
+    std::cout << json_line(result) << '\n';
+    return;
+  }
+  std::cout << "imported " << counted(imported, "memory", "memories");
+  if (embedded != 0) std::cout << " (" << embedded << " embedded with " << embedder_name << ")";
+  std::cout << '\n';
+}
+
+ExitStatus run_import(const ImportOptions& options) {
+  auto memory = HDF5Memory::open(options.file);
+  const MemoryConfig& config = memory.config();
+  const std::string source_name = options.input == "-" ? "<stdin>" : options.input.string();
+  const EmbeddingRules rules{
+      .embedding_dim = config.embedding_dim,
+      .float16 = config.float16,
+      .field = options.embed ? EmbeddingField::ignored : EmbeddingField::optional};
+  JsonLines lines = read_import_input(options, rules, source_name);
+  // Lines without an embedding get one from the file's embedder.
+  const auto [embedded, embedder_name] = embed_missing(lines, config, options, source_name);
+  const auto& entries = lines.entries;
+  std::vector<MemoryId> ids;
+  // One batch: the library stores all entries or none, also across a crash.
+  if (!entries.empty()) {
+    std::optional<Progress> progress;
+    if (entries.size() >= 10000) progress.emplace("saving", 0);
+    ids = memory.save_batch(entries);
+  }
+  close_with_progress(memory, options.file, entries.size());
+  print_import_outcome(options, entries.size(), embedded, embedder_name, ids);
+  return kExitSuccess;
+}
+
+struct DeleteOptions {
+  std::filesystem::path file;
+  std::vector<MemoryId> ids;
+  bool json = false;
+};
+
+ExitStatus run_delete(const DeleteOptions& options) {
+  auto memory = HDF5Memory::open(options.file);
+  // Check every id first so that a typo in the list deletes nothing.
+  const std::set<MemoryId> ids(options.ids.begin(), options.ids.end());
+  const auto& cache = memory.cache();
+  for (const MemoryId id : ids) {
+    const auto row = cache.row_of(id);
+    if (row < 0 || cache.tombstones[static_cast<std::size_t>(row)] != 0) {
+      throw Error(ErrorCode::not_found, "no memory with id " + std::to_string(id) +
+                                            " (already deleted or never saved); "
+                                            "nothing was deleted");
+    }
+  }
+  for (const MemoryId id : ids) memory.remove(id);
+  memory.close();
+  print_outcome(options.json, {{"deleted", ids}},
+                "deleted " + counted(ids.size(), "memory", "memories"));
+  return kExitSuccess;
+}
+
+ExitStatus run_compact(const FileOptions& options) {
+  auto memory = HDF5Memory::open(options.file);
+  std::size_t dropped = 0;
+  std::size_t rows = 0;
+  {
+    std::optional<Progress> progress;
+    if (memory.count() >= 10000) progress.emplace("compacting " + options.file.string(), 0);
+    dropped = memory.compact();
+    rows = memory.count();
+    memory.close();
+  }
+  print_outcome(options.json, {{"dropped", dropped}, {"rows", rows}},
+                "compacted: dropped " + counted(dropped, "deleted row", "deleted rows"));
+  return kExitSuccess;
+}
+
 }  // namespace
 
 Command add_create_command(CLI::App& app) {
-  struct Options {
-    MemoryConfig config;
-    std::optional<std::size_t> dim;
-    std::optional<std::string> embedder;
-    std::optional<std::string> embed_command;
-    int compression_level = 0;  // 0: no compression
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<CreateOptions>();
   auto* command = app.add_subcommand(
       "create",
       "Create a new, empty memory file. Without --dim and --embedder it is made for the\n"
@@ -76,73 +272,12 @@ Command add_create_command(CLI::App& app) {
       ->option_text("LEVEL")
       ->check(CLI::Range(1, 9));
   command->add_flag("--json", options->json, "Print one JSON object describing the new file");
-  command->callback([options] {
-    const auto& name = options->embedder;
-    if (name && name->starts_with("hash:") && !is_builtin_embedder(*name)) {
-      throw CLI::ValidationError("--embedder", "'" + *name +
-                                                   "' is not a built-in embedder: expected "
-                                                   "hash:D with 1 <= D <= 65536");
-    }
-    if (name && is_builtin_embedder(*name) && options->dim &&
-        *options->dim != make_embedder(*name)->dimension()) {
-      throw CLI::ValidationError(
-          "--dim", std::to_string(*options->dim) + " does not match --embedder " + *name);
-    }
-    if (name && !is_builtin_embedder(*name) && !options->dim && !options->embed_command) {
-      throw CLI::ValidationError("--embedder", "'" + *name +
-                                                   "' is not built in: give its --dim (or "
-                                                   "--embed-cmd, to measure it)");
-    }
-  });
-
-  return {command, [options] {
-            auto config = options->config;
-            config.compression = options->compression_level != 0;
-            if (config.compression) config.compression_level = options->compression_level;
-            const bool external = options->embed_command && !options->embed_command->empty();
-            if (options->embedder) {
-              config.embedder = *options->embedder;
-            } else if (external) {
-              config.embedder = kExternalEmbedder;
-            } else if (!options->dim) {
-              config.embedder = HashEmbedder().name();
-            }  // else: --dim alone, vectors from elsewhere: the library's "unknown"
-            if (options->dim) {
-              config.embedding_dim = *options->dim;
-            } else if (is_builtin_embedder(config.embedder)) {
-              config.embedding_dim = make_embedder(config.embedder)->dimension();
-            } else {
-              // Ask the command for one vector to learn its dimension.
-              const CommandEmbedder probe(*options->embed_command, config.embedder, 0);
-              config.embedding_dim = probe.embed("dimension probe").size();
-            }
-            auto memory = HDF5Memory::create(config);
-            memory.close();
-            const char* dtype = config.float16 ? "float16" : "float32";
-            if (options->json) {
-              std::cout << json_line({{"path", config.path.string()},
-                                      {"embedding_dim", config.embedding_dim},
-                                      {"dtype", dtype},
-                                      {"embedder", config.embedder},
-                                      {"compression", config.compression}})
-                        << '\n';
-            } else {
-              std::cout << "created " << config.path.string() << " (dim " << config.embedding_dim
-                        << ", " << dtype << ", embedder " << config.embedder << ")\n";
-            }
-            return kExitSuccess;
-          }};
+  command->callback([options] { check_create_options(*options); });
+  return make_command(command, options, &run_create);
 }
 
 Command add_import_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    std::filesystem::path input;
-    bool embed = false;
-    std::optional<std::string> embed_command;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<ImportOptions>();
   auto* command = app.add_subcommand(
       "import",
       "Import memories from JSON lines, all or nothing.\n"
@@ -157,152 +292,26 @@ Command add_import_command(CLI::App& app) {
   command->add_flag("--embed", options->embed,
                     "Embed every chunk with the file's embedder, ignoring given embeddings");
   add_embed_command_option(*command, options->embed_command);
-  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
-
-  return {command, [options] {
-            auto memory = HDF5Memory::open(options->file);
-            const MemoryConfig& config = memory.config();
-            const bool from_stdin = options->input == "-";
-            std::ifstream file_input;
-            if (!from_stdin) file_input = open_input_file(options->input);
-            std::istream& input = from_stdin ? std::cin : file_input;
-            const std::string source_name = from_stdin ? "<stdin>" : options->input.string();
-
-            EmbeddingRules rules{
-                .embedding_dim = config.embedding_dim,
-                .float16 = config.float16,
-                .field = options->embed ? EmbeddingField::ignored : EmbeddingField::optional};
-            JsonLines lines;
-            {
-              const std::size_t size = from_stdin ? 0 : regular_file_size(options->input);
-              Progress progress("reading " + source_name, size);
-              lines = entries_from_jsonl(input, source_name, rules, seconds_since_epoch(),
-                                         [&](std::size_t bytes) { progress.update(bytes); });
-            }
-            auto& entries = lines.entries;
-
-            // Lines without an embedding get one from the file's embedder.
-            std::vector<std::size_t> to_embed;
-            for (std::size_t i = 0; i < entries.size(); ++i) {
-              if (entries[i].embedding.empty()) to_embed.push_back(i);
-            }
-            std::string embedder_name;
-            if (!to_embed.empty()) {
-              std::unique_ptr<TextEmbedder> embedder;
-              try {
-                embedder = file_embedder(config, options->file, options->embed_command);
-              } catch (const Error& error) {
-                throw Error(error.code(),
-                            source_name + ":" + std::to_string(lines.line_numbers[to_embed[0]]) +
-                                ": no \"embedding\" on this line, and " + error.what());
-              }
-              embedder_name = embedder->name();
-              std::vector<std::string> texts;
-              texts.reserve(to_embed.size());
-              for (const std::size_t i : to_embed) texts.push_back(entries[i].chunk);
-              auto vectors = embed_texts(*embedder, texts, "embedding");
-              for (std::size_t j = 0; j < to_embed.size(); ++j) {
-                entries[to_embed[j]].embedding = std::move(vectors[j]);
-              }
-            }
-
-            std::vector<MemoryId> ids;
-            // One batch: the library stores all entries or none, also across a crash.
-            if (!entries.empty()) {
-              std::optional<Progress> progress;
-              if (entries.size() >= 10000) progress.emplace("saving", 0);
-              ids = memory.save_batch(entries);
-            }
-            close_with_progress(memory, options->file, entries.size());
-            if (options->json) {
-              nlohmann::ordered_json result = {{"imported", entries.size()},
-                                               {"embedded", to_embed.size()}};
-              result["embedder"] = embedder_name.empty() ? nlohmann::ordered_json(nullptr)
-                                                         : nlohmann::ordered_json(embedder_name);
-              result["first_id"] = ids.empty() ? nlohmann::ordered_json(nullptr)
-                                               : nlohmann::ordered_json(ids.front());
-              result["last_id"] = ids.empty() ? nlohmann::ordered_json(nullptr)
-                                              : nlohmann::ordered_json(ids.back());
-              std::cout << json_line(result) << '\n';
-            } else {
-              std::cout << "imported " << counted(entries.size(), "memory", "memories");
-              if (!to_embed.empty()) {
-                std::cout << " (" << to_embed.size() << " embedded with " << embedder_name << ")";
-              }
-              std::cout << '\n';
-            }
-            return kExitSuccess;
-          }};
+  add_json_flag(*command, options->json, "a sentence");
+  return make_command(command, options, &run_import);
 }
 
 Command add_delete_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    std::vector<MemoryId> ids;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<DeleteOptions>();
   auto* command = app.add_subcommand(
       "delete", "Delete memories by id (tombstones them; `compact` reclaims the space)");
   add_memory_file_argument(*command, options->file);
   command->add_option("ID", options->ids, "Ids of the memories to delete")->required();
-  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
-
-  return {command, [options] {
-            auto memory = HDF5Memory::open(options->file);
-            // Check every id first so that a typo in the list deletes nothing.
-            const std::set<MemoryId> ids(options->ids.begin(), options->ids.end());
-            const auto& cache = memory.cache();
-            for (const MemoryId id : ids) {
-              const auto row = cache.row_of(id);
-              if (row < 0 || cache.tombstones[static_cast<std::size_t>(row)] != 0) {
-                throw Error(ErrorCode::not_found, "no memory with id " + std::to_string(id) +
-                                                      " (already deleted or never saved); "
-                                                      "nothing was deleted");
-              }
-            }
-            for (const MemoryId id : ids) memory.remove(id);
-            memory.close();
-            if (options->json) {
-              std::cout << json_line({{"deleted", ids}}) << '\n';
-            } else {
-              std::cout << "deleted " << counted(ids.size(), "memory", "memories") << '\n';
-            }
-            return kExitSuccess;
-          }};
+  add_json_flag(*command, options->json, "a sentence");
+  return make_command(command, options, &run_delete);
 }
 
 Command add_compact_command(CLI::App& app) {
-  struct Options {
-    std::filesystem::path file;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<FileOptions>();
   auto* command = app.add_subcommand(
       "compact", "Drop deleted rows from the file (ids stay valid) and print how many");
-  add_memory_file_argument(*command, options->file);
-  command->add_flag("--json", options->json, "Print one JSON object instead of a sentence");
-
-  return {command, [options] {
-            auto memory = HDF5Memory::open(options->file);
-            std::size_t dropped = 0;
-            std::size_t rows = 0;
-            {
-              std::optional<Progress> progress;
-              if (memory.count() >= 10000)
-                progress.emplace("compacting " + options->file.string(), 0);
-              dropped = memory.compact();
-              rows = memory.count();
-              memory.close();
-            }
-            if (options->json) {
-              std::cout << json_line({{"dropped", dropped}, {"rows", rows}}) << '\n';
-            } else {
-              std::cout << "compacted: dropped " << counted(dropped, "deleted row", "deleted rows")
-                        << '\n';
-            }
-            return kExitSuccess;
-          }};
+  add_file_options(*command, *options, "a sentence");
+  return make_command(command, options, &run_compact);
 }
 
 }  // namespace edgehdf5::cli

@@ -6,8 +6,9 @@
 #include <cstring>
 #include <limits>
 
+#include "edgehdf5/error.hpp"
 #include "edgehdf5/half.hpp"
-#include "util/text.hpp"
+#include "edgehdf5/memory_file_builder.hpp"
 
 namespace edgehdf5::migrate {
 namespace {
@@ -47,8 +48,11 @@ double finite(double value, std::string_view field) {
 std::string text_value(const SqliteStatement& row, int column, std::string_view field) {
   if (row.type(column) == SqliteType::null) return {};
   const std::string_view text = row.bytes(column);
-  if (text.find('\0') != std::string_view::npos) refuse(field, "contains a NUL byte");
-  if (!util::is_valid_utf8(text)) refuse(field, "is not valid UTF-8");
+  try {
+    MemoryFileBuilder::check_text(text, field);  // the store's own rule for text
+  } catch (const Error& error) {
+    throw RowError(error.what());
+  }
   return std::string(text);
 }
 

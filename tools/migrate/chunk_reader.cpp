@@ -19,7 +19,7 @@ std::string chunk_label(const SqliteStatement& row) {
   return row_label("memory_chunks", "id", row, chunk_field::id);
 }
 
-// The rows read but not yet given to the builder; deleted ones are tombstoned once saved.
+// The rows read but not yet given to the builder; the ids deleted ones got are recorded.
 class PendingBatch {
  public:
   void add(MemoryEntry entry, bool deleted) {
@@ -28,11 +28,11 @@ class PendingBatch {
   }
   std::size_t size() const noexcept { return entries_.size(); }
 
-  void flush(StoreBuilder* sink) {
+  void flush(MemoryFileBuilder* sink, std::vector<MemoryId>& deleted_ids) {
     if (sink != nullptr && !entries_.empty()) {
-      const MemoryId first = sink->save_batch(entries_);
+      const MemoryId first = sink->add_memories(entries_);
       for (const std::size_t index : deleted_indexes_) {
-        sink->tombstone(first + static_cast<MemoryId>(index));
+        deleted_ids.push_back(first + static_cast<MemoryId>(index));
       }
     }
     entries_.clear();
@@ -64,13 +64,14 @@ DetectedDim detect_embedding_dim(SqliteDatabase& database, const ResolvedTable& 
   return detected;
 }
 
-ChunkPositions read_memory_chunks(const ReadContext& context, const ResolvedTable& table,
-                                  std::size_t total_rows) {
+MemoryChunks read_memory_chunks(const ReadContext& context, const ResolvedTable& table,
+                                std::size_t total_rows) {
   MigrationReport& report = context.report;
   const MigrationOptions& options = context.options;
   const std::string stage = "reading memory_chunks";
   SqliteStatement rows = context.database.prepare(table.select_sql(order_by_id(table)));
-  ChunkPositions positions;
+  MemoryChunks chunks;
+  ChunkPositions& positions = chunks.positions;
   PendingBatch batch;
   const auto report_progress = [&] {
     if (context.observer) context.observer({stage, report.memory_chunks.read, total_rows});
@@ -107,13 +108,13 @@ ChunkPositions read_memory_chunks(const ReadContext& context, const ResolvedTabl
       batch.add(std::move(entry), deleted);
     }
     if (report.memory_chunks.read % kBatchRows == 0) {
-      batch.flush(context.sink());
+      batch.flush(context.sink(), chunks.deleted_ids);
       report_progress();
     }
   }
-  batch.flush(context.sink());
+  batch.flush(context.sink(), chunks.deleted_ids);
   report_progress();
-  return positions;
+  return chunks;
 }
 
 }  // namespace edgehdf5::migrate

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "edgehdf5/config.hpp"
 #include "edgehdf5/version.hpp"
 #include "migration.hpp"
 #include "progress_bar.hpp"
@@ -74,7 +75,7 @@ void add_options(CLI::App& app, CommandLine& line) {
   app.add_option("--embedding-dim", options.embedding_dim,
                  "Embedding dimension (default: that of the first embedding)")
       ->option_text("D")
-      ->check(CLI::Range(std::size_t{1}, kMaxEmbeddingDim));
+      ->check(CLI::Range(std::size_t{1}, edgehdf5::kMaxEmbeddingDim));
   app.add_flag("--skip-deleted", options.skip_deleted,
                "Leave out rows with deleted=1 (default: keep them as tombstones)");
   app.add_flag("--skip-invalid", options.skip_invalid,

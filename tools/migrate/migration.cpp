@@ -4,10 +4,11 @@
 #include <cmath>
 
 #include "chunk_reader.hpp"
+#include "edgehdf5/config.hpp"
+#include "edgehdf5/memory_file_builder.hpp"
 #include "output_file.hpp"
 #include "reference_tables.hpp"
 #include "source_schema.hpp"
-#include "util/text.hpp"
 
 namespace edgehdf5::migrate {
 namespace {
@@ -33,8 +34,8 @@ void check_options(const MigrationOptions& options) {
   if (!std::isfinite(options.compact_threshold) || options.compact_threshold < 0) {
     refuse("compact threshold must be a finite number >= 0");
   }
-  util::require_text(options.agent_id, "agent id");
-  util::require_text(options.embedder, "embedder");
+  MemoryFileBuilder::check_text(options.agent_id, "agent id");
+  MemoryFileBuilder::check_text(options.embedder, "embedder");
 }
 
 std::size_t count_rows(SqliteDatabase& database, const ResolvedTable& table) {
@@ -114,7 +115,7 @@ MigrationReport migrate(const MigrationOptions& options, const ProgressObserver&
   // count(*) reads every page of the table, as much as the migration itself: only for progress.
   const std::size_t rows = observer ? count_rows(database, *chunks) : 0;
   report.embedding_dim = choose_embedding_dim(database, *chunks, options, report);
-  std::optional<StoreBuilder> builder;
+  std::optional<MemoryFileBuilder> builder;
   if (!options.dry_run) builder.emplace(output_config(options, report.embedding_dim));
 
   const ReadContext context{.database = database,
@@ -123,10 +124,15 @@ MigrationReport migrate(const MigrationOptions& options, const ProgressObserver&
                             .builder = builder ? &*builder : nullptr,
                             .report = report,
                             .observer = observer};
-  const ChunkPositions positions = read_memory_chunks(context, *chunks, rows);
-  if (sessions) read_sessions(context, *sessions, positions);
-  read_knowledge_graph(context, entities, relations, positions);
+  const MemoryChunks memories = read_memory_chunks(context, *chunks, rows);
+  if (sessions) read_sessions(context, *sessions, memories.positions);
+  read_knowledge_graph(context, entities, relations, memories.positions);
   database.execute("COMMIT");
+  // Deleted rows are tombstoned last: entities may refer to them, and the builder (like a
+  // live store) takes a reference only to a memory that is active when it is added.
+  if (MemoryFileBuilder* sink = context.sink()) {
+    for (const MemoryId id : memories.deleted_ids) sink->tombstone(id);
+  }
 
   if (!report.invalid_rows.empty() && !options.skip_invalid) {
     throw InvalidRowsError(std::move(report.invalid_rows));

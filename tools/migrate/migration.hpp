@@ -102,7 +102,4 @@ using ProgressObserver = std::function<void(const Progress&)>;
 // called on the calling thread every few thousand rows and at each stage.
 MigrationReport migrate(const MigrationOptions& options, const ProgressObserver& observer = {});
 
-// Limits the file format sets on the options (those of HDF5Memory::create).
-inline constexpr std::size_t kMaxEmbeddingDim = std::size_t{1} << 16;
-
 }  // namespace edgehdf5::migrate

@@ -57,7 +57,7 @@ void read_entities(const ReadContext& context, const ResolvedTable& table,
     migrated.insert(entity.id);
     ++report.entities.written;
     if (unlinked) ++report.entities_unlinked;
-    if (StoreBuilder* sink = context.sink()) sink->add_entity(entity);
+    if (MemoryFileBuilder* sink = context.sink()) sink->add_entity(entity);
   }
 }
 
@@ -92,7 +92,7 @@ void read_relations(const ReadContext& context, const ResolvedTable& table,
         });
     if (!valid) continue;
     ++report.relations.written;
-    if (StoreBuilder* sink = context.sink()) sink->add_relation(relation);
+    if (MemoryFileBuilder* sink = context.sink()) sink->add_relation(relation);
   }
 }
 
@@ -125,7 +125,7 @@ void read_sessions(const ReadContext& context, const ResolvedTable& table,
         });
     if (!valid) continue;
     ++report.sessions.written;
-    if (StoreBuilder* sink = context.sink()) sink->add_session(session);
+    if (MemoryFileBuilder* sink = context.sink()) sink->add_session(session);
   }
 }
 

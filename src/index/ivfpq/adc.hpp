@@ -46,7 +46,8 @@ void scan_with_loads(const float* table, const std::uint8_t* codes, std::size_t 
 // about a millisecond). Thread-safe.
 AdcKernels best_adc_kernels();
 // Every SIMD set compiled in that this CPU runs, best first, each with its gather scan and
-// again with scan_with_loads (for tests).
+// again with scan_with_loads (for tests). Thread-safe; like best_adc_kernels(), it leaves
+// Highway's process-wide target choice alone (core/kernels/highway_dispatch.hpp).
 std::vector<AdcKernels> all_adc_kernels();
 
 // codebook[s][c][j] -> transposed[s][j][c].

@@ -1,5 +1,5 @@
 // The IVF-PQ kernels (adc.hpp) compiled once per instruction set by Highway and chosen at run
-// time, in the pattern of search/kernels/simd.cpp: this file includes itself once per target
+// time, in the pattern of core/kernels/simd.cpp: this file includes itself once per target
 // through hwy/foreach_target.h.
 
 #undef HWY_TARGET_INCLUDE
@@ -121,6 +121,8 @@ AdcKernels kernel_set() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "core/kernels/highway_dispatch.hpp"
+
 namespace edgehdf5::ivfpq {
 
 HWY_EXPORT(kernel_set);
@@ -161,8 +163,8 @@ AdcKernels with_loads(AdcKernels set) {
 AdcKernels best_adc_kernels() {
   // Whether gathers pay is a property of the CPU that no feature flag tells: measured once.
   static const AdcKernels best = [] {
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    const AdcKernels simd = HWY_DYNAMIC_DISPATCH(kernel_set)();
+    const AdcKernels simd =
+        kernels::dispatch_entry(HWY_DISPATCH_TABLE(kernel_set), kernels::runnable_targets())();
     return faster_scan(simd.scan, scan_with_loads) == simd.scan ? simd : with_loads(simd);
   }();
   return best;
@@ -170,15 +172,10 @@ AdcKernels best_adc_kernels() {
 
 std::vector<AdcKernels> all_adc_kernels() {
   std::vector<AdcKernels> sets;
-  const std::int64_t supported = hwy::SupportedTargets() & HWY_TARGETS;
-  for (std::int64_t remaining = supported; remaining != 0;) {
-    const std::int64_t target = remaining & -remaining;  // lowest bit = best target
-    remaining &= ~target;
-    hwy::GetChosenTarget().Update(target);
-    sets.push_back(HWY_DYNAMIC_DISPATCH(kernel_set)());
+  kernels::for_each_runnable_target([&](std::int64_t target) {
+    sets.push_back(kernels::dispatch_entry(HWY_DISPATCH_TABLE(kernel_set), target)());
     sets.push_back(with_loads(sets.back()));
-  }
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  });
   return sets;
 }
 

@@ -11,7 +11,7 @@
 //            codes u8[vectors * sub_quantizers]       PQ codes, list after list
 //            ids i64[vectors]                         the MemoryId of each code
 //
-// Callers hold h5::library_mutex() (as schema.cpp does around a whole file).
+// Callers hold an h5::LibraryLock (as schema.cpp does around a whole file).
 
 #include <optional>
 

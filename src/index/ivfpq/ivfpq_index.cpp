@@ -10,13 +10,14 @@
 #include <random>
 #include <thread>
 
+#include "core/kernels/kernels.hpp"
+#include "core/query_check.hpp"
+#include "core/row_filter.hpp"
+#include "core/top_k.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "index/ivfpq/adc.hpp"
 #include "index/ivfpq/kmeans.hpp"
-#include "search/kernels/kernels.hpp"
-#include "search/query_check.hpp"
-#include "search/row_filter.hpp"
 
 namespace edgehdf5 {
 namespace {
@@ -53,45 +54,10 @@ bool normalised_row(const MemoryCache& cache, std::size_t row, const kernels::Ke
   return true;
 }
 
-struct Candidate {
-  float score;
-  std::uint32_t row;
-};
-// The better candidate: higher score, then lower row (= lower id).
-inline bool better(const Candidate& a, const Candidate& b) noexcept {
-  return a.score > b.score || (a.score == b.score && a.row < b.row);
-}
-
-// The best `capacity` candidates offered, in a heap whose front is the worst of them.
-class BoundedHeap {
- public:
-  explicit BoundedHeap(std::size_t capacity) : capacity_(capacity) { heap_.reserve(capacity); }
-  // Scores below this cannot enter; -inf until full.
-  float threshold() const noexcept { return threshold_; }
-  void offer(float score, std::uint32_t row) {
-    const Candidate candidate{score, row};
-    if (heap_.size() < capacity_) {
-      heap_.push_back(candidate);
-      std::push_heap(heap_.begin(), heap_.end(), better);
-      if (heap_.size() == capacity_) threshold_ = heap_.front().score;
-      return;
-    }
-    if (!better(candidate, heap_.front())) return;
-    std::pop_heap(heap_.begin(), heap_.end(), better);
-    heap_.back() = candidate;
-    std::push_heap(heap_.begin(), heap_.end(), better);
-    threshold_ = heap_.front().score;
-  }
-  std::vector<Candidate> take_sorted() {
-    std::sort(heap_.begin(), heap_.end(), better);
-    return std::move(heap_);
-  }
-
- private:
-  std::size_t capacity_;
-  std::vector<Candidate> heap_;
-  float threshold_ = -std::numeric_limits<float>::infinity();
-};
+// Candidates are keyed by cache row; 32 bits keep a candidate in 8 bytes (the index holds at
+// most 2^32 - 1 rows, see encode_rows).
+using CandidateTopK = core::BoundedTopK<std::uint32_t>;
+using Candidate = CandidateTopK::Entry;
 
 }  // namespace
 
@@ -410,12 +376,12 @@ bool IVFPQIndex::remove(MemoryId id) {
 SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache& cache,
                                  const IVFPQSearchOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
-  search::require_positive_k(options.k);
+  core::require_positive_k(options.k);
   if (!impl_) {
     throw Error(ErrorCode::unsupported, "strategy 'ivfpq' needs an index: none is built");
   }
   const Impl& impl = *impl_;
-  search::require_valid_query(query, impl.dim);
+  core::require_valid_query(query, impl.dim);
   if (cache.embedding_dim != impl.dim) {
     throw Error(ErrorCode::invalid_argument,
                 "the IVF-PQ index does not match this store's dimensions");
@@ -429,29 +395,31 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
   std::vector<float> unit(dim);
   for (std::size_t j = 0; j < dim; ++j) unit[j] = query[j] * inverse_norm;
 
-  // Coarse step: the nprobe centroids nearest the query (L2 on the sphere).
+  // Coarse step: the nprobe centroids nearest the query (L2 on the sphere), nearest first,
+  // ties to the lower cell. A top-k of the negated distance |c|^2 - 2 q.c (|q|^2 = 1 is the
+  // same for every cell): negation is exact, so the order is that of the distances.
   const std::size_t nprobe = std::clamp<std::size_t>(options.nprobe, 1, impl.nlist);
   std::vector<float> centroid_dots(impl.nlist);
   impl.simd.dot_f32(unit.data(), impl.centroids.data(), dim, 0, impl.nlist, centroid_dots.data());
-  std::vector<std::pair<float, std::uint32_t>> cells(impl.nlist);
+  core::BoundedTopK<std::uint32_t> nearest_cells(nprobe);
   for (std::size_t c = 0; c < impl.nlist; ++c) {
-    cells[c] = {impl.centroid_norms[c] - 2.0f * centroid_dots[c], static_cast<std::uint32_t>(c)};
+    nearest_cells.offer(2.0f * centroid_dots[c] - impl.centroid_norms[c],
+                        static_cast<std::uint32_t>(c));
   }
-  std::partial_sort(cells.begin(), cells.begin() + static_cast<std::ptrdiff_t>(nprobe),
-                    cells.end());
+  const std::vector<core::Scored<std::uint32_t>> cells = nearest_cells.take_sorted();
 
   std::vector<float> table(impl.sub_quantizers * kCodewords);
   impl.adc.table(unit.data(), impl.transposed.data(), impl.sub_quantizers, impl.sub_dim,
                  table.data());
 
-  const search::RowFilter filter(options.filter, cache);
+  const core::RowFilter filter(options.filter, cache);
   const bool recency = filter.weights_recency();
   const bool rerank = options.rerank > 0;
-  BoundedHeap candidates(rerank ? std::max(options.rerank, options.k) : options.k);
+  CandidateTopK candidates(rerank ? std::max(options.rerank, options.k) : options.k);
   std::vector<float> scores;
   std::size_t scanned = 0;
-  for (std::size_t p = 0; p < nprobe; ++p) {
-    const std::uint32_t cell = cells[p].second;
+  for (const core::Scored<std::uint32_t>& probed : cells) {
+    const std::uint32_t cell = probed.key;
     const Impl::List& list = impl.lists[cell];
     const std::size_t count = list.ids.size();
     if (count == 0) continue;
@@ -475,9 +443,10 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
 
   std::vector<Candidate> best = candidates.take_sorted();
   if (rerank) {
-    // Exact cosines from the stored rows, as the exact engine computes them. The rows are
-    // scattered over the matrix: the next candidates' rows are prefetched while this one is
-    // scored, so their cache misses overlap instead of following one another.
+    // Exact cosines from the stored rows, as the exact engine computes them, and the best k
+    // of those. The rows are scattered over the matrix: the next candidates' rows are
+    // prefetched while this one is scored, so their cache misses overlap instead of
+    // following one another.
     const std::size_t row_bytes =
         dim * (cache.embedding_type == EmbeddingType::float16 ? sizeof(half_bits) : sizeof(float));
     auto prefetch = [&](std::uint32_t row) {
@@ -489,31 +458,27 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
         __builtin_prefetch(begin + offset);
     };
     constexpr std::size_t kPrefetchAhead = 4;
-    for (std::size_t i = 0; i < std::min(kPrefetchAhead, best.size()); ++i) prefetch(best[i].row);
+    for (std::size_t i = 0; i < std::min(kPrefetchAhead, best.size()); ++i) prefetch(best[i].key);
+    CandidateTopK reranked(options.k);
     for (std::size_t i = 0; i < best.size(); ++i) {
-      if (i + kPrefetchAhead < best.size()) prefetch(best[i + kPrefetchAhead].row);
-      Candidate& candidate = best[i];
+      if (i + kPrefetchAhead < best.size()) prefetch(best[i + kPrefetchAhead].key);
+      const std::uint32_t row = best[i].key;
       float dot = 0.0f;
       if (cache.embedding_type == EmbeddingType::float16) {
-        impl.simd.dot_f16(query.data(), cache.embeddings_f16.data(), dim, candidate.row,
-                          candidate.row + 1, &dot);
+        impl.simd.dot_f16(query.data(), cache.embeddings_f16.data(), dim, row, row + 1, &dot);
       } else {
-        impl.simd.dot_f32(query.data(), cache.embeddings_f32.data(), dim, candidate.row,
-                          candidate.row + 1, &dot);
+        impl.simd.dot_f32(query.data(), cache.embeddings_f32.data(), dim, row, row + 1, &dot);
       }
-      const float norm = cache.norms[candidate.row];
-      candidate.score = norm > 0.0f ? dot * inverse_norm / norm : 0.0f;
-      if (recency) candidate.score *= filter.recency_weight(candidate.row);
+      const float norm = cache.norms[row];
+      float score = norm > 0.0f ? dot * inverse_norm / norm : 0.0f;
+      if (recency) score *= filter.recency_weight(row);
+      reranked.offer(score, row);
     }
-    std::sort(best.begin(), best.end(), better);
+    best = reranked.take_sorted();
   }
-  if (best.size() > options.k) best.resize(options.k);
 
   SearchResults results;
-  results.hits.reserve(best.size());
-  for (const Candidate& candidate : best) {
-    results.hits.push_back({cache.ids[candidate.row], candidate.score});
-  }
+  results.hits = core::hits_of_rows<std::uint32_t>(best, cache);
   results.metrics.strategy = "ivfpq";
   results.metrics.isa = std::string(impl.adc.isa) + "/" + impl.adc.scan_kind;
   results.metrics.threads = 1;

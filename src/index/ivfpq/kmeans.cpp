@@ -5,15 +5,9 @@
 #include <limits>
 #include <random>
 
+#include "core/kernels/blas.hpp"
+#include "core/kernels/kernels.hpp"
 #include "index/ivfpq/adc.hpp"
-#include "search/kernels/kernels.hpp"
-
-#ifndef EDGEHDF5_BLAS
-#define EDGEHDF5_BLAS 0
-#endif
-#if EDGEHDF5_BLAS
-#include <cblas.h>
-#endif
 
 namespace edgehdf5::ivfpq {
 namespace {
@@ -40,16 +34,14 @@ float squared_distance(const float* a, const float* b, std::size_t dim) {
 }  // namespace
 
 SingleThreadedBlas::SingleThreadedBlas() {
-#if EDGEHDF5_BLAS
-  previous_ = openblas_get_num_threads();
-  openblas_set_num_threads(1);
-#endif
+  if constexpr (kernels::kBlasCompiledIn) {
+    previous_ = kernels::blas_threads();
+    kernels::set_blas_threads(1);
+  }
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
-#if EDGEHDF5_BLAS
-  openblas_set_num_threads(previous_);
-#endif
+  if constexpr (kernels::kBlasCompiledIn) kernels::set_blas_threads(previous_);
 }
 
 void assign_nearest(const float* points, std::size_t count, const float* centroids, std::size_t k,
@@ -63,14 +55,12 @@ void assign_nearest(const float* points, std::size_t count, const float* centroi
     for (std::size_t block = begin; block < end; block += kBlockPoints) {
       const std::size_t rows = std::min(kBlockPoints, end - block);
       const float* x = points + block * dim;
-#if EDGEHDF5_BLAS
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(rows),
-                  static_cast<blasint>(k), static_cast<blasint>(dim), 1.0f, x,
-                  static_cast<blasint>(dim), centroids, static_cast<blasint>(dim), 0.0f,
-                  dots.data(), static_cast<blasint>(k));
-#else
-      simd.dot_f32_batch(x, rows, centroids, dim, 0, k, dots.data());
-#endif
+      // dots[r * k + c] = x[r] . centroid[c]: the points are the "queries" of one product.
+      if constexpr (kernels::kBlasCompiledIn) {
+        kernels::blas_dot_f32_batch(x, rows, centroids, dim, 0, k, dots.data());
+      } else {
+        simd.dot_f32_batch(x, rows, centroids, dim, 0, k, dots.data());
+      }
       for (std::size_t r = 0; r < rows; ++r) {
         const float* row_dots = dots.data() + r * k;
         float best = std::numeric_limits<float>::infinity();
@@ -89,7 +79,6 @@ void assign_nearest(const float* points, std::size_t count, const float* centroi
       }
     }
   });
-  (void)simd;
 }
 
 KMeansResult kmeans(const float* points, std::size_t count, std::size_t dim, std::size_t k,

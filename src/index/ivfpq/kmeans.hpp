@@ -3,15 +3,18 @@
 // iterations, empty-cluster repair, and the nearest-centroid assignment they share with
 // IVFPQIndex::sync. Row-major float matrices throughout.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "core/thread_pool.hpp"
+
 namespace edgehdf5::ivfpq {
 
 // While alive, OpenBLAS runs each call on the calling thread. The build splits its work
-// across std::threads itself (so that the argmin after each sgemm is parallel too), and
-// OpenBLAS's own threads on top of ours would only contend for the same cores.
+// across the process thread pool itself (so that the argmin after each sgemm is parallel
+// too), and OpenBLAS's own threads on top of ours would only contend for the same cores.
 // Not reentrant across threads: one build at a time changes the process-wide setting.
 class SingleThreadedBlas {
  public:
@@ -21,13 +24,14 @@ class SingleThreadedBlas {
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
 
  private:
-  int previous_ = 1;
+  std::size_t previous_ = 1;
 };
 
 // For each of `count` points, the nearest (L2) of `k` centroids and its squared distance
 // (either output may be null). Uses OpenBLAS sgemm when built with it (blocks of points
 // against all centroids, |x|^2 - 2 x.c + |c|^2), else the SIMD batch dot kernels; the
-// points are split across `threads` std::threads (hold a SingleThreadedBlas around it).
+// points are split into `threads` ranges (parallel_ranges; hold a SingleThreadedBlas around
+// it).
 void assign_nearest(const float* points, std::size_t count, const float* centroids,
                     std::size_t k, std::size_t dim, std::size_t threads,
                     std::uint32_t* labels, float* distances);
@@ -45,28 +49,25 @@ struct KMeansResult {
 KMeansResult kmeans(const float* points, std::size_t count, std::size_t dim, std::size_t k,
                     std::size_t iterations, std::uint64_t seed, std::size_t threads);
 
-// Runs body(begin, end) over [0, count) split into `threads` contiguous ranges, one
-// std::thread each beyond the calling thread's.
+// Runs body(begin, end) over [0, count) split into `threads` contiguous ranges of
+// ceil(count / threads) items (the last one shorter), each a task of
+// core::process_thread_pool(); the whole range on the calling thread when threads <= 1 or
+// count < 2 * threads. The split depends only on count and threads, never on the pool's
+// size, so a build's result does not depend on the machine's cores (at most the pool's
+// size of ranges run at once). A body that runs parallel_ranges again gets its ranges run
+// inline (the pool's rule for nested runs). Rethrows the first exception a body throws.
 template <typename Body>
-void parallel_ranges(std::size_t count, std::size_t threads, Body&& body);
-
-}  // namespace edgehdf5::ivfpq
-
-#include <thread>
-
-template <typename Body>
-void edgehdf5::ivfpq::parallel_ranges(std::size_t count, std::size_t threads, Body&& body) {
+void parallel_ranges(std::size_t count, std::size_t threads, Body&& body) {
   if (threads <= 1 || count < 2 * threads) {
     body(std::size_t{0}, count);
     return;
   }
-  std::vector<std::thread> workers;
   const std::size_t share = (count + threads - 1) / threads;
-  for (std::size_t t = 1; t < threads; ++t) {
-    const std::size_t begin = std::min(count, t * share);
-    const std::size_t end = std::min(count, begin + share);
-    if (begin < end) workers.emplace_back([&body, begin, end] { body(begin, end); });
-  }
-  body(std::size_t{0}, std::min(count, share));
-  for (std::thread& worker : workers) worker.join();
+  const std::size_t ranges = (count + share - 1) / share;  // the non-empty ones
+  core::process_thread_pool().run(ranges, [&](std::size_t range) {
+    const std::size_t begin = range * share;
+    body(begin, std::min(count, begin + share));
+  });
 }
+
+}  // namespace edgehdf5::ivfpq

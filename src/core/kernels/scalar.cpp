@@ -3,7 +3,7 @@
 // scalar loop and "scalar" in a benchmark means what it says.
 
 #include "edgehdf5/half.hpp"
-#include "search/kernels/kernels.hpp"
+#include "core/kernels/kernels.hpp"
 
 namespace edgehdf5::kernels {
 namespace {

@@ -1,7 +1,10 @@
 #pragma once
 // A SearchFilter compiled against one MemoryCache: a per-row yes/no that the scan asks
-// before it computes a row's score, and the recency weight it applies after.
+// before it computes a row's score, and the recency weight it applies after. The exact
+// engine, IVF-PQ and keyword search all filter through it, so a filter and a tombstone mean
+// the same whichever path answers a query.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -11,10 +14,14 @@
 #include "edgehdf5/filter.hpp"
 #include "edgehdf5/memory_cache.hpp"
 
-namespace edgehdf5::search {
+namespace edgehdf5::core {
 
+// Holds references: `filter` and `cache` must outlive it and not change meanwhile. Const
+// methods may be called from several threads at once (a parallel scan shares one).
 class RowFilter {
  public:
+  // Throws invalid_argument for an `after` later than `before` or a half-life that is not a
+  // positive finite number of seconds. The clock for recency is read once, here.
   RowFilter(const SearchFilter& filter, const MemoryCache& cache);
 
   // Tombstoned rows and rows the metadata conditions exclude are refused. Cheapest first.
@@ -43,4 +50,4 @@ class RowFilter {
   double now_ = 0;
 };
 
-}  // namespace edgehdf5::search
+}  // namespace edgehdf5::core

@@ -3,14 +3,14 @@
 // hwy/foreach_target.h; code inside HWY_NAMESPACE is per target, code under HWY_ONCE is not.
 
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "search/kernels/simd.cpp"
+#define HWY_TARGET_INCLUDE "core/kernels/simd.cpp"
 #include <hwy/foreach_target.h>  // must come before highway.h
 #include <hwy/highway.h>
 
 #include <type_traits>
 
 #include "edgehdf5/half.hpp"
-#include "search/kernels/kernels.hpp"
+#include "core/kernels/kernels.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace edgehdf5::kernels {
@@ -148,33 +148,25 @@ KernelSet kernel_set() {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "core/kernels/highway_dispatch.hpp"
+
 namespace edgehdf5::kernels {
 
 HWY_EXPORT(kernel_set);
 
-namespace {
-// The kernels of one target: point Highway's dispatcher at it, take the set, point it back.
-KernelSet kernels_for(std::int64_t target) {
-  hwy::GetChosenTarget().Update(target);
-  KernelSet set = HWY_DYNAMIC_DISPATCH(kernel_set)();
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-  return set;
-}
-}  // namespace
-
 KernelSet best_simd_kernels() {
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-  return HWY_DYNAMIC_DISPATCH(kernel_set)();
+  // Resolved once: the CPU does not change under a running process, and every engine and
+  // index then holds the same set.
+  static const KernelSet best =
+      dispatch_entry(HWY_DISPATCH_TABLE(kernel_set), runnable_targets())();
+  return best;
 }
 
 std::vector<KernelSet> all_simd_kernels() {
   std::vector<KernelSet> sets;
-  const std::int64_t supported = hwy::SupportedTargets() & HWY_TARGETS;
-  for (std::int64_t remaining = supported; remaining != 0;) {
-    const std::int64_t target = remaining & -remaining;  // lowest bit = best target
-    remaining &= ~target;
-    sets.push_back(kernels_for(target));
-  }
+  for_each_runnable_target([&](std::int64_t target) {
+    sets.push_back(dispatch_entry(HWY_DISPATCH_TABLE(kernel_set), target)());
+  });
   return sets;
 }
 

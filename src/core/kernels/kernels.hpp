@@ -39,10 +39,12 @@ struct KernelSet {
 KernelSet scalar_kernels();
 
 // The best SIMD kernel set this CPU supports (Highway's runtime dispatch: AVX-512, AVX2,
-// SSE4, NEON, ...). Resolved when called; callers keep the result.
+// SSE4, NEON, ...). Resolved on the first call, then the same set every time; Highway's
+// process-wide target choice is left as it is (see highway_dispatch.hpp). Thread-safe.
 KernelSet best_simd_kernels();
 
 // Every SIMD kernel set compiled in that this CPU can run, best first (for tests).
+// Thread-safe; changes no global state.
 std::vector<KernelSet> all_simd_kernels();
 
 }  // namespace edgehdf5::kernels

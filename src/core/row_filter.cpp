@@ -1,11 +1,11 @@
-#include "search/row_filter.hpp"
+#include "core/row_filter.hpp"
 
 #include <algorithm>
 #include <chrono>
 
 #include "edgehdf5/error.hpp"
 
-namespace edgehdf5::search {
+namespace edgehdf5::core {
 namespace {
 
 std::string_view trim(std::string_view text) {
@@ -68,4 +68,4 @@ bool RowFilter::tags_match(std::string_view row_tags) const {
   });
 }
 
-}  // namespace edgehdf5::search
+}  // namespace edgehdf5::core

@@ -1,8 +1,14 @@
-#include "search/blas.hpp"
+#include "core/kernels/blas.hpp"
 
+#if EDGEHDF5_BLAS
 #include <cblas.h>
+#else
+#include <cstdlib>
+#endif
 
-namespace edgehdf5::search {
+namespace edgehdf5::kernels {
+
+#if EDGEHDF5_BLAS
 
 void blas_dot_f32(const float* query, const float* matrix, std::size_t dim, std::size_t begin,
                   std::size_t end, float* out) {
@@ -21,4 +27,20 @@ void blas_dot_f32_batch(const float* queries, std::size_t query_count, const flo
 
 std::size_t blas_threads() { return static_cast<std::size_t>(openblas_get_num_threads()); }
 
-}  // namespace edgehdf5::search
+void set_blas_threads(std::size_t threads) { openblas_set_num_threads(static_cast<int>(threads)); }
+
+#else  // no OpenBLAS: every caller's BLAS path is discarded by `if constexpr`
+
+void blas_dot_f32(const float*, const float*, std::size_t, std::size_t, std::size_t, float*) {
+  std::abort();
+}
+void blas_dot_f32_batch(const float*, std::size_t, const float*, std::size_t, std::size_t,
+                        std::size_t, float*) {
+  std::abort();
+}
+std::size_t blas_threads() { std::abort(); }
+void set_blas_threads(std::size_t) { std::abort(); }
+
+#endif  // EDGEHDF5_BLAS
+
+}  // namespace edgehdf5::kernels

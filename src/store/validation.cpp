@@ -1,0 +1,115 @@
+#include "store/validation.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "edgehdf5/error.hpp"
+#include "edgehdf5/half.hpp"
+#include "util/text.hpp"
+
+namespace edgehdf5::store {
+
+void validate_config(const MemoryConfig& config) {
+  if (config.path.empty()) throw Error(ErrorCode::invalid_argument, "path is empty");
+  if (config.embedding_dim == 0 || config.embedding_dim > kMaxEmbeddingDim) {
+    throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
+                                                 std::to_string(kMaxEmbeddingDim) + ", got " +
+                                                 std::to_string(config.embedding_dim));
+  }
+  if (config.compression && (config.compression_level < 1 || config.compression_level > 9)) {
+    throw Error(ErrorCode::invalid_argument,
+                "compression_level must be 1..9, got " + std::to_string(config.compression_level));
+  }
+  if (!std::isfinite(config.compact_threshold) || config.compact_threshold < 0) {
+    throw Error(ErrorCode::invalid_argument, "compact_threshold must be a finite number >= 0");
+  }
+  util::require_text(config.agent_id, "agent_id");
+  util::require_text(config.embedder, "embedder");
+  util::require_text(config.created_at, "created_at");
+}
+
+// The name is built only when there is something to report: this runs for every save.
+void validate_entry(const MemoryEntry& entry, const MemoryCache& columns, std::ptrdiff_t index) {
+  const auto entry_name = [&] {
+    return index < 0 ? std::string("entry") : "entry " + std::to_string(index);
+  };
+  const auto refuse = [&](const std::string& why) {
+    throw Error(ErrorCode::invalid_argument, entry_name() + ": " + why);
+  };
+  const std::size_t dim = columns.embedding_dim;
+  if (entry.embedding.empty()) refuse("embedding is empty");
+  if (entry.embedding.size() != dim) {
+    refuse("embedding has " + std::to_string(entry.embedding.size()) +
+           " values, the store's embedding_dim is " + std::to_string(dim));
+  }
+  const float limit = columns.embedding_type == EmbeddingType::float16
+                          ? kHalfMax
+                          : std::numeric_limits<float>::max();
+  for (std::size_t i = 0; i < dim; ++i) {
+    const float value = entry.embedding[i];
+    if (std::fabs(value) <= limit) continue;  // false for NaN too
+    if (std::isnan(value)) refuse("embedding value " + std::to_string(i) + " is NaN");
+    if (std::isinf(value)) refuse("embedding value " + std::to_string(i) + " is infinite");
+    refuse("embedding value " + std::to_string(i) + " (" + std::to_string(value) +
+           ") is outside the float16 range");
+  }
+  if (!std::isfinite(entry.timestamp)) refuse("timestamp is not finite");
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"chunk", &entry.chunk},
+      {"source_channel", &entry.source_channel},
+      {"session_id", &entry.session_id},
+      {"tags", &entry.tags}};
+  for (const auto& [field, text] : texts) {
+    if (!util::is_plain_text(*text)) {
+      util::require_text(*text, entry_name() + ": " + field);  // throws, saying what is wrong
+    }
+  }
+}
+
+void validate_session(const Session& session) {
+  if (session.id.empty()) throw Error(ErrorCode::invalid_argument, "session id is empty");
+  util::require_text(session.id, "session id");
+  util::require_text(session.channel, "session channel");
+  util::require_text(session.summary, "session summary");
+  if (session.start_id < 0 || session.end_id < session.start_id) {
+    throw Error(ErrorCode::invalid_argument, "session range [" + std::to_string(session.start_id) +
+                                                 ", " + std::to_string(session.end_id) +
+                                                 ") is not a range of memory ids");
+  }
+  if (!std::isfinite(session.timestamp)) {
+    throw Error(ErrorCode::invalid_argument, "session timestamp is not finite");
+  }
+}
+
+void validate_entity(const Entity& entity, const MemoryCache& columns) {
+  if (entity.name.empty()) throw Error(ErrorCode::invalid_argument, "entity name is empty");
+  util::require_text(entity.name, "entity name");
+  util::require_text(entity.type, "entity type");
+  if (entity.embedding_id != -1) {
+    const std::ptrdiff_t row = columns.row_of(entity.embedding_id);
+    if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)]) {
+      throw Error(ErrorCode::not_found, "entity '" + entity.name + "' refers to memory " +
+                                            std::to_string(entity.embedding_id) +
+                                            ", which is not an active memory");
+    }
+  }
+}
+
+void validate_relation(const Relation& relation, const KnowledgeGraph& graph) {
+  for (EntityId end : {relation.source, relation.target}) {
+    if (!graph.contains(end)) {
+      throw Error(ErrorCode::not_found, "no entity with id " + std::to_string(end));
+    }
+  }
+  util::require_text(relation.type, "relation type");
+  if (!std::isfinite(relation.weight)) {
+    throw Error(ErrorCode::invalid_argument, "relation weight is not finite");
+  }
+  if (!std::isfinite(relation.timestamp)) {
+    throw Error(ErrorCode::invalid_argument, "relation timestamp is not finite");
+  }
+}
+
+}  // namespace edgehdf5::store
