@@ -163,42 +163,42 @@ std::vector<float> random_unit_rows(std::size_t count, std::size_t dim, std::uin
   return rows;
 }
 
-MemoryCache float32_cache(std::vector<float> vectors, std::size_t dim) {
-  MemoryCache cache;
-  cache.embedding_dim = dim;
-  cache.embedding_type = EmbeddingType::float32;
+MemoryColumns float32_columns(std::vector<float> vectors, std::size_t dim) {
+  MemoryColumns columns;
+  columns.embedding_dim = dim;
+  columns.embedding_type = EmbeddingType::float32;
   const std::size_t rows = vectors.size() / dim;
-  cache.norms.resize(rows);
+  columns.norms.resize(rows);
   for (std::size_t row = 0; row < rows; ++row) {
-    cache.norms[row] = compute_norm(std::span<const float>(vectors).subspan(row * dim, dim));
+    columns.norms[row] = compute_norm(std::span<const float>(vectors).subspan(row * dim, dim));
   }
-  cache.embeddings_f32 = std::move(vectors);
-  cache.tombstones.assign(rows, 0);
-  cache.ids.resize(rows);
-  for (std::size_t row = 0; row < rows; ++row) cache.ids[row] = static_cast<MemoryId>(row);
-  return cache;
+  columns.embeddings_f32 = std::move(vectors);
+  columns.tombstones.assign(rows, 0);
+  columns.ids.resize(rows);
+  for (std::size_t row = 0; row < rows; ++row) columns.ids[row] = static_cast<MemoryId>(row);
+  return columns;
 }
 
-MemoryCache float16_cache(std::span<const float> vectors, std::size_t dim) {
-  MemoryCache cache;
-  cache.embedding_dim = dim;
-  cache.embedding_type = EmbeddingType::float16;
+MemoryColumns float16_columns(std::span<const float> vectors, std::size_t dim) {
+  MemoryColumns columns;
+  columns.embedding_dim = dim;
+  columns.embedding_type = EmbeddingType::float16;
   const std::size_t rows = vectors.size() / dim;
-  cache.embeddings_f16.resize(vectors.size());
-  cache.norms.resize(rows);
+  columns.embeddings_f16.resize(vectors.size());
+  columns.norms.resize(rows);
   std::vector<float> rounded(dim);
   for (std::size_t row = 0; row < rows; ++row) {
     for (std::size_t i = 0; i < dim; ++i) {
       const half_bits bits = float_to_half(vectors[row * dim + i]);
-      cache.embeddings_f16[row * dim + i] = bits;
+      columns.embeddings_f16[row * dim + i] = bits;
       rounded[i] = half_to_float(bits);
     }
-    cache.norms[row] = compute_norm(rounded);  // of the stored values, as the store keeps it
+    columns.norms[row] = compute_norm(rounded);  // of the stored values, as the store keeps it
   }
-  cache.tombstones.assign(rows, 0);
-  cache.ids.resize(rows);
-  for (std::size_t row = 0; row < rows; ++row) cache.ids[row] = static_cast<MemoryId>(row);
-  return cache;
+  columns.tombstones.assign(rows, 0);
+  columns.ids.resize(rows);
+  for (std::size_t row = 0; row < rows; ++row) columns.ids[row] = static_cast<MemoryId>(row);
+  return columns;
 }
 
 std::vector<MemoryEntry> random_entries(std::size_t count, std::size_t dim, std::uint64_t seed,

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgehdf5/entry.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 namespace edgehdf5::bench {
 
@@ -34,12 +34,12 @@ inline constexpr std::size_t kRowsPerStream = 65536;
 std::vector<float> random_unit_rows(std::size_t count, std::size_t dim, std::uint64_t seed,
                                     std::uint64_t first_stream = 0);
 
-// A MemoryCache holding `vectors` (rows of `dim` floats) the way a store holds them after
-// saving them: float32 as given (float32_cache takes the vector over) or rounded to IEEE half
-// (float16_cache), the norm of each stored row, no tombstones, ids 0, 1, 2... so that a hit's
+// A MemoryColumns holding `vectors` (rows of `dim` floats) the way a store holds them after
+// saving them: float32 as given (float32_columns takes the vector over) or rounded to IEEE half
+// (float16_columns), the norm of each stored row, no tombstones, ids 0, 1, 2... so that a hit's
 // id is its row number, and no metadata columns (search without a metadata filter needs none).
-MemoryCache float32_cache(std::vector<float> vectors, std::size_t dim);
-MemoryCache float16_cache(std::span<const float> vectors, std::size_t dim);
+MemoryColumns float32_columns(std::vector<float> vectors, std::size_t dim);
+MemoryColumns float16_columns(std::span<const float> vectors, std::size_t dim);
 
 // `count` entries with random unit embeddings and short, realistic metadata; entry i is
 // numbered first_number + i in its chunk text. Deterministic in (seed, stream).

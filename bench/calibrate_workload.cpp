@@ -116,7 +116,7 @@ int run_calibrate_workload(int argc, char** argv) {
   const std::vector<float> queries = random_unit_vectors(kQueryPool, dim, options.seed, kQueryStream);
   std::vector<bool> parallel_faster, blas_faster;
   for (const std::size_t rows : sizes) {
-    const MemoryCache cache = float32_cache(
+    const MemoryColumns columns = float32_columns(
         std::vector<float>(all_rows.begin(), all_rows.begin() + static_cast<std::ptrdiff_t>(rows * dim)),
         dim);
     const double bytes = static_cast<double>(rows * dim * sizeof(float));
@@ -132,13 +132,13 @@ int run_calibrate_workload(int argc, char** argv) {
         search_options[s].strategy = s == 0 ? Strategy::simd : other;
         // Untimed: first touches of the copy, and the thread count the strategy uses here.
         const SearchResults warm =
-            engine.search(std::span(queries.data(), dim), cache, search_options[s]);
+            engine.search(std::span(queries.data(), dim), columns, search_options[s]);
         if (other == Strategy::parallel && s == 1) parallel_threads = warm.metrics.threads;
       }
       for (std::size_t call = 0; call < calls; ++call) {
         const std::span<const float> query(queries.data() + (call % kQueryPool) * dim, dim);
         for (std::size_t s = 0; s < 2; ++s) {
-          seconds[s].push_back(seconds_to_run([&] { engine.search(query, cache, search_options[s]); }));
+          seconds[s].push_back(seconds_to_run([&] { engine.search(query, columns, search_options[s]); }));
         }
       }
       return std::pair{summarize(seconds[0]).median * 1e6, summarize(seconds[1]).median * 1e6};

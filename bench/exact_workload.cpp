@@ -143,10 +143,10 @@ class ExactBench {
   void report_targets();
 
  private:
-  void measure_store(std::size_t rows, const MemoryCache& cache, FaissFlatPeer* faiss,
+  void measure_store(std::size_t rows, const MemoryColumns& columns, FaissFlatPeer* faiss,
                      OpenBlasPeer* openblas);
   Backend our_backend(const std::string& name, std::optional<Strategy> strategy,
-                      const MemoryCache& cache, const Repeats& repeats);
+                      const MemoryColumns& columns, const Repeats& repeats);
   std::vector<std::vector<double>> time_calls(std::vector<Backend>& backends, std::size_t batch,
                                               bool warm_up);
   void add_row(std::size_t rows, const std::string& dtype, const Backend& backend,
@@ -164,28 +164,28 @@ class ExactBench {
 };
 
 Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy> strategy,
-                                const MemoryCache& cache, const Repeats& repeats) {
+                                const MemoryColumns& columns, const Repeats& repeats) {
   SearchOptions search_options;
   search_options.k = kTopK;
   search_options.strategy = strategy;
-  const std::size_t dim = cache.embedding_dim;
+  const std::size_t dim = columns.embedding_dim;
   Backend backend;
   backend.name = name;
   const bool scalar = strategy == Strategy::scalar;
   backend.single_calls = scalar ? repeats.scalar_single : repeats.single;
   backend.batch_calls = scalar ? repeats.scalar_batches : repeats.batches;
   backend.prepare = [this] { set_openblas_threads(openblas_default_threads_); };
-  backend.search = [this, &cache, search_options, dim](const float* queries, std::size_t count,
+  backend.search = [this, &columns, search_options, dim](const float* queries, std::size_t count,
                                                        std::vector<PeerHit>& hits) {
     hits.clear();
     auto append = [&hits](const SearchResults& results) {
       for (const SearchHit& hit : results.hits) hits.push_back({hit.id, hit.score});
     };
     if (count == 1) {
-      append(engine_.search(std::span(queries, dim), cache, search_options));
+      append(engine_.search(std::span(queries, dim), columns, search_options));
     } else {
       for (const SearchResults& results :
-           engine_.search_batch(std::span(queries, count * dim), count, cache, search_options)) {
+           engine_.search_batch(std::span(queries, count * dim), count, columns, search_options)) {
         append(results);
       }
     }
@@ -194,7 +194,7 @@ Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy>
   // not in the middle of the timing, for a strategy this build lacks).
   backend.prepare();
   const SearchResults probe =
-      engine_.search(std::span(queries_.data(), dim), cache, search_options);
+      engine_.search(std::span(queries_.data(), dim), columns, search_options);
   backend.ran = probe.metrics.strategy + "/" + probe.metrics.isa;
   backend.threads = probe.metrics.threads;
   return backend;
@@ -281,22 +281,22 @@ void ExactBench::add_row(std::size_t rows, const std::string& dtype, const Backe
   });
 }
 
-void ExactBench::measure_store(std::size_t rows, const MemoryCache& cache, FaissFlatPeer* faiss,
+void ExactBench::measure_store(std::size_t rows, const MemoryColumns& columns, FaissFlatPeer* faiss,
                                OpenBlasPeer* openblas) {
   const Repeats repeats = repeats_for(rows, options_.queries);
-  const std::string dtype = dtype_name(cache.embedding_type);
-  const bool half = cache.embedding_type == EmbeddingType::float16;
+  const std::string dtype = dtype_name(columns.embedding_type);
+  const bool half = columns.embedding_type == EmbeddingType::float16;
   const std::span<const std::byte> stored =
-      half ? std::as_bytes(std::span(cache.embeddings_f16)) : std::as_bytes(std::span(cache.embeddings_f32));
+      half ? std::as_bytes(std::span(columns.embeddings_f16)) : std::as_bytes(std::span(columns.embeddings_f32));
 
   std::vector<Backend> backends;
-  backends.push_back(our_backend("scalar", Strategy::scalar, cache, repeats));
-  backends.push_back(our_backend("simd", Strategy::simd, cache, repeats));
-  backends.push_back(our_backend("parallel", Strategy::parallel, cache, repeats));
-  backends.push_back(our_backend("auto", std::nullopt, cache, repeats));
+  backends.push_back(our_backend("scalar", Strategy::scalar, columns, repeats));
+  backends.push_back(our_backend("simd", Strategy::simd, columns, repeats));
+  backends.push_back(our_backend("parallel", Strategy::parallel, columns, repeats));
+  backends.push_back(our_backend("auto", std::nullopt, columns, repeats));
   // Those that use OpenBLAS's threads come after those that do not (see kSettle).
   if (!half && engine_.capabilities().blas_available) {
-    backends.push_back(our_backend("blas", Strategy::blas, cache, repeats));
+    backends.push_back(our_backend("blas", Strategy::blas, columns, repeats));
     backends.back().leaves_spinning_threads = backends.back().threads > 1;
   }
   std::string reference = "scalar";
@@ -387,16 +387,16 @@ void ExactBench::run_size(std::size_t rows) {
 
   // Everything of this size lives in this scope and is freed before the next size.
   std::vector<float> vectors = random_unit_rows(rows, dim, options_.seed);
-  const MemoryCache half_cache = float16_cache(vectors, dim);
+  const MemoryColumns half_columns = float16_columns(vectors, dim);
   std::optional<FaissFlatPeer> faiss;
   if (FaissFlatPeer::available()) faiss.emplace(vectors.data(), rows, dim);
-  const MemoryCache cache = float32_cache(std::move(vectors), dim);
+  const MemoryColumns columns = float32_columns(std::move(vectors), dim);
   std::optional<OpenBlasPeer> openblas;
   if (OpenBlasPeer::available()) {
-    openblas.emplace(cache.embeddings_f32.data(), rows, dim, kBatchSizes.back());
+    openblas.emplace(columns.embeddings_f32.data(), rows, dim, kBatchSizes.back());
   }
-  measure_store(rows, cache, faiss ? &*faiss : nullptr, openblas ? &*openblas : nullptr);
-  measure_store(rows, half_cache, nullptr, nullptr);
+  measure_store(rows, columns, faiss ? &*faiss : nullptr, openblas ? &*openblas : nullptr);
+  measure_store(rows, half_columns, nullptr, nullptr);
 }
 
 void ExactBench::report_targets() {

@@ -254,7 +254,7 @@ std::vector<Query> make_queries(const CorpusGenerator& corpus, std::size_t count
 
 // An in-memory SQLite database holding one FTS5 table `docs(chunk)` with the unicode61
 // tokenizer (diacritics kept, so it splits and folds as edgehdf5's tokenizer does). Rowids are
-// the rows of the memory cache. Not thread-safe.
+// the rows of the memory columns. Not thread-safe.
 class Fts5Peer {
  public:
   static std::string description() {
@@ -554,7 +554,7 @@ FlatPostings read_postings(const fs::path& path) {
 
 // --- the measurements -----------------------------------------------------------------------
 
-// Our top-k straight from the index (no cache needed, so it still works after adds): by score,
+// Our top-k straight from the index (no columns needed, so it still works after adds): by score,
 // then by row, as keyword_search orders them.
 void index_top_k(const BM25Index& index, const std::string& query, std::vector<PeerHit>& hits) {
   auto scored = index.score(query, [](std::size_t) { return true; });
@@ -647,7 +647,7 @@ void HybridBench::run_size(std::size_t rows) {
   const Repeats repeats = repeats_for(rows, options_.queries);
   const std::size_t dim = options_.embedding_dim;
 
-  // The data: chunks and embeddings in a MemoryCache whose ids are its rows.
+  // The data: chunks and embeddings in a MemoryColumns whose ids are its rows.
   const CorpusGenerator corpus(options_.seed, rows);
   std::vector<std::string> chunks;
   chunks.reserve(rows);
@@ -657,8 +657,8 @@ void HybridBench::run_size(std::size_t rows) {
   }
   std::size_t text_bytes = 0;
   for (const std::string& chunk : chunks) text_bytes += chunk.size();
-  MemoryCache cache = float32_cache(random_unit_rows(rows, dim, options_.seed), dim);
-  cache.chunks = std::move(chunks);
+  MemoryColumns columns = float32_columns(random_unit_rows(rows, dim, options_.seed), dim);
+  columns.chunks = std::move(chunks);
   const std::vector<Query> queries = make_queries(corpus, repeats.queries, options_.seed);
   const std::vector<float> query_embeddings =
       random_unit_vectors(repeats.queries, dim, options_.seed, kQueryStream);
@@ -669,7 +669,7 @@ void HybridBench::run_size(std::size_t rows) {
   for (std::size_t b = 0; b < repeats.builds; ++b) {
     built.reset();  // freeing the last one is not part of the build
     build_seconds.push_back(
-        seconds_to_run([&] { built.emplace(BM25Index::build(cache.chunks, cache.tombstones)); }));
+        seconds_to_run([&] { built.emplace(BM25Index::build(columns.chunks, columns.tombstones)); }));
   }
   BM25Index& index = *built;
   std::vector<double> fts5_build_seconds;
@@ -678,7 +678,7 @@ void HybridBench::run_size(std::size_t rows) {
     fts5.reset();
     fts5_build_seconds.push_back(seconds_to_run([&] {
       fts5 = std::make_unique<Fts5Peer>();
-      fts5->insert_all(cache.chunks);
+      fts5->insert_all(columns.chunks);
     }));
   }
   const Summary build = summarize(build_seconds);
@@ -707,14 +707,14 @@ void HybridBench::run_size(std::size_t rows) {
   std::size_t mismatches = 0;
   std::size_t checked_with_hits = 0;  // of the checked queries, those FTS5 found rows for
   const std::size_t checked = std::min(kCheckedQueries, queries.size());
-  // Before the updates through keyword_search itself; after them (the cache no longer matches
+  // Before the updates through keyword_search itself; after them (the columns no longer match
   // the index) straight from the index, ordered the same way.
   auto check_queries = [&](bool through_keyword_search) {
     std::size_t differ = 0;
     for (std::size_t q = 0; q < checked; ++q) {
       if (through_keyword_search) {
         ours.clear();
-        for (const SearchHit& hit : keyword_search(queries[q].text, cache, index, kTopK).hits) {
+        for (const SearchHit& hit : keyword_search(queries[q].text, columns, index, kTopK).hits) {
           ours.push_back({static_cast<std::int64_t>(hit.id), hit.score});
         }
       } else {
@@ -747,7 +747,7 @@ void HybridBench::run_size(std::size_t rows) {
   backends.push_back({"bm25",
                       [&](std::size_t q) {
                         const SearchResults results =
-                            keyword_search(queries[q].text, cache, index, kTopK);
+                            keyword_search(queries[q].text, columns, index, kTopK);
                         if (results.hits.size() > kTopK) throw std::logic_error("too many hits");
                       },
                       {},
@@ -758,7 +758,7 @@ void HybridBench::run_size(std::size_t rows) {
   backends.push_back({"vector",
                       [&](std::size_t q) {
                         const SearchResults results = SearchEngine::shared().search(
-                            std::span(query_embeddings).subspan(q * dim, dim), cache,
+                            std::span(query_embeddings).subspan(q * dim, dim), columns,
                             vector_options);
                         vector_ran = results.metrics.strategy + "/" + results.metrics.isa + ", " +
                                      std::to_string(results.metrics.threads) + " thread(s)";
@@ -773,7 +773,7 @@ void HybridBench::run_size(std::size_t rows) {
                         [&, hybrid](std::size_t q) {
                           const SearchResults results =
                               hybrid_search(std::span(query_embeddings).subspan(q * dim, dim),
-                                            queries[q].text, cache, index, *hybrid);
+                                            queries[q].text, columns, index, *hybrid);
                           if (results.hits.size() > kTopK) throw std::logic_error("too many hits");
                         },
                         {},
@@ -825,7 +825,7 @@ void HybridBench::run_size(std::size_t rows) {
 
   // Persist vs rebuild at open.
   {
-    const FlatPostings flat = flatten_postings(cache.chunks);
+    const FlatPostings flat = flatten_postings(columns.chunks);
     const ScratchDir scratch(options_.dir);
     const fs::path path = scratch.path() / "keyword_index.h5";
     std::vector<double> write_seconds;

@@ -141,7 +141,7 @@ class IvfpqBench {
                    Search&& search);
 
   // Makes the data, the queries and their exact top-10 for `rows` rows.
-  MemoryCache prepare(std::size_t rows);
+  MemoryColumns prepare(std::size_t rows);
 
   const IvfpqOptions& options_;
   RowReporter& report_;
@@ -179,26 +179,26 @@ void IvfpqBench::sweep_point(const std::string& backend, std::size_t rows,
   points_[{rows, backend}].push_back({summary.median, recall, build_s});
 }
 
-MemoryCache IvfpqBench::prepare(std::size_t rows) {
+MemoryColumns IvfpqBench::prepare(std::size_t rows) {
   const std::size_t dim = options_.embedding_dim;
   const std::size_t clusters = std::max<std::size_t>(16, rows / 1000);
-  MemoryCache cache = float32_cache(clustered_unit_rows(rows, dim, clusters, options_.seed, 0), dim);
+  MemoryColumns columns = float32_columns(clustered_unit_rows(rows, dim, clusters, options_.seed, 0), dim);
   queries_ = clustered_unit_rows(options_.queries, dim, clusters, options_.seed, 1);
   // Ground truth: exact search, all queries in one batch.
   SearchOptions exact;
   exact.k = kTopK;
   const std::vector<SearchResults> results =
-      SearchEngine::shared().search_batch(queries_, options_.queries, cache, exact);
+      SearchEngine::shared().search_batch(queries_, options_.queries, columns, exact);
   truth_.assign(options_.queries, {});
   for (std::size_t q = 0; q < options_.queries; ++q) {
     for (const SearchHit& hit : results[q].hits) truth_[q].insert(hit.id);
   }
-  return cache;
+  return columns;
 }
 
 void IvfpqBench::run_crossover(std::size_t rows) {
   const std::size_t dim = options_.embedding_dim;
-  const MemoryCache cache = prepare(rows);
+  const MemoryColumns columns = prepare(rows);
   auto found_ids = [](const SearchResults& results, std::vector<std::int64_t>& found) {
     found.clear();
     for (const SearchHit& hit : results.hits) found.push_back(hit.id);
@@ -207,13 +207,13 @@ void IvfpqBench::run_crossover(std::size_t rows) {
   exact.k = kTopK;
   sweep_point("exact_auto", rows, std::nullopt, std::nullopt, double(dim * sizeof(float)), 0.0,
               [&](const float* query, std::vector<std::int64_t>& found) {
-                found_ids(SearchEngine::shared().search(std::span(query, dim), cache, exact),
+                found_ids(SearchEngine::shared().search(std::span(query, dim), columns, exact),
                           found);
               });
   IVFPQParams params;
   params.seed = options_.seed;
   IVFPQIndex index;
-  const double build_s = seconds_to_run([&] { index = IVFPQIndex::train(cache, params); });
+  const double build_s = seconds_to_run([&] { index = IVFPQIndex::train(columns, params); });
   SearchOptions approximate;
   approximate.k = kTopK;
   approximate.strategy = Strategy::ivfpq;
@@ -222,7 +222,7 @@ void IvfpqBench::run_crossover(std::size_t rows) {
   sweep_point("edgehdf5_ivfpq_default", rows, approximate.approximate.nprobe,
               approximate.approximate.rerank, double(index.info().bytes) / double(rows), build_s,
               [&](const float* query, std::vector<std::int64_t>& found) {
-                found_ids(SearchEngine::shared().search(std::span(query, dim), cache, approximate),
+                found_ids(SearchEngine::shared().search(std::span(query, dim), columns, approximate),
                           found);
               });
 }
@@ -252,8 +252,8 @@ void IvfpqBench::report_crossover() {
 void IvfpqBench::run(std::size_t rows) {
   const std::size_t dim = options_.embedding_dim;
   const std::size_t nlist = static_cast<std::size_t>(std::lround(std::sqrt(double(rows))));
-  MemoryCache cache = prepare(rows);
-  const float* data = cache.embeddings_f32.data();
+  MemoryColumns columns = prepare(rows);
+  const float* data = columns.embeddings_f32.data();
 
   // --- ours
   {
@@ -262,7 +262,7 @@ void IvfpqBench::run(std::size_t rows) {
     params.sub_quantizers = kSubQuantizers;
     params.seed = options_.seed;
     IVFPQIndex index;
-    const double build_s = seconds_to_run([&] { index = IVFPQIndex::train(cache, params); });
+    const double build_s = seconds_to_run([&] { index = IVFPQIndex::train(columns, params); });
     const IVFPQInfo info = index.info();
     const double bytes = double(info.bytes) / double(rows);
     {
@@ -271,7 +271,7 @@ void IvfpqBench::run(std::size_t rows) {
       IVFPQData data = index.to_data();
       IVFPQIndex bound;
       const double bind_s =
-          seconds_to_run([&] { bound = IVFPQIndex::from_data(std::move(data), cache); });
+          seconds_to_run([&] { bound = IVFPQIndex::from_data(std::move(data), columns); });
       report_.note("edgehdf5_ivfpq n=" + std::to_string(rows) + ": train " +
                    std::to_string(build_s) + " s; bind stored arrays (reopen, no retraining) " +
                    std::to_string(bind_s) + " s");
@@ -284,7 +284,7 @@ void IvfpqBench::run(std::size_t rows) {
         search.rerank = rerank;
         sweep_point("edgehdf5_ivfpq", rows, nprobe, rerank, bytes, build_s,
                     [&](const float* query, std::vector<std::int64_t>& found) {
-                      const SearchResults results = index.search(std::span(query, dim), cache, search);
+                      const SearchResults results = index.search(std::span(query, dim), columns, search);
                       found.clear();
                       for (const SearchHit& hit : results.hits) found.push_back(hit.id);
                     });

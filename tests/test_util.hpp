@@ -11,7 +11,7 @@
 
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/half.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/search.hpp"
 
 namespace edgehdf5::testing {
@@ -97,18 +97,18 @@ inline std::vector<float> mixture(std::size_t count, std::size_t dim, std::size_
   return points;
 }
 
-// Appends `values` as the next row's embedding in the cache's element type (float16 rows are
+// Appends `values` as the next row's embedding in the columns' element type (float16 rows are
 // rounded first, so the stored norm is the norm of what is stored) with its norm.
-inline void append_embedding(MemoryCache& cache, std::vector<float> values) {
-  if (cache.embedding_type == EmbeddingType::float16) {
+inline void append_embedding(MemoryColumns& columns, std::vector<float> values) {
+  if (columns.embedding_type == EmbeddingType::float16) {
     for (float& x : values) {
-      cache.embeddings_f16.push_back(float_to_half(x));
-      x = half_to_float(cache.embeddings_f16.back());
+      columns.embeddings_f16.push_back(float_to_half(x));
+      x = half_to_float(columns.embeddings_f16.back());
     }
   } else {
-    cache.embeddings_f32.insert(cache.embeddings_f32.end(), values.begin(), values.end());
+    columns.embeddings_f32.insert(columns.embeddings_f32.end(), values.begin(), values.end());
   }
-  cache.norms.push_back(compute_norm(values));
+  columns.norms.push_back(compute_norm(values));
 }
 
 }  // namespace edgehdf5::testing

@@ -158,7 +158,7 @@ class AsyncHDF5Memory {
   std::string get_session_summary(std::string_view session_id) const;
 
   // Calls reader(const HDF5Memory&) under the shared lock and returns its result, for any
-  // other read (knowledge graph, sessions, cache, info). The result must not refer into the
+  // other read (knowledge graph, sessions, columns, info). The result must not refer into the
   // store: it is only valid while the lock is held.
   //   auto near = memory.read([&](const HDF5Memory& m) { return m.knowledge().neighbors(id); });
   template <typename Reader>

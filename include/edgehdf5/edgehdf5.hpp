@@ -14,7 +14,7 @@
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/knowledge_graph.hpp"
 #include "edgehdf5/memory.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/memory_file_builder.hpp"
 #include "edgehdf5/search.hpp"
 #include "edgehdf5/strategy.hpp"

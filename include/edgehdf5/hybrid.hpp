@@ -8,7 +8,7 @@
 
 #include "edgehdf5/bm25.hpp"
 #include "edgehdf5/filter.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/search.hpp"
 #include "edgehdf5/strategy.hpp"
 
@@ -33,7 +33,7 @@ struct HybridOptions {
 
 // BM25 top-k over active rows that pass the filter. Throws invalid_argument for k == 0 or a
 // query with no terms (empty, or only spaces and punctuation). No matching row: no hits.
-SearchResults keyword_search(std::string_view query_text, const MemoryCache& cache,
+SearchResults keyword_search(std::string_view query_text, const MemoryColumns& columns,
                              const BM25Index& index, std::size_t k,
                              const SearchFilter& filter = {});
 
@@ -43,7 +43,7 @@ SearchResults keyword_search(std::string_view query_text, const MemoryCache& cac
 // 1 / (60 + rank). Ties go to the lower id. A query text with no terms is an error; a
 // query text that matches nothing leaves the vector list alone.
 SearchResults hybrid_search(std::span<const float> query_embedding, std::string_view query_text,
-                            const MemoryCache& cache, const BM25Index& index,
+                            const MemoryColumns& columns, const BM25Index& index,
                             const HybridOptions& options);
 
 }  // namespace edgehdf5

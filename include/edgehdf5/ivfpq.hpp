@@ -1,5 +1,5 @@
 #pragma once
-// IVFPQIndex: an approximate cosine index over a MemoryCache (inverted file + product
+// IVFPQIndex: an approximate cosine index over a MemoryColumns (inverted file + product
 // quantisation), with exact re-ranking of its candidates against the stored embeddings.
 //
 // How it works. Every active row is normalised to unit length. A k-means coarse quantiser
@@ -11,7 +11,7 @@
 // one lookup table per query (asymmetric distance computation: the inner product of the query
 // with each of 256 codewords per slice, so a row's approximate cosine is
 // dot(query, centroid) + the sum of sub_quantizers table entries). The `rerank` best
-// approximate candidates are then scored exactly from the cache's float32 or float16 rows,
+// approximate candidates are then scored exactly from the columns' float32 or float16 rows,
 // which lifts recall from what PQ alone reaches (about 0.3 at 1M x 384) to that of the
 // exact engine within the probed lists.
 //
@@ -21,7 +21,7 @@
 // before the index itself is updated.
 //
 // Thread safety: const methods may run concurrently; train/add/sync/remove need exclusive
-// access. The MemoryCache passed to a call must not change during it.
+// access. The MemoryColumns passed to a call must not change during it.
 
 #include <cstddef>
 #include <cstdint>
@@ -32,7 +32,7 @@
 
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/filter.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/search.hpp"
 
 namespace edgehdf5 {
@@ -100,30 +100,30 @@ class IVFPQIndex {
   IVFPQIndex(const IVFPQIndex&) = delete;
   IVFPQIndex& operator=(const IVFPQIndex&) = delete;
 
-  // Trains on the active rows of `cache` and indexes all of them. Throws invalid_argument
+  // Trains on the active rows of `columns` and indexes all of them. Throws invalid_argument
   // (sub_quantizers does not divide embedding_dim, bits != 8, nlist larger than the active
   // rows, fewer than 256 active rows to train the codebooks on).
-  static IVFPQIndex train(const MemoryCache& cache, const IVFPQParams& params = {});
-  // Rebuilds from persisted arrays without retraining and binds it to `cache` (sync()).
-  // Throws corruption when the arrays are inconsistent with each other or with the cache's
+  static IVFPQIndex train(const MemoryColumns& columns, const IVFPQParams& params = {});
+  // Rebuilds from persisted arrays without retraining and binds it to `columns` (sync()).
+  // Throws corruption when the arrays are inconsistent with each other or with the columns'
   // embedding_dim.
-  static IVFPQIndex from_data(IVFPQData data, const MemoryCache& cache);
+  static IVFPQIndex from_data(IVFPQData data, const MemoryColumns& columns);
   IVFPQData to_data() const;
 
   bool trained() const noexcept;
 
-  // Brings the index up to date with `cache`: appended rows are encoded and added to their
+  // Brings the index up to date with `columns`: appended rows are encoded and added to their
   // lists (cheap: only rows past the last one seen); if rows were removed or reordered
-  // (compaction), ids no longer in the cache are dropped and every row number is refreshed.
-  void sync(const MemoryCache& cache);
+  // (compaction), ids no longer in the columns are dropped and every row number is refreshed.
+  void sync(const MemoryColumns& columns);
   // Drops `id`'s code now (a tombstone already hides it from search). Returns whether it
   // was indexed. O(vectors).
   bool remove(MemoryId id);
 
-  // Approximate cosine top-k over the active rows of `cache` that pass the filter.
-  // REQUIRES: sync(cache) since cache last changed. Throws invalid_argument (k == 0, bad
+  // Approximate cosine top-k over the active rows of `columns` that pass the filter.
+  // REQUIRES: sync(columns) since columns last changed. Throws invalid_argument (k == 0, bad
   // query) and unsupported (not trained). metrics.strategy is "ivfpq".
-  SearchResults search(std::span<const float> query, const MemoryCache& cache,
+  SearchResults search(std::span<const float> query, const MemoryColumns& columns,
                        const IVFPQSearchOptions& options) const;
 
   IVFPQInfo info() const;

@@ -25,7 +25,7 @@
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/hybrid.hpp"
 #include "edgehdf5/ivfpq.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/search.hpp"
 
 namespace edgehdf5 {
@@ -61,7 +61,7 @@ class HDF5Memory final : public AgentMemory {
   void remove(MemoryId id) override;
   std::size_t compact() override;
   void snapshot(const std::filesystem::path& destination) override;
-  // Also safe while other threads make const calls (search, get, count, cache(), ...): it
+  // Also safe while other threads make const calls (search, get, count, columns(), ...): it
   // fsyncs the log and may checkpoint, which reads the in-memory state but does not change it.
   void flush() override;
 
@@ -84,7 +84,7 @@ class HDF5Memory final : public AgentMemory {
   // A store's searches use the store's own derived indexes: the keyword index for text, and
   // the IVF-PQ index for vectors whenever the strategy is auto (SearchEngine then picks it
   // from StrategyThresholds::ivfpq_min_rows rows) or ivfpq, unless options.approximate.index
-  // names another. The free functions of search.hpp and hybrid.hpp search a MemoryCache
+  // names another. The free functions of search.hpp and hybrid.hpp search a MemoryColumns
   // with only the indexes they are given. Safe to call concurrently with other const calls.
 
   // Cosine top-k with the automatic strategy (SearchOptions' defaults).
@@ -122,7 +122,7 @@ class HDF5Memory final : public AgentMemory {
   // Removes the index from memory and, by a checkpoint, from the file. Returns whether there
   // was one (a group this build could not use counts).
   bool drop_ivfpq_index();
-  // The index, bound to cache() and current with it, or null when the store has none or the
+  // The index, bound to columns() and current with it, or null when the store has none or the
   // file's cannot be used (ivfpq_problem() says why; searches then use the exact scan). The
   // first call after open turns the stored arrays into the index without retraining (and
   // encodes the memories saved since the file was written). Safe to call concurrently with
@@ -139,7 +139,8 @@ class HDF5Memory final : public AgentMemory {
   void close();
 
   const MemoryConfig& config() const;
-  const MemoryCache& cache() const;
+  // The memories as columns (no copy); valid until the next non-const call.
+  const MemoryColumns& columns() const;
   // The BM25 index over the chunks, built at the first call (the cost of one tokenising pass
   // over the store, see the README) and from then on kept current by every save, remove and
   // compact. Safe to call concurrently with other const calls.

@@ -1,5 +1,5 @@
 #pragma once
-// Exact cosine search over a MemoryCache: the free functions users know from the original
+// Exact cosine search over a MemoryColumns: the free functions users know from the original
 // library. Kernels know nothing about HDF5.
 
 #include <cstddef>
@@ -14,7 +14,7 @@
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/filter.hpp"
 #include "edgehdf5/hardware.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/strategy.hpp"
 
 namespace edgehdf5 {
@@ -22,20 +22,20 @@ namespace edgehdf5 {
 // L2 norm of a vector (double accumulation, so it is exact to float precision).
 float compute_norm(std::span<const float> vector) noexcept;
 
-// Cosine similarity of `query` to every row of `cache`, using the stored norms.
+// Cosine similarity of `query` to every row of `columns`, using the stored norms.
 // Tombstoned rows and rows with a zero norm score 0 (tombstoned rows are never returned
 // by top_k_active below). Throws invalid_argument on a query of the wrong length or with
 // NaN/Inf.
 std::vector<float> cosine_similarity_batch_prenorm(std::span<const float> query,
-                                                   const MemoryCache& cache);
+                                                   const MemoryColumns& columns);
 
 // The `k` highest scores as (row, score), best first; ties broken by the lower row.
 // Partial selection, never a full sort.
 std::vector<std::pair<std::size_t, float>> top_k(std::span<const float> scores, std::size_t k);
 
-// Exact top-k over the active rows of `cache` with the scalar reference kernel. Throws
+// Exact top-k over the active rows of `columns` with the scalar reference kernel. Throws
 // invalid_argument for k == 0 or a bad query. Returns at most k hits, best first.
-std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryCache& cache,
+std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryColumns& columns,
                                     std::size_t k);
 
 // ---- the search engine ---------------------------------------------------------------------
@@ -44,7 +44,7 @@ class IVFPQIndex;  // edgehdf5/ivfpq.hpp
 
 // The approximate side of a search: the index Strategy::ivfpq searches and how.
 struct ApproximateSearch {
-  // An index over the same cache (HDF5Memory::ivfpq_index()), kept in sync with it. Null:
+  // An index over the same columns (HDF5Memory::ivfpq_index()), kept in sync with it. Null:
   // no index, so auto never picks ivfpq and a forced ivfpq throws unsupported.
   const IVFPQIndex* index = nullptr;
   std::size_t nprobe = 16;   // lists scanned per query (clamped to the index's nlist)
@@ -89,12 +89,12 @@ class SearchEngine {
   // Auto with an index: ivfpq from thresholds.ivfpq_min_rows rows; if the lists it probed
   // held fewer than k rows that pass the filter (a selective filter, many deletions), the
   // query is answered by the exact scan instead, so auto never returns fewer hits than exist.
-  SearchResults search(std::span<const float> query, const MemoryCache& cache,
+  SearchResults search(std::span<const float> query, const MemoryColumns& columns,
                        const SearchOptions& options) const;
-  // `queries` holds query_count queries of cache.embedding_dim values each, row-major.
+  // `queries` holds query_count queries of columns.embedding_dim values each, row-major.
   // One pass over the matrix serves all of them (matrix-matrix products).
   std::vector<SearchResults> search_batch(std::span<const float> queries, std::size_t query_count,
-                                          const MemoryCache& cache,
+                                          const MemoryColumns& columns,
                                           const SearchOptions& options) const;
 
   // What auto picks for one float32 query over `rows` rows (with an index at hand or not).
@@ -108,7 +108,7 @@ class SearchEngine {
 };
 
 // SearchEngine::shared().search(...), under the name users know.
-SearchResults search_with_metrics(std::span<const float> query, const MemoryCache& cache,
+SearchResults search_with_metrics(std::span<const float> query, const MemoryColumns& columns,
                                   const SearchOptions& options);
 
 }  // namespace edgehdf5

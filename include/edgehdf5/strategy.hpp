@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "edgehdf5/hardware.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 namespace edgehdf5 {
 

@@ -30,8 +30,8 @@ bool any_tag(std::string_view tags, Visit visit) {
 
 }  // namespace
 
-RowFilter::RowFilter(const SearchFilter& filter, const MemoryCache& cache)
-    : filter_(filter), cache_(cache), metadata_free_(filter.selects_all()) {
+RowFilter::RowFilter(const SearchFilter& filter, const MemoryColumns& columns)
+    : filter_(filter), columns_(columns), metadata_free_(filter.selects_all()) {
   if (filter.after && filter.before && *filter.after > *filter.before) {
     throw Error(ErrorCode::invalid_argument, "filter 'after' is later than 'before'");
   }
@@ -47,13 +47,13 @@ RowFilter::RowFilter(const SearchFilter& filter, const MemoryCache& cache)
 }
 
 bool RowFilter::accepts_metadata(std::size_t row) const {
-  const double timestamp = cache_.timestamps[row];
+  const double timestamp = columns_.timestamps[row];
   if (filter_.after && timestamp < *filter_.after) return false;
   if (filter_.before && timestamp > *filter_.before) return false;
-  if (filter_.source_channel && cache_.source_channels[row] != *filter_.source_channel)
+  if (filter_.source_channel && columns_.source_channels[row] != *filter_.source_channel)
     return false;
-  if (filter_.session_id && cache_.session_ids[row] != *filter_.session_id) return false;
-  if (!filter_.tags.empty() && !tags_match(cache_.tags[row])) return false;
+  if (filter_.session_id && columns_.session_ids[row] != *filter_.session_id) return false;
+  if (!filter_.tags.empty() && !tags_match(columns_.tags[row])) return false;
   return true;
 }
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "edgehdf5/entry.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 namespace edgehdf5::core {
 
@@ -91,12 +91,12 @@ class BoundedTopK {
   float threshold_ = -std::numeric_limits<float>::infinity();
 };
 
-// Hits for entries keyed by row of `cache`, in the entries' order.
+// Hits for entries keyed by row of `columns`, in the entries' order.
 template <typename Row>
-std::vector<SearchHit> hits_of_rows(std::span<const Scored<Row>> best, const MemoryCache& cache) {
+std::vector<SearchHit> hits_of_rows(std::span<const Scored<Row>> best, const MemoryColumns& columns) {
   std::vector<SearchHit> hits;
   hits.reserve(best.size());
-  for (const Scored<Row>& entry : best) hits.push_back({cache.ids[entry.key], entry.score});
+  for (const Scored<Row>& entry : best) hits.push_back({columns.ids[entry.key], entry.score});
   return hits;
 }
 

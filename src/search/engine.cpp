@@ -48,9 +48,9 @@ std::span<const float> query_at(std::span<const float> queries, std::size_t quer
 // What every slice of one exact scan reads: the rows, the filter, the queries and their
 // norms. REQUIRES: the queries were checked (require_valid_query).
 struct ExactScan {
-  ExactScan(std::span<const float> query_values, std::size_t count, const MemoryCache& rows,
+  ExactScan(std::span<const float> query_values, std::size_t count, const MemoryColumns& rows,
             const RowFilter& row_filter)
-      : cache(rows),
+      : columns(rows),
         filter(row_filter),
         queries(query_values.data()),
         query_count(count),
@@ -63,7 +63,7 @@ struct ExactScan {
   // Turns the dot products of rows [row, row + count) into cosine scores, in place. A
   // branch-free loop the compiler vectorises; zero norms score 0.
   void to_scores(float* values, std::size_t count, std::size_t row, float query_norm) const {
-    const float* norms = cache.norms.data() + row;
+    const float* norms = columns.norms.data() + row;
     for (std::size_t i = 0; i < count; ++i) {
       // Written without a branch around the division (a zero denominator divides by 1 and
       // is then multiplied by 0), so the compiler may vectorise it: it may not hoist a
@@ -77,14 +77,14 @@ struct ExactScan {
     }
   }
 
-  const MemoryCache& cache;
+  const MemoryColumns& columns;
   const RowFilter& filter;
   const float* queries;  // query_count queries of dim values, row-major
   std::size_t query_count;
-  std::size_t dim = cache.embedding_dim;
-  bool half = cache.embedding_type == EmbeddingType::float16;
-  const float* rows_f32 = cache.embeddings_f32.data();
-  const std::uint16_t* rows_f16 = cache.embeddings_f16.data();
+  std::size_t dim = columns.embedding_dim;
+  bool half = columns.embedding_type == EmbeddingType::float16;
+  const float* rows_f32 = columns.embeddings_f32.data();
+  const std::uint16_t* rows_f16 = columns.embeddings_f16.data();
   std::vector<float> query_norms;
 };
 
@@ -165,7 +165,7 @@ std::size_t scan_rows(const ExactScan& scan, RunScorer& score_run, std::size_t b
       std::size_t run_end = row;
       if (scan.filter.metadata_free()) {
         // Only tombstones refuse rows: find the next one with memchr, not row by row.
-        const std::uint8_t* tombstones = scan.cache.tombstones.data();
+        const std::uint8_t* tombstones = scan.columns.tombstones.data();
         const void* next = std::memchr(tombstones + row, 1, block_end - row);
         run_end =
             next ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - tombstones)
@@ -235,10 +235,10 @@ struct SearchEngine::Impl {
         pool(std::max<std::size_t>(1, capabilities.cores)) {}
 
   std::vector<SearchResults> run(std::span<const float> queries, std::size_t query_count,
-                                 const MemoryCache& cache, const SearchOptions& options) const;
+                                 const MemoryColumns& columns, const SearchOptions& options) const;
   // The exact backends: `strategy` is not ivfpq.
   std::vector<SearchResults> run_exact(std::span<const float> queries, std::size_t query_count,
-                                       const MemoryCache& cache, const SearchOptions& options,
+                                       const MemoryColumns& columns, const SearchOptions& options,
                                        Strategy strategy,
                                        std::chrono::steady_clock::time_point started) const;
   // How many slices an exact scan of `rows` rows is split into: for the parallel strategy
@@ -253,7 +253,7 @@ struct SearchEngine::Impl {
   // Strategy::ivfpq, one query after another; with `fall_back`, a query whose probed lists
   // held fewer than k accepted rows is answered by the exact scan.
   std::vector<SearchResults> run_approximate(std::span<const float> queries,
-                                             std::size_t query_count, const MemoryCache& cache,
+                                             std::size_t query_count, const MemoryColumns& columns,
                                              const SearchOptions& options, bool fall_back) const;
 };
 
@@ -279,11 +279,11 @@ const StrategyThresholds& SearchEngine::thresholds() const noexcept { return imp
 
 std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> queries,
                                                    std::size_t query_count,
-                                                   const MemoryCache& cache,
+                                                   const MemoryColumns& columns,
                                                    const SearchOptions& options) const {
   const auto started = std::chrono::steady_clock::now();
   core::require_positive_k(options.k);
-  const std::size_t dim = cache.embedding_dim;
+  const std::size_t dim = columns.embedding_dim;
   if (query_count > 1 && queries.size() != query_count * dim) {
     throw Error(ErrorCode::invalid_argument, std::to_string(query_count) + " queries need " +
                                                  std::to_string(query_count * dim) +
@@ -295,7 +295,7 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
   }
   const bool have_index = options.approximate.index != nullptr;
   const Strategy strategy = options.strategy.value_or(auto_select_strategy(
-      SearchShape{cache.rows(), query_count, cache.embedding_type, have_index}, capabilities,
+      SearchShape{columns.rows(), query_count, columns.embedding_type, have_index}, capabilities,
       thresholds));
   require_available(strategy, capabilities);
   if (strategy == Strategy::ivfpq) {
@@ -304,17 +304,17 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
                   "strategy 'ivfpq' needs an IVF-PQ index over the store; build one with "
                   "`edgehdf5 index build FILE` (HDF5Memory::build_ivfpq_index)");
     }
-    return run_approximate(queries, query_count, cache, options, !options.strategy.has_value());
+    return run_approximate(queries, query_count, columns, options, !options.strategy.has_value());
   }
-  return run_exact(queries, query_count, cache, options, strategy, started);
+  return run_exact(queries, query_count, columns, options, strategy, started);
 }
 
 std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const float> queries,
                                                                std::size_t query_count,
-                                                               const MemoryCache& cache,
+                                                               const MemoryColumns& columns,
                                                                const SearchOptions& options,
                                                                bool fall_back) const {
-  const std::size_t dim = cache.embedding_dim;
+  const std::size_t dim = columns.embedding_dim;
   IVFPQSearchOptions approximate;
   approximate.k = options.k;
   approximate.nprobe = options.approximate.nprobe;
@@ -324,15 +324,15 @@ std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const f
   results.reserve(query_count);
   for (std::size_t q = 0; q < query_count; ++q) {
     const auto query = query_at(queries, query_count, dim, q);
-    SearchResults found = options.approximate.index->search(query, cache, approximate);
+    SearchResults found = options.approximate.index->search(query, columns, approximate);
     if (fall_back && found.hits.size() < options.k) {
       // Too few rows of the probed lists passed the filter: the exact scan finds every
       // one there is. Its metrics say so, with the time of both attempts.
       const auto started = std::chrono::steady_clock::now();
       const Strategy exact = auto_select_strategy(
-          SearchShape{cache.rows(), 1, cache.embedding_type, false}, capabilities, thresholds);
+          SearchShape{columns.rows(), 1, columns.embedding_type, false}, capabilities, thresholds);
       SearchResults scanned =
-          std::move(run_exact(query, 1, cache, options, exact, started).front());
+          std::move(run_exact(query, 1, columns, options, exact, started).front());
       scanned.metrics.vectors_scanned += found.metrics.vectors_scanned;
       scanned.metrics.search_time_us += found.metrics.search_time_us;
       found = std::move(scanned);
@@ -343,13 +343,13 @@ std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const f
 }
 
 std::vector<SearchResults> SearchEngine::Impl::run_exact(
-    std::span<const float> queries, std::size_t query_count, const MemoryCache& cache,
+    std::span<const float> queries, std::size_t query_count, const MemoryColumns& columns,
     const SearchOptions& options, Strategy strategy,
     std::chrono::steady_clock::time_point started) const {
-  const RowFilter filter(options.filter, cache);
-  const ExactScan scan(queries, query_count, cache, filter);
+  const RowFilter filter(options.filter, columns);
+  const ExactScan scan(queries, query_count, columns, filter);
   const kernels::KernelSet& kernel_set = strategy == Strategy::scalar ? scalar : simd;
-  const std::size_t slices = slice_count(strategy, cache.rows());
+  const std::size_t slices = slice_count(strategy, columns.rows());
   std::vector<SliceResult> slice_results =
       scan_slices(scan, kernel_set, strategy, slices, options.k);
   SliceResult& merged = merge_slices(slice_results);
@@ -357,7 +357,7 @@ std::vector<SearchResults> SearchEngine::Impl::run_exact(
   SearchMetrics metrics = exact_metrics(strategy, kernel_set, slices, merged.scanned);
   std::vector<SearchResults> results(query_count);
   for (std::size_t q = 0; q < query_count; ++q) {
-    results[q].hits = core::hits_of_rows<std::size_t>(merged.tops[q].take_sorted(), cache);
+    results[q].hits = core::hits_of_rows<std::size_t>(merged.tops[q].take_sorted(), columns);
   }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   metrics.search_time_us = std::chrono::duration<double, std::micro>(elapsed).count();
@@ -377,7 +377,7 @@ std::vector<SliceResult> SearchEngine::Impl::scan_slices(const ExactScan& scan,
                                                          std::size_t k) const {
   std::vector<SliceResult> results(slices,
                                    SliceResult{std::vector<RowTopK>(scan.query_count, RowTopK(k))});
-  const std::size_t rows = scan.cache.rows();
+  const std::size_t rows = scan.columns.rows();
   auto scan_one = [&](std::size_t slice) {
     const std::size_t begin = rows * slice / slices;
     const std::size_t end = rows * (slice + 1) / slices;
@@ -406,22 +406,22 @@ SearchMetrics SearchEngine::Impl::exact_metrics(Strategy strategy,
   return metrics;
 }
 
-SearchResults SearchEngine::search(std::span<const float> query, const MemoryCache& cache,
+SearchResults SearchEngine::search(std::span<const float> query, const MemoryColumns& columns,
                                    const SearchOptions& options) const {
-  return std::move(impl_->run(query, 1, cache, options).front());
+  return std::move(impl_->run(query, 1, columns, options).front());
 }
 
 std::vector<SearchResults> SearchEngine::search_batch(std::span<const float> queries,
                                                       std::size_t query_count,
-                                                      const MemoryCache& cache,
+                                                      const MemoryColumns& columns,
                                                       const SearchOptions& options) const {
   if (query_count == 0) return {};
-  return impl_->run(queries, query_count, cache, options);
+  return impl_->run(queries, query_count, columns, options);
 }
 
-SearchResults search_with_metrics(std::span<const float> query, const MemoryCache& cache,
+SearchResults search_with_metrics(std::span<const float> query, const MemoryColumns& columns,
                                   const SearchOptions& options) {
-  return SearchEngine::shared().search(query, cache, options);
+  return SearchEngine::shared().search(query, columns, options);
 }
 
 }  // namespace edgehdf5

@@ -18,24 +18,24 @@ float compute_norm(std::span<const float> vector) noexcept {
 }
 
 std::vector<float> cosine_similarity_batch_prenorm(std::span<const float> query,
-                                                   const MemoryCache& cache) {
-  core::require_valid_query(query, cache.embedding_dim);
-  const std::size_t dim = cache.embedding_dim;
-  const std::size_t rows = cache.rows();
+                                                   const MemoryColumns& columns) {
+  core::require_valid_query(query, columns.embedding_dim);
+  const std::size_t dim = columns.embedding_dim;
+  const std::size_t rows = columns.rows();
   const float query_norm = compute_norm(query);
   std::vector<float> scores(rows, 0.0f);
   if (query_norm == 0.0f) return scores;
   for (std::size_t row = 0; row < rows; ++row) {
-    if (cache.tombstones[row] || cache.norms[row] == 0.0f) continue;
+    if (columns.tombstones[row] || columns.norms[row] == 0.0f) continue;
     float dot = 0.0f;
-    if (cache.embedding_type == EmbeddingType::float16) {
-      const half_bits* values = cache.embeddings_f16.data() + row * dim;
+    if (columns.embedding_type == EmbeddingType::float16) {
+      const half_bits* values = columns.embeddings_f16.data() + row * dim;
       for (std::size_t i = 0; i < dim; ++i) dot += query[i] * half_to_float(values[i]);
     } else {
-      const float* values = cache.embeddings_f32.data() + row * dim;
+      const float* values = columns.embeddings_f32.data() + row * dim;
       for (std::size_t i = 0; i < dim; ++i) dot += query[i] * values[i];
     }
-    scores[row] = dot / (query_norm * cache.norms[row]);
+    scores[row] = dot / (query_norm * columns.norms[row]);
   }
   return scores;
 }
@@ -64,12 +64,12 @@ std::vector<std::pair<std::size_t, float>> top_k(std::span<const float> scores, 
   return pairs;
 }
 
-std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryCache& cache,
+std::vector<SearchHit> exact_search(std::span<const float> query, const MemoryColumns& columns,
                                     std::size_t k) {
   core::require_positive_k(k);
-  const std::vector<float> scores = cosine_similarity_batch_prenorm(query, cache);
-  const auto best = best_rows(scores, k, [&](std::size_t row) { return !cache.tombstones[row]; });
-  return core::hits_of_rows<std::size_t>(best, cache);
+  const std::vector<float> scores = cosine_similarity_batch_prenorm(query, columns);
+  const auto best = best_rows(scores, k, [&](std::size_t row) { return !columns.tombstones[row]; });
+  return core::hits_of_rows<std::size_t>(best, columns);
 }
 
 }  // namespace edgehdf5

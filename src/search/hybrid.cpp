@@ -49,11 +49,11 @@ void require_terms(std::string_view query_text) {
   }
 }
 
-void require_index_matches(const BM25Index& index, const MemoryCache& cache) {
-  if (index.rows() != cache.rows()) {
+void require_index_matches(const BM25Index& index, const MemoryColumns& columns) {
+  if (index.rows() != columns.rows()) {
     throw Error(ErrorCode::invalid_argument,
                 "the keyword index covers " + std::to_string(index.rows()) +
-                    " rows but the store has " + std::to_string(cache.rows()) +
+                    " rows but the store has " + std::to_string(columns.rows()) +
                     "; build it from this store");
   }
 }
@@ -81,18 +81,18 @@ void add_reciprocal_ranks(const std::vector<SearchHit>& hits,
 
 }  // namespace
 
-SearchResults keyword_search(std::string_view query_text, const MemoryCache& cache,
+SearchResults keyword_search(std::string_view query_text, const MemoryColumns& columns,
                              const BM25Index& index, std::size_t k, const SearchFilter& filter) {
   const auto started = Clock::now();
   core::require_positive_k(k);
   require_terms(query_text);
-  require_index_matches(index, cache);
-  const core::RowFilter rows(filter, cache);
+  require_index_matches(index, columns);
+  const core::RowFilter rows(filter, columns);
   const auto scored = index.score(query_text, [&](std::size_t row) { return rows.accepts(row); });
   BestHits best(k);
   for (const auto& [row, score] : scored) {
     const float weighted = rows.weights_recency() ? score * rows.recency_weight(row) : score;
-    best.offer(cache.ids[row], weighted);
+    best.offer(columns.ids[row], weighted);
   }
   SearchResults results;
   results.hits = best.take();
@@ -104,7 +104,7 @@ SearchResults keyword_search(std::string_view query_text, const MemoryCache& cac
 }
 
 SearchResults hybrid_search(std::span<const float> query_embedding, std::string_view query_text,
-                            const MemoryCache& cache, const BM25Index& index,
+                            const MemoryColumns& columns, const BM25Index& index,
                             const HybridOptions& options) {
   const auto started = Clock::now();
   core::require_positive_k(options.k);
@@ -123,8 +123,8 @@ SearchResults hybrid_search(std::span<const float> query_embedding, std::string_
   vector_options.approximate = options.approximate;
   vector_options.filter = options.filter;
   const SearchResults by_vector =
-      SearchEngine::shared().search(query_embedding, cache, vector_options);
-  const SearchResults by_keyword = keyword_search(query_text, cache, index, depth, options.filter);
+      SearchEngine::shared().search(query_embedding, columns, vector_options);
+  const SearchResults by_keyword = keyword_search(query_text, columns, index, depth, options.filter);
 
   std::unordered_map<MemoryId, double> fused;
   if (options.fusion == Fusion::weighted) {

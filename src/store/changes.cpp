@@ -15,43 +15,43 @@ namespace {
 }
 
 void apply_save_batch(StoreState& state, ByteReader& reader) {
-  MemoryCache& cache = state.cache;
+  MemoryColumns& columns = state.columns;
   const auto first_id = reader.get<std::int64_t>();
   const auto count = reader.get<std::uint32_t>();
   const auto half = reader.get<std::uint8_t>() != 0;
   const auto dim = reader.get<std::uint32_t>();
   if (first_id < state.next_id) corrupt("save of id " + std::to_string(first_id) + " again");
-  if (dim != cache.embedding_dim || half != (cache.embedding_type == EmbeddingType::float16)) {
+  if (dim != columns.embedding_dim || half != (columns.embedding_type == EmbeddingType::float16)) {
     corrupt("embedding layout differs from the file's");
   }
   // Grow geometrically: an exact reserve per batch would copy the whole matrix every time.
-  cache.for_each_column([&](const MemoryColumn& column, auto& values) {
-    const std::size_t needed = (cache.rows() + count) * column.values_per_row;
+  columns.for_each_column([&](const MemoryColumn& column, auto& values) {
+    const std::size_t needed = (columns.rows() + count) * column.values_per_row;
     if (needed > values.capacity()) values.reserve(std::max(needed, values.capacity() * 2));
   });
   std::vector<float> widened(half ? dim : 0);
   for (std::uint32_t i = 0; i < count; ++i) {
-    cache.ids.push_back(first_id + i);
-    cache.chunks.push_back(reader.get_string());
-    cache.source_channels.push_back(reader.get_string());
-    cache.timestamps.push_back(reader.get<double>());
-    cache.session_ids.push_back(reader.get_string());
-    cache.tags.push_back(reader.get_string());
-    cache.tombstones.push_back(0);
+    columns.ids.push_back(first_id + i);
+    columns.chunks.push_back(reader.get_string());
+    columns.source_channels.push_back(reader.get_string());
+    columns.timestamps.push_back(reader.get<double>());
+    columns.session_ids.push_back(reader.get_string());
+    columns.tags.push_back(reader.get_string());
+    columns.tombstones.push_back(0);
     if (half) {
-      const std::size_t offset = cache.embeddings_f16.size();
-      cache.embeddings_f16.resize(offset + dim);
-      reader.get_array(std::span<half_bits>(cache.embeddings_f16.data() + offset, dim));
+      const std::size_t offset = columns.embeddings_f16.size();
+      columns.embeddings_f16.resize(offset + dim);
+      reader.get_array(std::span<half_bits>(columns.embeddings_f16.data() + offset, dim));
       // The norm of what is stored (the rounded values), so cosine scores stay exact.
       for (std::size_t d = 0; d < dim; ++d)
-        widened[d] = half_to_float(cache.embeddings_f16[offset + d]);
-      cache.norms.push_back(compute_norm(widened));
+        widened[d] = half_to_float(columns.embeddings_f16[offset + d]);
+      columns.norms.push_back(compute_norm(widened));
     } else {
-      const std::size_t offset = cache.embeddings_f32.size();
-      cache.embeddings_f32.resize(offset + dim);
-      const std::span<float> row(cache.embeddings_f32.data() + offset, dim);
+      const std::size_t offset = columns.embeddings_f32.size();
+      columns.embeddings_f32.resize(offset + dim);
+      const std::span<float> row(columns.embeddings_f32.data() + offset, dim);
       reader.get_array(row);
-      cache.norms.push_back(compute_norm(row));
+      columns.norms.push_back(compute_norm(row));
     }
   }
   state.next_id = first_id + count;
@@ -59,11 +59,11 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
 
 void apply_remove(StoreState& state, ByteReader& reader) {
   const auto id = reader.get<std::int64_t>();
-  const std::ptrdiff_t row = state.cache.row_of(id);
-  if (row < 0 || state.cache.tombstones[static_cast<std::size_t>(row)]) {
+  const std::ptrdiff_t row = state.columns.row_of(id);
+  if (row < 0 || state.columns.tombstones[static_cast<std::size_t>(row)]) {
     corrupt("remove of id " + std::to_string(id) + " that is not active");
   }
-  state.cache.tombstones[static_cast<std::size_t>(row)] = 1;
+  state.columns.tombstones[static_cast<std::size_t>(row)] = 1;
   ++state.tombstoned;
 }
 
@@ -104,9 +104,9 @@ void apply_add_relation(StoreState& state, ByteReader& reader) {
 }  // namespace
 
 std::string encode_save_batch(const StoreState& state, std::span<const MemoryEntry> entries) {
-  const MemoryCache& cache = state.cache;
-  const bool half = cache.embedding_type == EmbeddingType::float16;
-  const std::size_t dim = cache.embedding_dim;
+  const MemoryColumns& columns = state.columns;
+  const bool half = columns.embedding_type == EmbeddingType::float16;
+  const std::size_t dim = columns.embedding_dim;
   std::size_t size = 8 + 4 + 1 + 4;
   for (const MemoryEntry& entry : entries) {
     size += 4 * 4 + 8 + entry.chunk.size() + entry.source_channel.size() + entry.session_id.size() +

@@ -29,7 +29,7 @@ void keep_rows(std::vector<Value>& values, std::size_t values_per_row,
 void unlink_dropped_memories(StoreState& state) {
   KnowledgeGraph graph;
   for (Entity entity : state.graph.entities()) {
-    if (entity.embedding_id >= 0 && state.cache.row_of(entity.embedding_id) < 0) {
+    if (entity.embedding_id >= 0 && state.columns.row_of(entity.embedding_id) < 0) {
       entity.embedding_id = -1;
     }
     graph.add_entity(std::move(entity));
@@ -42,7 +42,7 @@ void unlink_dropped_memories(StoreState& state) {
 
 std::size_t drop_tombstoned_rows(StoreState& state) {
   if (state.tombstoned == 0) return 0;
-  MemoryCache& columns = state.cache;
+  MemoryColumns& columns = state.columns;
   // The tombstones decide which rows stay and are compacted too: they are read from a copy.
   const std::vector<std::uint8_t> tombstones = columns.tombstones;
   columns.for_each_column([&](const MemoryColumn& column, auto& values) {

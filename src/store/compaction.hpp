@@ -9,7 +9,7 @@
 
 namespace edgehdf5::store {
 
-// Drops the tombstoned rows of state.cache (every column, through for_each_column) and
+// Drops the tombstoned rows of state.columns (every column, through for_each_column) and
 // unlinks entities whose memory went (embedding_id -1). Returns the rows dropped. The
 // derived indexes are the caller's to bring up to date.
 std::size_t drop_tombstoned_rows(StoreState& state);

@@ -12,7 +12,7 @@
 
 #include <cstddef>
 
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 namespace edgehdf5::store {
 
@@ -21,11 +21,11 @@ class DerivedIndex {
   virtual ~DerivedIndex() = default;
 
   // Rows [first_row, columns.rows()) were appended.
-  virtual void rows_appended(const MemoryCache& columns, std::size_t first_row) noexcept = 0;
+  virtual void rows_appended(const MemoryColumns& columns, std::size_t first_row) noexcept = 0;
   // Row `row` was tombstoned (its tombstone in `columns` is already set).
-  virtual void row_removed(const MemoryCache& columns, std::size_t row) noexcept = 0;
+  virtual void row_removed(const MemoryColumns& columns, std::size_t row) noexcept = 0;
   // The tombstoned rows were dropped and the others renumbered (compaction).
-  virtual void rows_compacted(const MemoryCache& columns) noexcept = 0;
+  virtual void rows_compacted(const MemoryColumns& columns) noexcept = 0;
 };
 
 }  // namespace edgehdf5::store

@@ -13,7 +13,7 @@ void DerivedIvfpqIndex::load(StoredIndex stored, const std::filesystem::path& fi
   if (!stored.problem.empty()) problem_ = file.string() + ": " + stored.problem;
 }
 
-IVFPQIndex* DerivedIvfpqIndex::bind_locked(const MemoryCache& columns) const {
+IVFPQIndex* DerivedIvfpqIndex::bind_locked(const MemoryColumns& columns) const {
   if (stored_) {
     IVFPQData data = std::move(*stored_);
     stored_.reset();
@@ -26,7 +26,7 @@ IVFPQIndex* DerivedIvfpqIndex::bind_locked(const MemoryCache& columns) const {
   return index_.get();
 }
 
-void DerivedIvfpqIndex::follow_locked(const MemoryCache& columns) noexcept {
+void DerivedIvfpqIndex::follow_locked(const MemoryColumns& columns) noexcept {
   if (!index_) return;
   try {
     index_->sync(columns);
@@ -37,12 +37,12 @@ void DerivedIvfpqIndex::follow_locked(const MemoryCache& columns) noexcept {
   }
 }
 
-const IVFPQIndex* DerivedIvfpqIndex::bound(const MemoryCache& columns) const {
+const IVFPQIndex* DerivedIvfpqIndex::bound(const MemoryColumns& columns) const {
   std::lock_guard lock(mutex_);
   return bind_locked(columns);
 }
 
-std::string DerivedIvfpqIndex::problem(const MemoryCache& columns) const {
+std::string DerivedIvfpqIndex::problem(const MemoryColumns& columns) const {
   std::lock_guard lock(mutex_);
   bind_locked(columns);
   return problem_;
@@ -75,14 +75,14 @@ std::optional<IVFPQData> DerivedIvfpqIndex::to_write() const {
   return stored_;
 }
 
-void DerivedIvfpqIndex::rows_appended(const MemoryCache& columns, std::size_t) noexcept {
+void DerivedIvfpqIndex::rows_appended(const MemoryColumns& columns, std::size_t) noexcept {
   std::lock_guard lock(mutex_);
   follow_locked(columns);
 }
 
-void DerivedIvfpqIndex::row_removed(const MemoryCache&, std::size_t) noexcept {}
+void DerivedIvfpqIndex::row_removed(const MemoryColumns&, std::size_t) noexcept {}
 
-void DerivedIvfpqIndex::rows_compacted(const MemoryCache& columns) noexcept {
+void DerivedIvfpqIndex::rows_compacted(const MemoryColumns& columns) noexcept {
   std::lock_guard lock(mutex_);
   bind_locked(columns);
   follow_locked(columns);

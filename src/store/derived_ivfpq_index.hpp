@@ -24,10 +24,10 @@ class DerivedIvfpqIndex final : public DerivedIndex {
 
   // The index bound to `columns`, binding the stored arrays first if need be; null when
   // there is none or it cannot be used. Safe to call concurrently with other const calls.
-  const IVFPQIndex* bound(const MemoryCache& columns) const;
+  const IVFPQIndex* bound(const MemoryColumns& columns) const;
   // Why the file's group (or the index) cannot be used, or empty. Binds first, since
   // binding is what finds arrays that do not fit the memories.
-  std::string problem(const MemoryCache& columns) const;
+  std::string problem(const MemoryColumns& columns) const;
   // Whether there is an index, stored arrays or a recorded problem (something to drop).
   bool present() const;
 
@@ -39,18 +39,18 @@ class DerivedIvfpqIndex final : public DerivedIndex {
   // A group this build could not read is not carried over (the index is derived data).
   std::optional<IVFPQData> to_write() const;
 
-  void rows_appended(const MemoryCache& columns, std::size_t first_row) noexcept override;
+  void rows_appended(const MemoryColumns& columns, std::size_t first_row) noexcept override;
   // Nothing to do: the tombstone hides the row inside the scan; its code goes at compaction.
-  void row_removed(const MemoryCache& columns, std::size_t row) noexcept override;
+  void row_removed(const MemoryColumns& columns, std::size_t row) noexcept override;
   // Drops the removed rows' codes and renumbers (binding the stored arrays first), so the
   // checkpoint after a compaction refers only to memories the file holds.
-  void rows_compacted(const MemoryCache& columns) noexcept override;
+  void rows_compacted(const MemoryColumns& columns) noexcept override;
 
  private:
   // REQUIRES: mutex_ held.
-  IVFPQIndex* bind_locked(const MemoryCache& columns) const;
+  IVFPQIndex* bind_locked(const MemoryColumns& columns) const;
   // Brings a bound index up to date with `columns`, or sets it aside. REQUIRES: mutex_ held.
-  void follow_locked(const MemoryCache& columns) noexcept;
+  void follow_locked(const MemoryColumns& columns) noexcept;
 
   std::filesystem::path file_;  // for messages
   mutable std::mutex mutex_;

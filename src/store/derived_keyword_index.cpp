@@ -2,7 +2,7 @@
 
 namespace edgehdf5::store {
 
-const BM25Index& DerivedKeywordIndex::get(const MemoryCache& columns) const {
+const BM25Index& DerivedKeywordIndex::get(const MemoryColumns& columns) const {
   std::lock_guard lock(build_mutex_);
   if (!index_) {
     index_ = std::make_unique<BM25Index>(BM25Index::build(columns.chunks, columns.tombstones));
@@ -10,7 +10,7 @@ const BM25Index& DerivedKeywordIndex::get(const MemoryCache& columns) const {
   return *index_;
 }
 
-void DerivedKeywordIndex::rows_appended(const MemoryCache& columns,
+void DerivedKeywordIndex::rows_appended(const MemoryColumns& columns,
                                         std::size_t first_row) noexcept {
   if (!index_) return;
   try {
@@ -20,7 +20,7 @@ void DerivedKeywordIndex::rows_appended(const MemoryCache& columns,
   }
 }
 
-void DerivedKeywordIndex::row_removed(const MemoryCache&, std::size_t row) noexcept {
+void DerivedKeywordIndex::row_removed(const MemoryColumns&, std::size_t row) noexcept {
   if (!index_) return;
   try {
     index_->remove(row);
@@ -29,6 +29,6 @@ void DerivedKeywordIndex::row_removed(const MemoryCache&, std::size_t row) noexc
   }
 }
 
-void DerivedKeywordIndex::rows_compacted(const MemoryCache&) noexcept { index_.reset(); }
+void DerivedKeywordIndex::rows_compacted(const MemoryColumns&) noexcept { index_.reset(); }
 
 }  // namespace edgehdf5::store

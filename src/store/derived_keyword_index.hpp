@@ -14,12 +14,12 @@ class DerivedKeywordIndex final : public DerivedIndex {
  public:
   // The index over `columns`, building it first if need be. Safe to call concurrently.
   // REQUIRES: `columns` is the store's, the one notifications describe.
-  const BM25Index& get(const MemoryCache& columns) const;
+  const BM25Index& get(const MemoryColumns& columns) const;
 
-  void rows_appended(const MemoryCache& columns, std::size_t first_row) noexcept override;
-  void row_removed(const MemoryCache& columns, std::size_t row) noexcept override;
+  void rows_appended(const MemoryColumns& columns, std::size_t first_row) noexcept override;
+  void row_removed(const MemoryColumns& columns, std::size_t row) noexcept override;
   // Rows moved: the index is dropped and rebuilt at its next use.
-  void rows_compacted(const MemoryCache& columns) noexcept override;
+  void rows_compacted(const MemoryColumns& columns) noexcept override;
 
  private:
   mutable std::mutex build_mutex_;

@@ -60,7 +60,7 @@ struct HDF5Memory::Impl {
   store::DerivedIvfpqIndex ivfpq;
 
   const std::filesystem::path& path() const { return state.config.path; }
-  const MemoryCache& columns() const { return state.cache; }
+  const MemoryColumns& columns() const { return state.columns; }
 
   std::array<store::DerivedIndex*, 2> derived_indexes() { return {&keyword, &ivfpq}; }
 
@@ -318,7 +318,7 @@ std::size_t HDF5Memory::count_active() const {
 
 MemoryEntry HDF5Memory::get(MemoryId id) const {
   impl_->require_open();
-  const MemoryCache& columns = impl_->columns();
+  const MemoryColumns& columns = impl_->columns();
   const std::ptrdiff_t found = columns.row_of(id);
   if (found < 0 || columns.tombstones[static_cast<std::size_t>(found)]) {
     throw Error(ErrorCode::not_found, "no active memory with id " + std::to_string(id));
@@ -457,7 +457,7 @@ const KnowledgeGraph& HDF5Memory::knowledge() const { return impl_->state.graph;
 // ---- introspection ---------------------------------------------------------------------------
 
 const MemoryConfig& HDF5Memory::config() const { return impl_->state.config; }
-const MemoryCache& HDF5Memory::cache() const { return impl_->columns(); }
+const MemoryColumns& HDF5Memory::columns() const { return impl_->columns(); }
 
 const BM25Index& HDF5Memory::keyword_index() const {
   return impl_->keyword.get(impl_->columns());

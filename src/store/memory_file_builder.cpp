@@ -66,7 +66,7 @@ MemoryId MemoryFileBuilder::add_memories(MemoryId first_id, std::span<const Memo
                     " are too many for one batch or run past the largest id");
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    store::validate_entry(entries[i], state.cache,
+    store::validate_entry(entries[i], state.columns,
                           entries.size() == 1 ? -1 : static_cast<std::ptrdiff_t>(i));
   }
   // The record carries its first id as the state's next id (the gap, if any, is kept).
@@ -82,7 +82,7 @@ MemoryId MemoryFileBuilder::add_memories(MemoryId first_id, std::span<const Memo
 }
 
 void MemoryFileBuilder::tombstone(MemoryId id) {
-  const MemoryCache& columns = impl_->state.cache;
+  const MemoryColumns& columns = impl_->state.columns;
   const std::ptrdiff_t row = columns.row_of(id);
   if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)]) {
     throw Error(ErrorCode::not_found, "no active memory with id " + std::to_string(id));
@@ -101,7 +101,7 @@ void MemoryFileBuilder::add_entity(const Entity& entity) {
     throw Error(ErrorCode::invalid_argument,
                 "entity id " + std::to_string(entity.id) + " is used by an earlier entity");
   }
-  store::validate_entity(entity, state.cache);
+  store::validate_entity(entity, state.columns);
   store::apply_change(state, RecordType::add_entity, store::encode_add_entity(entity));
 }
 
@@ -112,7 +112,7 @@ void MemoryFileBuilder::add_relation(const Relation& relation) {
 }
 
 const MemoryConfig& MemoryFileBuilder::config() const noexcept { return impl_->state.config; }
-std::size_t MemoryFileBuilder::memories() const noexcept { return impl_->state.cache.rows(); }
+std::size_t MemoryFileBuilder::memories() const noexcept { return impl_->state.columns.rows(); }
 MemoryId MemoryFileBuilder::next_id() const noexcept { return impl_->state.next_id; }
 
 void MemoryFileBuilder::write(const fs::path& path, const MemoryFileWriteOptions& options) const {

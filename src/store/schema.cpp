@@ -18,17 +18,17 @@ namespace {
 // rows are the same numbers. Bounds past the last row extrapolate, so a session that ends
 // at "the next memory to be saved" keeps meaning that after a reopen.
 
-std::int64_t bound_to_row(const MemoryCache& cache, MemoryId id) {
-  const MemoryId last = cache.ids.empty() ? -1 : cache.ids.back();
-  if (id > last) return static_cast<std::int64_t>(cache.rows()) + (id - last - 1);
-  return std::lower_bound(cache.ids.begin(), cache.ids.end(), id) - cache.ids.begin();
+std::int64_t bound_to_row(const MemoryColumns& columns, MemoryId id) {
+  const MemoryId last = columns.ids.empty() ? -1 : columns.ids.back();
+  if (id > last) return static_cast<std::int64_t>(columns.rows()) + (id - last - 1);
+  return std::lower_bound(columns.ids.begin(), columns.ids.end(), id) - columns.ids.begin();
 }
 
-MemoryId row_to_bound(const MemoryCache& cache, std::int64_t row) {
-  const auto rows = static_cast<std::int64_t>(cache.rows());
+MemoryId row_to_bound(const MemoryColumns& columns, std::int64_t row) {
+  const auto rows = static_cast<std::int64_t>(columns.rows());
   if (row < 0) return row;
-  if (row < rows) return cache.ids[static_cast<std::size_t>(row)];
-  const MemoryId last = cache.ids.empty() ? -1 : cache.ids.back();
+  if (row < rows) return columns.ids[static_cast<std::size_t>(row)];
+  const MemoryId last = columns.ids.empty() ? -1 : columns.ids.back();
   return last + 1 + (row - rows);
 }
 
@@ -129,15 +129,15 @@ void read_meta(const h5::Object& file, StoreState& state) {
 
 void read_memory(const h5::Object& file, StoreState& state) {
   h5::Object memory = h5::open_group(file, "memory");
-  MemoryCache& cache = state.cache;
+  MemoryColumns& columns = state.columns;
   const std::string reference = "/memory/chunks";
   {
     Column chunks = open_column(memory, "chunks", h5::TypeClass::string, 1);
-    cache.chunks = h5::read_strings(chunks.dataset);
+    columns.chunks = h5::read_strings(chunks.dataset);
   }
-  const std::size_t rows = cache.chunks.size();
+  const std::size_t rows = columns.chunks.size();
   const std::size_t dim = state.config.embedding_dim;
-  cache.embedding_dim = dim;
+  columns.embedding_dim = dim;
 
   Column embeddings = open_column(memory, "embeddings", h5::TypeClass::floating, 2);
   expect_rows(embeddings, rows, reference);
@@ -149,24 +149,24 @@ void read_memory(const h5::Object& file, StoreState& state) {
   }
   const std::size_t element = embeddings.info.type_size;
   if (element == 2) {
-    cache.embedding_type = EmbeddingType::float16;
-    cache.embeddings_f16.resize(rows * dim);
-    h5::read_half_into(embeddings.dataset, cache.embeddings_f16.data());
+    columns.embedding_type = EmbeddingType::float16;
+    columns.embeddings_f16.resize(rows * dim);
+    h5::read_half_into(embeddings.dataset, columns.embeddings_f16.data());
   } else if (element == 4 || element == 8) {
-    cache.embedding_type = EmbeddingType::float32;
-    cache.embeddings_f32.resize(rows * dim);
-    h5::read_into(embeddings.dataset, cache.embeddings_f32.data());
+    columns.embedding_type = EmbeddingType::float32;
+    columns.embeddings_f32.resize(rows * dim);
+    h5::read_into(embeddings.dataset, columns.embeddings_f32.data());
   } else {
     throw Error(ErrorCode::schema, embeddings.info.path + " has an unsupported element type " +
                                        embeddings.info.describe_type());
   }
-  if (state.config.float16 != (cache.embedding_type == EmbeddingType::float16)) {
+  if (state.config.float16 != (columns.embedding_type == EmbeddingType::float16)) {
     // The data decides; the attribute is only a record of the setting.
-    state.config.float16 = cache.embedding_type == EmbeddingType::float16;
+    state.config.float16 = columns.embedding_type == EmbeddingType::float16;
   }
 
-  // The other columns, as MemoryCache lists them; /memory/ids is optional (below).
-  cache.for_each_column([&](const MemoryColumn& column, auto& values) {
+  // The other columns, as MemoryColumns lists them; /memory/ids is optional (below).
+  columns.for_each_column([&](const MemoryColumn& column, auto& values) {
     using Value = typename std::decay_t<decltype(values)>::value_type;
     if (column.dataset == "chunks" || column.dataset == "embeddings") return;  // read above
     if (column.dataset == "ids" && !h5::has_link(memory, "ids")) return;
@@ -181,23 +181,23 @@ void read_memory(const h5::Object& file, StoreState& state) {
   });
   if (h5::has_link(memory, "ids")) {
     for (std::size_t i = 1; i < rows; ++i) {
-      if (cache.ids[i] <= cache.ids[i - 1]) {
+      if (columns.ids[i] <= columns.ids[i - 1]) {
         throw Error(ErrorCode::schema, "/memory/ids is not strictly increasing at row " +
                                            std::to_string(i));
       }
     }
-    if (rows > 0 && cache.ids[0] < 0) {
+    if (rows > 0 && columns.ids[0] < 0) {
       throw Error(ErrorCode::schema, "/memory/ids holds a negative id at row 0");
     }
   } else {  // the original tool's files: the row is the id
-    cache.ids.resize(rows);
-    for (std::size_t i = 0; i < rows; ++i) cache.ids[i] = static_cast<MemoryId>(i);
+    columns.ids.resize(rows);
+    for (std::size_t i = 0; i < rows; ++i) columns.ids[i] = static_cast<MemoryId>(i);
   }
-  const MemoryId after_last = rows ? cache.ids.back() + 1 : 0;
+  const MemoryId after_last = rows ? columns.ids.back() + 1 : 0;
   if (state.next_id < after_last) state.next_id = after_last;
 
   state.tombstoned = 0;
-  for (auto& tombstone : cache.tombstones) {
+  for (auto& tombstone : columns.tombstones) {
     tombstone = tombstone != 0 ? 1 : 0;
     state.tombstoned += tombstone;
   }
@@ -221,8 +221,8 @@ void read_sessions(const h5::Object& file, StoreState& state) {
   for (std::size_t i = 0; i < count; ++i) {
     Session& session = state.sessions[i];
     session.id = session_ids[i];
-    session.start_id = row_to_bound(state.cache, starts[i]);
-    session.end_id = row_to_bound(state.cache, ends[i]);
+    session.start_id = row_to_bound(state.columns, starts[i]);
+    session.end_id = row_to_bound(state.columns, ends[i]);
     session.channel = std::move(channels[i]);
     session.timestamp = timestamps[i];
     session.summary = std::move(summaries[i]);
@@ -249,8 +249,8 @@ void read_knowledge_graph(const h5::Object& file, StoreState& state) {
     }
     const std::int64_t row = embedding_rows[i];
     const MemoryId embedding_id =
-        row >= 0 && static_cast<std::size_t>(row) < state.cache.rows()
-            ? state.cache.ids[static_cast<std::size_t>(row)]
+        row >= 0 && static_cast<std::size_t>(row) < state.columns.rows()
+            ? state.columns.ids[static_cast<std::size_t>(row)]
             : -1;
     state.graph.add_entity({entity_ids[i], std::move(names[i]), std::move(types[i]), embedding_id});
   }
@@ -290,8 +290,8 @@ StoreState empty_state(const MemoryConfig& config) {
   state.config = config;
   state.schema_version = kSchemaVersion;
   state.edgehdf5_version = kVersion;
-  state.cache.embedding_dim = config.embedding_dim;
-  state.cache.embedding_type = config.float16 ? EmbeddingType::float16 : EmbeddingType::float32;
+  state.columns.embedding_dim = config.embedding_dim;
+  state.columns.embedding_type = config.float16 ? EmbeddingType::float16 : EmbeddingType::float32;
   return state;
 }
 
@@ -299,7 +299,7 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
                       const IVFPQData* index) {
   h5::LibraryLock lock;
   const MemoryConfig& config = state.config;
-  const MemoryCache& cache = state.cache;
+  const MemoryColumns& columns = state.columns;
   h5::Object file = h5::create_file(path);
   {
     h5::Object meta = h5::create_group(file, "meta");
@@ -323,15 +323,15 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
   const h5::WriteOptions options{config.compression ? config.compression_level : 0};
   {
     h5::Object memory = h5::create_group(file, "memory");
-    cache.for_each_column([&](const MemoryColumn& column, const auto& values) {
+    columns.for_each_column([&](const MemoryColumn& column, const auto& values) {
       using Value = typename std::decay_t<decltype(values)>::value_type;
       const std::string name(column.dataset);
       if constexpr (std::is_same_v<Value, half_bits>) {
-        h5::write_half_matrix(memory, name.c_str(), values.data(), cache.rows(),
+        h5::write_half_matrix(memory, name.c_str(), values.data(), columns.rows(),
                               column.values_per_row, options);
       } else if constexpr (std::is_same_v<Value, float>) {
         if (column.dataset == "embeddings") {  // rows x dim, even when dim is 1
-          h5::write_matrix(memory, name.c_str(), values.data(), cache.rows(),
+          h5::write_matrix(memory, name.c_str(), values.data(), columns.rows(),
                            column.values_per_row, options);
         } else {
           h5::write_dataset(memory, name.c_str(), values, options);
@@ -350,8 +350,8 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
     for (std::size_t i = 0; i < count; ++i) {
       const Session& session = state.sessions[i];
       ids[i] = session.id;
-      starts[i] = bound_to_row(cache, session.start_id);
-      ends[i] = bound_to_row(cache, session.end_id);
+      starts[i] = bound_to_row(columns, session.start_id);
+      ends[i] = bound_to_row(columns, session.end_id);
       channels[i] = session.channel;
       timestamps[i] = session.timestamp;
       summaries[i] = session.summary;
@@ -373,7 +373,7 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
       entity_ids.push_back(entity.id);
       names.push_back(entity.name);
       types.push_back(entity.type);
-      embedding_rows.push_back(entity.embedding_id < 0 ? -1 : cache.row_of(entity.embedding_id));
+      embedding_rows.push_back(entity.embedding_id < 0 ? -1 : columns.row_of(entity.embedding_id));
     }
     const auto& relations = state.graph.relations();
     std::vector<std::int64_t> sources, targets;

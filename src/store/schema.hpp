@@ -12,7 +12,7 @@
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/knowledge_graph.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 namespace edgehdf5::store {
 
@@ -22,7 +22,7 @@ struct StoreState {
   MemoryConfig config;
   std::string schema_version;
   std::string edgehdf5_version;  // of the program that wrote the file
-  MemoryCache cache;
+  MemoryColumns columns;
   std::vector<Session> sessions;
   KnowledgeGraph graph;
   MemoryId next_id = 0;              // the id the next save gets

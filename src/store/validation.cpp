@@ -31,7 +31,7 @@ void validate_config(const MemoryConfig& config) {
 }
 
 // The name is built only when there is something to report: this runs for every save.
-void validate_entry(const MemoryEntry& entry, const MemoryCache& columns, std::ptrdiff_t index) {
+void validate_entry(const MemoryEntry& entry, const MemoryColumns& columns, std::ptrdiff_t index) {
   const auto entry_name = [&] {
     return index < 0 ? std::string("entry") : "entry " + std::to_string(index);
   };
@@ -83,7 +83,7 @@ void validate_session(const Session& session) {
   }
 }
 
-void validate_entity(const Entity& entity, const MemoryCache& columns) {
+void validate_entity(const Entity& entity, const MemoryColumns& columns) {
   if (entity.name.empty()) throw Error(ErrorCode::invalid_argument, "entity name is empty");
   util::require_text(entity.name, "entity name");
   util::require_text(entity.type, "entity type");

@@ -11,7 +11,7 @@
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/knowledge_graph.hpp"
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 namespace edgehdf5::store {
 
@@ -23,7 +23,7 @@ void validate_config(const MemoryConfig& config);
 // A memory the columns can take: embedding_dim finite values (within the half range for
 // float16 columns), a finite timestamp, text fields that are UTF-8 without NUL bytes.
 // `index` names the entry in a batch ("entry 3: ..."); -1 for a single save.
-void validate_entry(const MemoryEntry& entry, const MemoryCache& columns, std::ptrdiff_t index);
+void validate_entry(const MemoryEntry& entry, const MemoryColumns& columns, std::ptrdiff_t index);
 
 // A session summary: a non-empty id, a range start_id <= end_id of non-negative ids, a
 // finite timestamp, text fields as above.
@@ -31,7 +31,7 @@ void validate_session(const Session& session);
 
 // An entity: a non-empty name, text fields as above, and an embedding_id that is -1 or an
 // active memory of `columns` (not_found otherwise).
-void validate_entity(const Entity& entity, const MemoryCache& columns);
+void validate_entity(const Entity& entity, const MemoryColumns& columns);
 
 // A relation between two entities of `graph` (not_found otherwise), with a finite weight
 // and timestamp and a type that is text as above.

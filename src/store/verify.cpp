@@ -34,32 +34,32 @@ class Problems {
   std::size_t total_ = 0;
 };
 
-std::string describe_row(const MemoryCache& cache, std::size_t row) {
-  return "/memory row " + std::to_string(row) + " (id " + std::to_string(cache.ids[row]) + ")";
+std::string describe_row(const MemoryColumns& columns, std::size_t row) {
+  return "/memory row " + std::to_string(row) + " (id " + std::to_string(columns.ids[row]) + ")";
 }
 
-void check_memories(const MemoryCache& cache, Problems& problems) {
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    const std::vector<float> embedding = cache.embedding(row);
+void check_memories(const MemoryColumns& columns, Problems& problems) {
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    const std::vector<float> embedding = columns.embedding(row);
     bool finite = true;
     for (float value : embedding) finite = finite && std::isfinite(value);
     if (!finite) {
-      problems.add(describe_row(cache, row) + ": embedding holds NaN or Inf");
+      problems.add(describe_row(columns, row) + ": embedding holds NaN or Inf");
       continue;
     }
     const float norm = compute_norm(embedding);
-    if (std::fabs(norm - cache.norms[row]) > 1e-4f * std::max(1.0f, norm)) {
-      problems.add(describe_row(cache, row) + ": stored norm " + std::to_string(cache.norms[row]) +
+    if (std::fabs(norm - columns.norms[row]) > 1e-4f * std::max(1.0f, norm)) {
+      problems.add(describe_row(columns, row) + ": stored norm " + std::to_string(columns.norms[row]) +
                    " differs from the embedding's norm " + std::to_string(norm));
     }
-    if (!std::isfinite(cache.timestamps[row])) {
-      problems.add(describe_row(cache, row) + ": timestamp is not finite");
+    if (!std::isfinite(columns.timestamps[row])) {
+      problems.add(describe_row(columns, row) + ": timestamp is not finite");
     }
-    cache.for_each_column([&](const MemoryColumn& column, const auto& values) {
+    columns.for_each_column([&](const MemoryColumn& column, const auto& values) {
       if constexpr (std::is_same_v<typename std::decay_t<decltype(values)>::value_type,
                                    std::string>) {
         if (!util::is_valid_utf8(values[row])) {
-          problems.add(describe_row(cache, row) + ": " + std::string(column.dataset) +
+          problems.add(describe_row(columns, row) + ": " + std::string(column.dataset) +
                        " is not valid UTF-8");
         }
       }
@@ -68,7 +68,7 @@ void check_memories(const MemoryCache& cache, Problems& problems) {
 }
 
 void check_references(const HDF5Memory& memory, Problems& problems) {
-  const MemoryCache& cache = memory.cache();
+  const MemoryColumns& columns = memory.columns();
   const auto& sessions = memory.sessions();
   for (std::size_t i = 0; i < sessions.size(); ++i) {
     if (sessions[i].start_id < 0 || sessions[i].end_id < sessions[i].start_id) {
@@ -79,7 +79,7 @@ void check_references(const HDF5Memory& memory, Problems& problems) {
   }
   const KnowledgeGraph& graph = memory.knowledge();
   for (const Entity& entity : graph.entities()) {
-    if (entity.embedding_id != -1 && cache.row_of(entity.embedding_id) < 0) {
+    if (entity.embedding_id != -1 && columns.row_of(entity.embedding_id) < 0) {
       problems.add("entity " + std::to_string(entity.id) + " ('" + entity.name +
                    "') refers to memory " + std::to_string(entity.embedding_id) +
                    ", which is not in the file");
@@ -110,19 +110,19 @@ void check_index(const std::filesystem::path& path, const HDF5Memory& memory,
     return;
   }
   if (!stored.data) return;
-  const MemoryCache& cache = memory.cache();
+  const MemoryColumns& columns = memory.columns();
   std::unordered_set<MemoryId> seen;
   seen.reserve(stored.data->ids.size());
   for (MemoryId id : stored.data->ids) {
     if (!seen.insert(id).second) {
       problems.add("/ivfpq/ids holds memory " + std::to_string(id) + " more than once");
-    } else if (cache.row_of(id) < 0) {
+    } else if (columns.row_of(id) < 0) {
       problems.add("/ivfpq/ids refers to memory " + std::to_string(id) +
                    ", which is not in the file");
     }
   }
   try {
-    (void)IVFPQIndex::from_data(std::move(*stored.data), cache);
+    (void)IVFPQIndex::from_data(std::move(*stored.data), columns);
   } catch (const Error& error) {
     problems.add(std::string("/ivfpq: ") + error.what());
   }
@@ -136,7 +136,7 @@ std::vector<std::string> verify_file(const std::filesystem::path& path) {
     OpenOptions options;
     options.read_only = true;
     const HDF5Memory memory = HDF5Memory::open(path, options);
-    check_memories(memory.cache(), problems);
+    check_memories(memory.columns(), problems);
     check_references(memory, problems);
     check_index(path, memory, problems);
   } catch (const Error& error) {

@@ -142,17 +142,17 @@ void check_after_kill(const std::filesystem::path& path,
   const auto problems = verify_file(path);
   ASSERT_TRUE(problems.empty()) << problems.front();
   const HDF5Memory memory = HDF5Memory::open(path, {.read_only = true});
-  const MemoryCache& cache = memory.cache();
+  const MemoryColumns& columns = memory.columns();
   // (round, producer) -> for each sequence number in row order, whether it is deleted.
   std::map<std::pair<int, int>, std::vector<bool>> found;
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
     int round = -1, producer = -1, sequence = -1;
-    ASSERT_EQ(std::sscanf(cache.tags[row].c_str(), "r%d-p%d-s%d", &round, &producer, &sequence), 3);
+    ASSERT_EQ(std::sscanf(columns.tags[row].c_str(), "r%d-p%d-s%d", &round, &producer, &sequence), 3);
     std::vector<bool>& sequences = found[{round, producer}];
     ASSERT_EQ(sequence, static_cast<int>(sequences.size()))
         << "round " << round << " producer " << producer
         << ": saves out of order, missing or twice";
-    sequences.push_back(cache.tombstones[row] != 0);
+    sequences.push_back(columns.tombstones[row] != 0);
   }
   for (const auto& [round, progress] : flushed) {
     for (int p = 0; p < kProducers; ++p) {
@@ -358,7 +358,7 @@ TEST(async_crash, FailingWritesAreReportedAndLaterSavesWork) {
   const HDF5Memory memory = HDF5Memory::open(path, {.read_only = true});
   std::set<std::string> expected, found;
   for (int i = 0; i < report->saved; ++i) expected.insert(numbered_entry(report->numbers[i]).chunk);
-  for (const std::string& chunk : memory.cache().chunks) found.insert(chunk);
+  for (const std::string& chunk : memory.columns().chunks) found.insert(chunk);
   EXPECT_EQ(memory.count(), static_cast<std::size_t>(report->saved));
   EXPECT_EQ(found, expected);
 }

@@ -122,7 +122,7 @@ class KeywordStore : public ::testing::Test {
   std::vector<MemoryId> keyword_ids(const std::string& query, const SearchFilter& filter = {}) {
     std::vector<MemoryId> ids;
     for (const SearchHit& hit :
-         keyword_search(query, memory_->cache(), memory_->keyword_index(), 10, filter).hits) {
+         keyword_search(query, memory_->columns(), memory_->keyword_index(), 10, filter).hits) {
       ids.push_back(hit.id);
     }
     return ids;
@@ -151,12 +151,12 @@ TEST_F(KeywordStore, FindsTicketsAndFollowsSavesRemovesAndCompaction) {
 
 TEST_F(KeywordStore, BadQueriesAreClearErrors) {
   const BM25Index& index = memory_->keyword_index();
-  EXPECT_THROW(keyword_search("", memory_->cache(), index, 5), Error);
-  EXPECT_THROW(keyword_search(" ?! -- ", memory_->cache(), index, 5), Error);
-  EXPECT_THROW(keyword_search("login", memory_->cache(), index, 0), Error);
-  EXPECT_TRUE(keyword_search("absent", memory_->cache(), index, 5).hits.empty());
+  EXPECT_THROW(keyword_search("", memory_->columns(), index, 5), Error);
+  EXPECT_THROW(keyword_search(" ?! -- ", memory_->columns(), index, 5), Error);
+  EXPECT_THROW(keyword_search("login", memory_->columns(), index, 0), Error);
+  EXPECT_TRUE(keyword_search("absent", memory_->columns(), index, 5).hits.empty());
   const BM25Index other;  // built from another store
-  EXPECT_THROW(keyword_search("login", memory_->cache(), other, 5), Error);
+  EXPECT_THROW(keyword_search("login", memory_->columns(), other, 5), Error);
 }
 
 TEST_F(KeywordStore, HybridFusionArithmetic) {
@@ -167,7 +167,7 @@ TEST_F(KeywordStore, HybridFusionArithmetic) {
   // matches row 1 only -> normalised 1.
   options.vector_weight = 0.6f;
   options.keyword_weight = 0.4f;
-  auto results = hybrid_search(query, "budget", memory_->cache(), memory_->keyword_index(), options);
+  auto results = hybrid_search(query, "budget", memory_->columns(), memory_->keyword_index(), options);
   ASSERT_EQ(results.hits.size(), 4u);
   EXPECT_EQ(results.hits[0].id, 3);
   EXPECT_FLOAT_EQ(results.hits[0].score, 0.6f);
@@ -177,15 +177,15 @@ TEST_F(KeywordStore, HybridFusionArithmetic) {
   // RRF: row 3 is rank 1 in the vector list; row 1 is rank 1 in the keyword list and rank 3
   // in the vector list (rows 0, 1, 2 tie at 0 there, and ties go to the lower id).
   options.fusion = Fusion::rrf;
-  results = hybrid_search(query, "budget", memory_->cache(), memory_->keyword_index(), options);
+  results = hybrid_search(query, "budget", memory_->columns(), memory_->keyword_index(), options);
   EXPECT_EQ(results.hits[0].id, 1);
   EXPECT_NEAR(results.hits[0].score, 1.0 / 61 + 1.0 / 63, 1e-7);
   EXPECT_EQ(results.hits[1].id, 3);
   EXPECT_NEAR(results.hits[1].score, 1.0 / 61, 1e-7);
-  EXPECT_THROW(hybrid_search(query, "...", memory_->cache(), memory_->keyword_index(), options), Error);
+  EXPECT_THROW(hybrid_search(query, "...", memory_->columns(), memory_->keyword_index(), options), Error);
   options.fusion = Fusion::weighted;
   options.vector_weight = options.keyword_weight = 0;
-  EXPECT_THROW(hybrid_search(query, "budget", memory_->cache(), memory_->keyword_index(), options), Error);
+  EXPECT_THROW(hybrid_search(query, "budget", memory_->columns(), memory_->keyword_index(), options), Error);
 }
 
 }  // namespace

@@ -121,23 +121,23 @@ class RustFormatFile : public testing::TestWithParam<std::string> {
 
   // The Rust file's rows are the first rows of `memory`, each with id == row.
   void expect_rust_rows(const HDF5Memory& memory) const {
-    const edgehdf5::MemoryCache& cache = memory.cache();
-    ASSERT_GE(cache.rows(), rust_rows());
+    const edgehdf5::MemoryColumns& columns = memory.columns();
+    ASSERT_GE(columns.rows(), rust_rows());
     for (std::size_t row = 0; row < rust_rows(); ++row) {
       SCOPED_TRACE("row " + std::to_string(row));
       const json& expected = manifest_.at("rows")[row];
       const MemoryEntry want = entry_from(expected);
       const auto id = static_cast<MemoryId>(row);
-      EXPECT_EQ(cache.ids[row], id);
-      EXPECT_EQ(cache.chunks[row], want.chunk);
-      EXPECT_EQ(cache.embedding(row), want.embedding);
-      EXPECT_FLOAT_EQ(cache.norms[row], edgehdf5::compute_norm(want.embedding));
-      EXPECT_EQ(cache.source_channels[row], want.source_channel);
-      EXPECT_EQ(cache.timestamps[row], want.timestamp);
-      EXPECT_EQ(cache.session_ids[row], want.session_id);
-      EXPECT_EQ(cache.tags[row], want.tags);
+      EXPECT_EQ(columns.ids[row], id);
+      EXPECT_EQ(columns.chunks[row], want.chunk);
+      EXPECT_EQ(columns.embedding(row), want.embedding);
+      EXPECT_FLOAT_EQ(columns.norms[row], edgehdf5::compute_norm(want.embedding));
+      EXPECT_EQ(columns.source_channels[row], want.source_channel);
+      EXPECT_EQ(columns.timestamps[row], want.timestamp);
+      EXPECT_EQ(columns.session_ids[row], want.session_id);
+      EXPECT_EQ(columns.tags[row], want.tags);
       const bool tombstoned = expected.at("tombstone") == 1;
-      EXPECT_EQ(cache.tombstones[row], tombstoned ? 1 : 0);
+      EXPECT_EQ(columns.tombstones[row], tombstoned ? 1 : 0);
       if (tombstoned) {
         EXPECT_EQ(thrown_code([&] { memory.get(id); }), ErrorCode::not_found);
       } else {
@@ -234,7 +234,7 @@ TEST_P(RustFormatFile, SearchReturnsTheNearestActiveRow) {
     EXPECT_EQ(hits.front().id, query.at("nearest_id").get<MemoryId>());
     EXPECT_NEAR(hits.front().score, query.at("score").get<float>(), 1e-5);
     for (const edgehdf5::SearchHit& hit : hits) {
-      EXPECT_EQ(memory.cache().tombstones.at(static_cast<std::size_t>(hit.id)), 0)
+      EXPECT_EQ(memory.columns().tombstones.at(static_cast<std::size_t>(hit.id)), 0)
           << "a tombstoned row was returned: " << hit.id;
     }
   }

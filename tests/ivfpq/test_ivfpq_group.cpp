@@ -14,32 +14,32 @@
 namespace edgehdf5 {
 namespace {
 
-MemoryCache unit_cache(std::size_t rows, std::size_t dim) {
-  MemoryCache cache;
-  cache.embedding_dim = dim;
+MemoryColumns unit_columns(std::size_t rows, std::size_t dim) {
+  MemoryColumns columns;
+  columns.embedding_dim = dim;
   std::mt19937_64 random(3);
   std::normal_distribution<float> normal;
   for (std::size_t i = 0; i < rows; ++i) {
     double norm = 0;
     for (std::size_t j = 0; j < dim; ++j) {
-      cache.embeddings_f32.push_back(normal(random));
-      norm += double(cache.embeddings_f32.back()) * cache.embeddings_f32.back();
+      columns.embeddings_f32.push_back(normal(random));
+      norm += double(columns.embeddings_f32.back()) * columns.embeddings_f32.back();
     }
-    cache.norms.push_back(static_cast<float>(std::sqrt(norm)));
-    cache.tombstones.push_back(0);
-    cache.ids.push_back(static_cast<MemoryId>(i * 2));  // ids need not be row numbers
+    columns.norms.push_back(static_cast<float>(std::sqrt(norm)));
+    columns.tombstones.push_back(0);
+    columns.ids.push_back(static_cast<MemoryId>(i * 2));  // ids need not be row numbers
   }
-  return cache;
+  return columns;
 }
 
 TEST(IVFPQGroup, RoundTripThroughAFile) {
   testing::TempDir dir;
-  const MemoryCache cache = unit_cache(3000, 48);
+  const MemoryColumns columns = unit_columns(3000, 48);
   IVFPQParams params;
   params.sub_quantizers = 12;
   params.nlist = 20;
   params.seed = 0xfedcba9876543210ull;  // needs all 64 bits
-  const IVFPQIndex index = IVFPQIndex::train(cache, params);
+  const IVFPQIndex index = IVFPQIndex::train(columns, params);
   const IVFPQData data = index.to_data();
   const auto path = dir / "index.h5";
   {
@@ -66,10 +66,10 @@ TEST(IVFPQGroup, RoundTripThroughAFile) {
   EXPECT_EQ(read->trained_vectors, data.trained_vectors);
   EXPECT_EQ(read->training_error, data.training_error);
 
-  const IVFPQIndex reopened = IVFPQIndex::from_data(std::move(*read), cache);
-  const std::vector<float> query = cache.embedding(7);
-  const SearchResults a = index.search(query, cache, {});
-  const SearchResults b = reopened.search(query, cache, {});
+  const IVFPQIndex reopened = IVFPQIndex::from_data(std::move(*read), columns);
+  const std::vector<float> query = columns.embedding(7);
+  const SearchResults a = index.search(query, columns, {});
+  const SearchResults b = reopened.search(query, columns, {});
   ASSERT_EQ(a.hits.size(), b.hits.size());
   for (std::size_t i = 0; i < a.hits.size(); ++i) EXPECT_EQ(a.hits[i].id, b.hits[i].id);
   EXPECT_EQ(b.hits.front().id, 14);  // the query row itself

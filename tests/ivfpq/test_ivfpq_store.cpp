@@ -276,23 +276,23 @@ TEST_F(IVFPQStoreTest, AutoUsesTheIndexFromTheCrossoverAndFallsBackForSelectiveF
   options.approximate.index = memory.ivfpq_index();
   options.approximate.nprobe = 2;
   const std::span<const float> query(queries.data(), kDim);
-  EXPECT_EQ(engine.search(query, memory.cache(), options).metrics.strategy, "ivfpq");
+  EXPECT_EQ(engine.search(query, memory.columns(), options).metrics.strategy, "ivfpq");
   // Session s7 holds 80 memories spread over every cluster: the 2 of 64 lists probed hold
   // fewer than k of them, so auto answers with the exact scan and finds all the best ones.
   options.filter.session_id = "s7";
-  const SearchResults filtered = engine.search(query, memory.cache(), options);
+  const SearchResults filtered = engine.search(query, memory.columns(), options);
   EXPECT_NE(filtered.metrics.strategy, "ivfpq");
   SearchOptions exact = options;
   exact.strategy = Strategy::simd;
-  EXPECT_EQ(ids_of(filtered), ids_of(engine.search(query, memory.cache(), exact)));
+  EXPECT_EQ(ids_of(filtered), ids_of(engine.search(query, memory.columns(), exact)));
   options.filter.session_id = "no such session";
-  EXPECT_TRUE(engine.search(query, memory.cache(), options).hits.empty());
+  EXPECT_TRUE(engine.search(query, memory.columns(), options).hits.empty());
   // Forced, the index answers alone, with what its lists hold.
   options.filter.session_id = "s7";
   options.strategy = Strategy::ivfpq;
   options.approximate.nprobe = 1;
   options.approximate.rerank = 10;
-  const SearchResults forced = engine.search(query, memory.cache(), options);
+  const SearchResults forced = engine.search(query, memory.columns(), options);
   EXPECT_EQ(forced.metrics.strategy, "ivfpq");
   EXPECT_LT(forced.hits.size(), 10u);
   // Batches go through the index too, one answer per query.
@@ -300,14 +300,14 @@ TEST_F(IVFPQStoreTest, AutoUsesTheIndexFromTheCrossoverAndFallsBackForSelectiveF
   batch_options.k = 5;
   batch_options.approximate.index = memory.ivfpq_index();
   const std::vector<SearchResults> batch = engine.search_batch(
-      std::span<const float>(queries.data(), 4 * kDim), 4, memory.cache(), batch_options);
+      std::span<const float>(queries.data(), 4 * kDim), 4, memory.columns(), batch_options);
   ASSERT_EQ(batch.size(), 4u);
   for (std::size_t q = 0; q < 4; ++q) {
     EXPECT_EQ(batch[q].metrics.strategy, "ivfpq");
     SearchOptions one = batch_options;
     EXPECT_EQ(ids_of(batch[q]),
               ids_of(engine.search(std::span<const float>(queries.data() + q * kDim, kDim),
-                                   memory.cache(), one)));
+                                   memory.columns(), one)));
   }
 }
 

@@ -23,26 +23,26 @@
 namespace edgehdf5 {
 namespace {
 
-MemoryCache make_cache(std::size_t rows, std::size_t dim, bool half, std::uint64_t seed,
+MemoryColumns make_columns(std::size_t rows, std::size_t dim, bool half, std::uint64_t seed,
                        bool with_tombstones = true) {
   std::mt19937_64 rng(seed);
-  MemoryCache cache;
-  cache.embedding_dim = dim;
-  cache.embedding_type = half ? EmbeddingType::float16 : EmbeddingType::float32;
+  MemoryColumns columns;
+  columns.embedding_dim = dim;
+  columns.embedding_type = half ? EmbeddingType::float16 : EmbeddingType::float32;
   for (std::size_t row = 0; row < rows; ++row) {
     std::vector<float> v = testing::random_vector(rng, dim);
     if (row % 23 == 7) std::fill(v.begin(), v.end(), 0.0f);       // zero vectors
-    if (row % 31 == 9 && row > 0) v = cache.embedding(row - 1);    // duplicates
-    testing::append_embedding(cache, std::move(v));
-    cache.tombstones.push_back(with_tombstones && row % 11 == 4 ? 1 : 0);
-    cache.ids.push_back(static_cast<MemoryId>(row * 3 + 2));
-    cache.chunks.push_back("chunk " + std::to_string(row));
-    cache.source_channels.push_back(row % 3 == 0 ? "chat" : row % 3 == 1 ? "email" : "slack");
-    cache.session_ids.push_back("s" + std::to_string(row % 5));
-    cache.timestamps.push_back(1000.0 + static_cast<double>(row));
-    cache.tags.push_back(row % 4 == 0 ? "red,blue" : row % 4 == 1 ? "blue" : row % 4 == 2 ? " green , red" : "");
+    if (row % 31 == 9 && row > 0) v = columns.embedding(row - 1);    // duplicates
+    testing::append_embedding(columns, std::move(v));
+    columns.tombstones.push_back(with_tombstones && row % 11 == 4 ? 1 : 0);
+    columns.ids.push_back(static_cast<MemoryId>(row * 3 + 2));
+    columns.chunks.push_back("chunk " + std::to_string(row));
+    columns.source_channels.push_back(row % 3 == 0 ? "chat" : row % 3 == 1 ? "email" : "slack");
+    columns.session_ids.push_back("s" + std::to_string(row % 5));
+    columns.timestamps.push_back(1000.0 + static_cast<double>(row));
+    columns.tags.push_back(row % 4 == 0 ? "red,blue" : row % 4 == 1 ? "blue" : row % 4 == 2 ? " green , red" : "");
   }
-  return cache;
+  return columns;
 }
 
 void expect_same_hits(const std::vector<SearchHit>& got, const std::vector<SearchHit>& want,
@@ -111,7 +111,7 @@ class EveryStrategy : public ::testing::TestWithParam<std::tuple<std::size_t, bo
 TEST_P(EveryStrategy, MatchesTheScalarReference) {
   const auto [dim, half] = GetParam();
   // 5000 rows: several blocks, and slices for the parallel strategy.
-  const MemoryCache cache = make_cache(5000, dim, half, dim * 7 + half);
+  const MemoryColumns columns = make_columns(5000, dim, half, dim * 7 + half);
   std::mt19937_64 rng(dim);
   // A pool of 4 even on a 2-core machine, so the parallel merge is exercised with 4 slices.
   HardwareCapabilities capabilities = HardwareCapabilities::detect();
@@ -120,13 +120,13 @@ TEST_P(EveryStrategy, MatchesTheScalarReference) {
   for (int trial = 0; trial < 3; ++trial) {
     const std::vector<float> query = testing::random_vector(rng, dim);
     for (std::size_t k : {1u, 10u, 6000u}) {
-      const auto reference = exact_search(query, cache, k);
+      const auto reference = exact_search(query, columns, k);
       for (Strategy strategy : runnable_strategies()) {
         SCOPED_TRACE(std::string(strategy_name(strategy)) + " k=" + std::to_string(k));
         SearchOptions options;
         options.k = k;
         options.strategy = strategy;
-        const SearchResults results = engine.search(query, cache, options);
+        const SearchResults results = engine.search(query, columns, options);
         expect_same_hits(results.hits, reference, 2e-5f * static_cast<float>(std::sqrt(dim)) + 1e-5f);
         EXPECT_EQ(results.metrics.strategy, strategy_name(strategy));
         EXPECT_FALSE(results.metrics.isa.empty());
@@ -142,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(Dimensions, EveryStrategy,
 
 TEST(Engine, BatchEqualsOneQueryAtATime) {
   for (bool half : {false, true}) {
-    const MemoryCache cache = make_cache(3000, 37, half, 5);
+    const MemoryColumns columns = make_columns(3000, 37, half, 5);
     std::mt19937_64 rng(9);
     const std::size_t count = 7;  // not a multiple of the 4-query tile
     std::vector<float> queries;
@@ -156,11 +156,11 @@ TEST(Engine, BatchEqualsOneQueryAtATime) {
       options.k = 15;
       options.strategy = strategy;
       options.filter.source_channel = "email";
-      const auto batch = SearchEngine::shared().search_batch(queries, count, cache, options);
+      const auto batch = SearchEngine::shared().search_batch(queries, count, columns, options);
       ASSERT_EQ(batch.size(), count);
       for (std::size_t q = 0; q < count; ++q) {
         const auto single = SearchEngine::shared().search(
-            std::span<const float>(queries).subspan(q * 37, 37), cache, options);
+            std::span<const float>(queries).subspan(q * 37, 37), columns, options);
         expect_same_hits(batch[q].hits, single.hits, 1e-5f);
       }
     }
@@ -170,12 +170,12 @@ TEST(Engine, BatchEqualsOneQueryAtATime) {
 // ---- filters -----------------------------------------------------------------------------------
 
 // The oracle: reference scores for every active row, the filter applied by hand, full sort.
-std::vector<SearchHit> filtered_oracle(const std::vector<float>& query, const MemoryCache& cache,
+std::vector<SearchHit> filtered_oracle(const std::vector<float>& query, const MemoryColumns& columns,
                                        std::size_t k, const std::function<bool(std::size_t)>& keep) {
-  const std::vector<float> scores = cosine_similarity_batch_prenorm(query, cache);
+  const std::vector<float> scores = cosine_similarity_batch_prenorm(query, columns);
   std::vector<SearchHit> hits;
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    if (!cache.tombstones[row] && keep(row)) hits.push_back({cache.ids[row], scores[row]});
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (!columns.tombstones[row] && keep(row)) hits.push_back({columns.ids[row], scores[row]});
   }
   std::stable_sort(hits.begin(), hits.end(),
                    [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
@@ -190,7 +190,7 @@ bool has_tag(const std::string& tags, const std::string& tag) {
 }
 
 TEST(Filters, EveryCombinationMatchesTheOracle) {
-  const MemoryCache cache = make_cache(2000, 24, false, 77);
+  const MemoryColumns columns = make_columns(2000, 24, false, 77);
   std::mt19937_64 rng(4);
   const std::vector<float> query = testing::random_vector(rng, 24);
   int combinations = 0;
@@ -204,28 +204,28 @@ TEST(Filters, EveryCombinationMatchesTheOracle) {
       if (mask & 8) filter.after = 1500.0;
       if (mask & 16) filter.before = 1800.0;
       auto keep = [&](std::size_t row) {
-        if (filter.session_id && cache.session_ids[row] != *filter.session_id) return false;
-        if (filter.source_channel && cache.source_channels[row] != *filter.source_channel) return false;
+        if (filter.session_id && columns.session_ids[row] != *filter.session_id) return false;
+        if (filter.source_channel && columns.source_channels[row] != *filter.source_channel) return false;
         if (!filter.tags.empty()) {
-          const bool red = has_tag(cache.tags[row], "red"), blue = has_tag(cache.tags[row], "blue");
+          const bool red = has_tag(columns.tags[row], "red"), blue = has_tag(columns.tags[row], "blue");
           if (all_tags ? !(red && blue) : !(red || blue)) return false;
         }
-        if (filter.after && cache.timestamps[row] < *filter.after) return false;
-        if (filter.before && cache.timestamps[row] > *filter.before) return false;
+        if (filter.after && columns.timestamps[row] < *filter.after) return false;
+        if (filter.before && columns.timestamps[row] > *filter.before) return false;
         return true;
       };
-      const auto want = filtered_oracle(query, cache, 20, keep);
+      const auto want = filtered_oracle(query, columns, 20, keep);
       for (Strategy strategy : runnable_strategies()) {
         SearchOptions options;
         options.k = 20;
         options.strategy = strategy;
         options.filter = filter;
-        const auto got = SearchEngine::shared().search(query, cache, options);
+        const auto got = SearchEngine::shared().search(query, columns, options);
         SCOPED_TRACE("mask " + std::to_string(mask) + (all_tags ? " all" : " any") + " " +
                      std::string(strategy_name(strategy)));
         expect_same_hits(got.hits, want, 1e-5f);
         std::size_t accepted = 0;
-        for (std::size_t row = 0; row < cache.rows(); ++row) accepted += !cache.tombstones[row] && keep(row);
+        for (std::size_t row = 0; row < columns.rows(); ++row) accepted += !columns.tombstones[row] && keep(row);
         EXPECT_EQ(got.metrics.vectors_scanned, accepted);  // refused rows are never scored
       }
       ++combinations;
@@ -235,37 +235,37 @@ TEST(Filters, EveryCombinationMatchesTheOracle) {
 }
 
 TEST(Filters, InclusiveBoundsNoMatchAndBadRanges) {
-  const MemoryCache cache = make_cache(100, 8, false, 3, /*with_tombstones=*/false);
+  const MemoryColumns columns = make_columns(100, 8, false, 3, /*with_tombstones=*/false);
   const std::vector<float> query(8, 1.0f);
   SearchOptions options;
   options.k = 100;
   options.filter.after = 1010.0;
   options.filter.before = 1012.0;
-  auto hits = search_with_metrics(query, cache, options).hits;
+  auto hits = search_with_metrics(query, columns, options).hits;
   std::vector<MemoryId> ids;
   for (const auto& hit : hits) ids.push_back(hit.id);
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids, (std::vector<MemoryId>{10 * 3 + 2, 11 * 3 + 2, 12 * 3 + 2}));
   options.filter.session_id = "nobody";
-  EXPECT_TRUE(search_with_metrics(query, cache, options).hits.empty());
+  EXPECT_TRUE(search_with_metrics(query, columns, options).hits.empty());
   options.filter = {};
   options.filter.after = 5.0;
   options.filter.before = 1.0;
-  EXPECT_THROW(search_with_metrics(query, cache, options), Error);
+  EXPECT_THROW(search_with_metrics(query, columns, options), Error);
 }
 
 TEST(Filters, RecencyWeightingHalvesScoresPerHalfLife) {
-  MemoryCache cache = make_cache(3, 4, false, 1, false);
+  MemoryColumns columns = make_columns(3, 4, false, 1, false);
   for (std::size_t row = 0; row < 3; ++row) {
-    std::copy_n(std::vector<float>{1, 0, 0, 0}.begin(), 4, cache.embeddings_f32.begin() + static_cast<long>(row * 4));
-    cache.norms[row] = 1.0f;
+    std::copy_n(std::vector<float>{1, 0, 0, 0}.begin(), 4, columns.embeddings_f32.begin() + static_cast<long>(row * 4));
+    columns.norms[row] = 1.0f;
   }
-  cache.timestamps = {100.0, 90.0, 80.0};
+  columns.timestamps = {100.0, 90.0, 80.0};
   SearchOptions options;
   options.k = 3;
   options.filter.half_life_seconds = 10.0;
   options.filter.now = 100.0;
-  const auto hits = search_with_metrics(std::vector<float>{2, 0, 0, 0}, cache, options).hits;
+  const auto hits = search_with_metrics(std::vector<float>{2, 0, 0, 0}, columns, options).hits;
   ASSERT_EQ(hits.size(), 3u);
   EXPECT_FLOAT_EQ(hits[0].score, 1.0f);
   EXPECT_FLOAT_EQ(hits[1].score, 0.5f);
@@ -275,14 +275,14 @@ TEST(Filters, RecencyWeightingHalvesScoresPerHalfLife) {
 // ---- errors ------------------------------------------------------------------------------------
 
 TEST(Engine, ErrorsAreClear) {
-  const MemoryCache cache = make_cache(10, 4, true, 2);
+  const MemoryColumns columns = make_columns(10, 4, true, 2);
   SearchOptions options;
   options.k = 0;
-  EXPECT_THROW(search_with_metrics(std::vector<float>(4, 1.0f), cache, options), Error);
+  EXPECT_THROW(search_with_metrics(std::vector<float>(4, 1.0f), columns, options), Error);
   options.k = 3;
   options.strategy = Strategy::gpu;
   try {
-    search_with_metrics(std::vector<float>(4, 1.0f), cache, options);
+    search_with_metrics(std::vector<float>(4, 1.0f), columns, options);
     FAIL();
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::unsupported);
@@ -295,7 +295,7 @@ TEST(Engine, ErrorsAreClear) {
   EXPECT_THROW(parse_strategy("fastest"), Error);
   options.strategy = std::nullopt;
   const std::vector<float> nan_query{1, std::nanf(""), 0, 0};
-  EXPECT_THROW(search_with_metrics(nan_query, cache, options), Error);
+  EXPECT_THROW(search_with_metrics(nan_query, columns, options), Error);
 }
 
 TEST(Engine, AutoStrategyFollowsTheThresholds) {

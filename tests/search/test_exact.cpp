@@ -16,36 +16,36 @@
 namespace edgehdf5 {
 namespace {
 
-MemoryCache make_cache(std::size_t rows, std::size_t dim, bool half, std::uint64_t seed) {
+MemoryColumns make_columns(std::size_t rows, std::size_t dim, bool half, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  MemoryCache cache;
-  cache.embedding_dim = dim;
-  cache.embedding_type = half ? EmbeddingType::float16 : EmbeddingType::float32;
+  MemoryColumns columns;
+  columns.embedding_dim = dim;
+  columns.embedding_type = half ? EmbeddingType::float16 : EmbeddingType::float32;
   for (std::size_t row = 0; row < rows; ++row) {
     std::vector<float> v = testing::random_vector(rng, dim);
     if (row % 17 == 5) std::fill(v.begin(), v.end(), 0.0f);  // zero vectors score 0
-    testing::append_embedding(cache, std::move(v));
-    cache.tombstones.push_back(row % 7 == 3 ? 1 : 0);
-    cache.ids.push_back(static_cast<MemoryId>(row * 2 + 1));
+    testing::append_embedding(columns, std::move(v));
+    columns.tombstones.push_back(row % 7 == 3 ? 1 : 0);
+    columns.ids.push_back(static_cast<MemoryId>(row * 2 + 1));
   }
-  return cache;
+  return columns;
 }
 
 std::vector<std::pair<MemoryId, double>> oracle(const std::vector<float>& query,
-                                                const MemoryCache& cache) {
+                                                const MemoryColumns& columns) {
   std::vector<std::pair<MemoryId, double>> scored;
   double query_norm = 0;
   for (float q : query) query_norm += double(q) * q;
   query_norm = std::sqrt(query_norm);
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    if (cache.tombstones[row]) continue;
-    const std::vector<float> e = cache.embedding(row);
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (columns.tombstones[row]) continue;
+    const std::vector<float> e = columns.embedding(row);
     double dot = 0, norm = 0;
     for (std::size_t i = 0; i < e.size(); ++i) {
       dot += double(query[i]) * e[i];
       norm += double(e[i]) * e[i];
     }
-    scored.emplace_back(cache.ids[row], norm == 0 ? 0.0 : dot / (query_norm * std::sqrt(norm)));
+    scored.emplace_back(columns.ids[row], norm == 0 ? 0.0 : dot / (query_norm * std::sqrt(norm)));
   }
   std::stable_sort(scored.begin(), scored.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -56,13 +56,13 @@ class ExactSearch : public ::testing::TestWithParam<std::tuple<std::size_t, bool
 
 TEST_P(ExactSearch, MatchesTheOracle) {
   const auto [dim, half] = GetParam();
-  const MemoryCache cache = make_cache(300, dim, half, dim);
+  const MemoryColumns columns = make_columns(300, dim, half, dim);
   std::mt19937_64 rng(dim + 1000);
   for (int q = 0; q < 10; ++q) {
     const std::vector<float> query = testing::random_vector(rng, dim);
-    const auto expected = oracle(query, cache);
+    const auto expected = oracle(query, columns);
     for (std::size_t k : {1u, 10u, 1000u}) {
-      const auto hits = exact_search(query, cache, k);
+      const auto hits = exact_search(query, columns, k);
       ASSERT_EQ(hits.size(), std::min(k, expected.size()));
       for (std::size_t i = 0; i < hits.size(); ++i) {
         EXPECT_NEAR(hits[i].score, expected[i].second, 1e-4);
@@ -83,17 +83,17 @@ INSTANTIATE_TEST_SUITE_P(Dimensions, ExactSearch,
                                             ::testing::Bool()));
 
 TEST(ExactSearchEdges, AllTombstonedReturnsNothingAndKZeroIsAnError) {
-  MemoryCache cache = make_cache(20, 8, false, 1);
-  std::fill(cache.tombstones.begin(), cache.tombstones.end(), 1);
+  MemoryColumns columns = make_columns(20, 8, false, 1);
+  std::fill(columns.tombstones.begin(), columns.tombstones.end(), 1);
   const std::vector<float> query(8, 1.0f);
-  EXPECT_TRUE(exact_search(query, cache, 5).empty());
-  EXPECT_THROW(exact_search(query, cache, 0), Error);
+  EXPECT_TRUE(exact_search(query, columns, 5).empty());
+  EXPECT_THROW(exact_search(query, columns, 0), Error);
   const std::vector<float> zero(8, 0.0f);
-  cache.tombstones.assign(20, 0);
-  const auto hits = exact_search(zero, cache, 3);  // a zero query scores everything 0
+  columns.tombstones.assign(20, 0);
+  const auto hits = exact_search(zero, columns, 3);  // a zero query scores everything 0
   ASSERT_EQ(hits.size(), 3u);
   EXPECT_EQ(hits[0].score, 0.0f);
-  EXPECT_EQ(hits[0].id, cache.ids[0]);  // ties go to the lower row
+  EXPECT_EQ(hits[0].id, columns.ids[0]);  // ties go to the lower row
 }
 
 // `count` scores in [-1, 1] rounded to 1 / steps, so that many tie.

@@ -93,14 +93,14 @@ void check_file(const std::filesystem::path& path, const std::map<int, int>& flu
   OpenOptions options;
   options.read_only = true;
   const HDF5Memory memory = HDF5Memory::open(path, options);
-  const MemoryCache& cache = memory.cache();
+  const MemoryColumns& columns = memory.columns();
   std::map<std::pair<int, int>, int> present;  // (round, batch) -> active entries
   std::map<std::pair<int, int>, int> sizes;
   std::set<std::string> chunks;
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    ASSERT_TRUE(chunks.insert(cache.chunks[row]).second) << "duplicate: " << cache.chunks[row];
-    if (cache.tombstones[row]) continue;
-    const BatchTag tag = parse_tag(cache.tags[row]);
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    ASSERT_TRUE(chunks.insert(columns.chunks[row]).second) << "duplicate: " << columns.chunks[row];
+    if (columns.tombstones[row]) continue;
+    const BatchTag tag = parse_tag(columns.tags[row]);
     ++present[{tag.round, tag.batch}];
     sizes[{tag.round, tag.batch}] = tag.size;
   }

@@ -51,7 +51,7 @@ TEST_P(MemoryTypes, SavesSurviveCloseAndReopen) {
   HDF5Memory memory = HDF5Memory::open(dir / "m.h5", read_only());
   EXPECT_EQ(memory.info().log_records_replayed, 0u);  // close() checkpointed everything
   ASSERT_EQ(memory.count(), 25u);
-  EXPECT_EQ(memory.cache().embedding_type, half ? EmbeddingType::float16 : EmbeddingType::float32);
+  EXPECT_EQ(memory.columns().embedding_type, half ? EmbeddingType::float16 : EmbeddingType::float32);
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const MemoryEntry got = memory.get(ids[i]);
     EXPECT_EQ(got.chunk, entries[i].chunk);
@@ -64,7 +64,7 @@ TEST_P(MemoryTypes, SavesSurviveCloseAndReopen) {
                                   : entries[i].embedding[d];
       EXPECT_EQ(got.embedding[d], expected);
     }
-    EXPECT_NEAR(memory.cache().norms[i], compute_norm(got.embedding), 1e-5);
+    EXPECT_NEAR(memory.columns().norms[i], compute_norm(got.embedding), 1e-5);
   }
 }
 
@@ -369,7 +369,7 @@ TEST(Memory, StoreSearchesAreTheFreeFunctionsWithTheStoresIndexes) {
   options.k = 7;
   options.filter.source_channel = "chat";
   const std::vector<float>& query = entries[11].embedding;  // a "chat" memory
-  same(memory.search(query, options), search_with_metrics(query, memory.cache(), options));
+  same(memory.search(query, options), search_with_metrics(query, memory.columns(), options));
   EXPECT_EQ(memory.search(query, options).hits.front().id, 11);
 
   std::vector<float> queries = entries[1].embedding;
@@ -379,9 +379,9 @@ TEST(Memory, StoreSearchesAreTheFreeFunctionsWithTheStoresIndexes) {
   same(batch[1], memory.search(entries[2].embedding, options));
 
   EXPECT_EQ(&memory.keyword_index(), &keywords);  // kept current, not rebuilt
-  const BM25Index rebuilt = BM25Index::build(memory.cache().chunks, memory.cache().tombstones);
+  const BM25Index rebuilt = BM25Index::build(memory.columns().chunks, memory.columns().tombstones);
   same(memory.keyword_search("memory number 5", 10),
-       keyword_search("memory number 5", memory.cache(), rebuilt, 10));
+       keyword_search("memory number 5", memory.columns(), rebuilt, 10));
   EXPECT_EQ(memory.keyword_search("number 3", 60).hits.size(), 60u);  // every row but id 3
   for (const SearchHit& hit : memory.keyword_search("number 3", 60).hits) EXPECT_NE(hit.id, 3);
 
@@ -389,7 +389,7 @@ TEST(Memory, StoreSearchesAreTheFreeFunctionsWithTheStoresIndexes) {
   hybrid.k = 5;
   hybrid.fusion = Fusion::rrf;
   same(memory.hybrid_search(query, "number 10", hybrid),
-       hybrid_search(query, "number 10", memory.cache(), rebuilt, hybrid));
+       hybrid_search(query, "number 10", memory.columns(), rebuilt, hybrid));
 
   // Without an IVF-PQ index the exact scan answers, and a forced ivfpq says why it cannot.
   EXPECT_EQ(memory.ivfpq_index_answering(std::nullopt), nullptr);

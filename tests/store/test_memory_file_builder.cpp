@@ -121,16 +121,16 @@ TEST_F(BuilderContent, FileOpensWithExactlyWhatWasGiven) {
   EXPECT_EQ(config.embedding_dim, kDim);
   EXPECT_EQ(config.created_at, "2024-06-01T12:00:00Z");
 
-  const MemoryCache& cache = memory.cache();
-  EXPECT_EQ(cache.ids, (std::vector<MemoryId>{0, 1, 2, 3, 4, 10, 11}));
-  EXPECT_EQ(cache.tombstones, (std::vector<std::uint8_t>{0, 0, 1, 0, 0, 0, 1}));
+  const MemoryColumns& columns = memory.columns();
+  EXPECT_EQ(columns.ids, (std::vector<MemoryId>{0, 1, 2, 3, 4, 10, 11}));
+  EXPECT_EQ(columns.tombstones, (std::vector<std::uint8_t>{0, 0, 1, 0, 0, 0, 1}));
   EXPECT_EQ(memory.count(), 7u);
   EXPECT_EQ(memory.count_active(), 5u);
   for (MemoryId id : {0, 1, 3, 4}) EXPECT_EQ(memory.get(id), first[static_cast<std::size_t>(id)]);
   EXPECT_EQ(memory.get(10), later[0]);
   // Tombstoned rows keep their content in the file but are not active.
-  EXPECT_EQ(cache.chunks[2], first[2].chunk);
-  EXPECT_EQ(cache.timestamps[6], later[1].timestamp);
+  EXPECT_EQ(columns.chunks[2], first[2].chunk);
+  EXPECT_EQ(columns.timestamps[6], later[1].timestamp);
   expect_error([&] { (void)memory.get(2); }, ErrorCode::not_found, "no active memory with id 2");
 
   // The file keeps a session's range as the rows it covers, so an end in the gap 5..9 reads
@@ -172,7 +172,7 @@ TEST(MemoryFileBuilder, Float16StoresTheRoundedValues) {
   builder.add_memories(entries);
   builder.write(dir / "half.h5");
   const HDF5Memory memory = open_read_only(dir / "half.h5");
-  EXPECT_EQ(memory.cache().embedding_type, EmbeddingType::float16);
+  EXPECT_EQ(memory.columns().embedding_type, EmbeddingType::float16);
   for (MemoryId id = 0; id < 3; ++id) {
     const std::vector<float> stored = memory.get(id).embedding;
     for (std::size_t d = 0; d < kDim; ++d) {

@@ -58,14 +58,14 @@ void print_fields(const nlohmann::ordered_json& fields, std::ostream& out) {
 
 ExitStatus run_export(const FileOptions& options) {
   const auto memory = open_read_only(options.file);
-  const auto& cache = memory.cache();
+  const auto& columns = memory.columns();
   // A bar beside JSON lines printed on the same terminal would garble both.
   std::optional<Progress> progress;
-  if (::isatty(STDOUT_FILENO) != 1) progress.emplace("exporting", cache.rows());
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
+  if (::isatty(STDOUT_FILENO) != 1) progress.emplace("exporting", columns.rows());
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
     if (progress) progress->update(row);
-    if (cache.tombstones[row] != 0) continue;
-    const MemoryId id = cache.ids[row];
+    if (columns.tombstones[row] != 0) continue;
+    const MemoryId id = columns.ids[row];
     std::cout << json_line(entry_to_json(id, memory.get(id))) << '\n';
   }
   return kExitSuccess;

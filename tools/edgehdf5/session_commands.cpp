@@ -34,18 +34,18 @@ struct SessionMemories {
   std::string channel;
 };
 
-std::map<std::string, SessionMemories> memories_by_session(const MemoryCache& cache) {
+std::map<std::string, SessionMemories> memories_by_session(const MemoryColumns& columns) {
   std::map<std::string, SessionMemories> sessions;
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    if (cache.tombstones[row] != 0 || cache.session_ids[row].empty()) continue;
-    auto [it, added] = sessions.try_emplace(cache.session_ids[row]);
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (columns.tombstones[row] != 0 || columns.session_ids[row].empty()) continue;
+    auto [it, added] = sessions.try_emplace(columns.session_ids[row]);
     SessionMemories& session = it->second;
     if (added) {
-      session.first_id = cache.ids[row];
-      session.first_timestamp = cache.timestamps[row];
-      session.channel = cache.source_channels[row];
+      session.first_id = columns.ids[row];
+      session.first_timestamp = columns.timestamps[row];
+      session.channel = columns.source_channels[row];
     }
-    session.last_id = cache.ids[row];
+    session.last_id = columns.ids[row];
     ++session.count;
   }
   return sessions;
@@ -60,10 +60,10 @@ const Session* recorded_session(const HDF5Memory& memory, const std::string& id)
 }
 
 // Active memories with ids in [start, end), in id order.
-std::vector<std::size_t> rows_in_range(const MemoryCache& cache, MemoryId start, MemoryId end) {
+std::vector<std::size_t> rows_in_range(const MemoryColumns& columns, MemoryId start, MemoryId end) {
   std::vector<std::size_t> rows;
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    if (cache.ids[row] >= start && cache.ids[row] < end && cache.tombstones[row] == 0) {
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (columns.ids[row] >= start && columns.ids[row] < end && columns.tombstones[row] == 0) {
       rows.push_back(row);
     }
   }
@@ -78,7 +78,7 @@ struct ListedSession {
 };
 
 std::vector<ListedSession> list_sessions(const HDF5Memory& memory) {
-  const auto by_session = memories_by_session(memory.cache());
+  const auto by_session = memories_by_session(memory.columns());
   std::map<std::string, ListedSession> listed;
   for (const auto& [id, memories] : by_session) {
     listed[id] = {id, nullptr, memories, memories.first_id};
@@ -171,8 +171,8 @@ struct SessionSpan {
   std::string channel;
 };
 
-SessionSpan session_span(const MemoryCache& cache, const AddOptions& options) {
-  const auto by_session = memories_by_session(cache);
+SessionSpan session_span(const MemoryColumns& columns, const AddOptions& options) {
+  const auto by_session = memories_by_session(columns);
   const auto memories = by_session.find(options.session_id);
   const bool carried = memories != by_session.end();
   SessionSpan span;
@@ -191,10 +191,10 @@ SessionSpan session_span(const MemoryCache& cache, const AddOptions& options) {
 
 ExitStatus run_add(const FileOptions& sessions, const AddOptions& options) {
   auto memory = HDF5Memory::open(sessions.file);
-  const SessionSpan span = session_span(memory.cache(), options);
+  const SessionSpan span = session_span(memory.columns(), options);
   memory.add_session(options.session_id, span.start_id, span.end_id, span.channel,
                      options.summary);
-  const auto count = rows_in_range(memory.cache(), span.start_id, span.end_id).size();
+  const auto count = rows_in_range(memory.columns(), span.start_id, span.end_id).size();
   memory.close();
   print_outcome(sessions.json,
                 {{"id", options.session_id},
@@ -233,12 +233,12 @@ struct ShowOptions {
 };
 
 // The rows of a session: its recorded range, else the memories that carry its id.
-std::vector<std::size_t> session_rows(const MemoryCache& cache, const Session* record,
+std::vector<std::size_t> session_rows(const MemoryColumns& columns, const Session* record,
                                       const std::string& id) {
-  if (record) return rows_in_range(cache, record->start_id, record->end_id);
+  if (record) return rows_in_range(columns, record->start_id, record->end_id);
   std::vector<std::size_t> rows;
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    if (cache.tombstones[row] == 0 && cache.session_ids[row] == id) rows.push_back(row);
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (columns.tombstones[row] == 0 && columns.session_ids[row] == id) rows.push_back(row);
   }
   if (rows.empty()) {
     throw Error(ErrorCode::not_found,
@@ -247,16 +247,16 @@ std::vector<std::size_t> session_rows(const MemoryCache& cache, const Session* r
   return rows;
 }
 
-nlohmann::ordered_json shown_session_json(const MemoryCache& cache, const Session* record,
+nlohmann::ordered_json shown_session_json(const MemoryColumns& columns, const Session* record,
                                           const std::string& id,
                                           const std::vector<std::size_t>& rows) {
   auto memories = nlohmann::ordered_json::array();
   for (const std::size_t row : rows) {
-    memories.push_back({{"id", cache.ids[row]},
-                        {"chunk", cache.chunks[row]},
-                        {"source_channel", cache.source_channels[row]},
-                        {"timestamp", cache.timestamps[row]},
-                        {"tags", cache.tags[row]}});
+    memories.push_back({{"id", columns.ids[row]},
+                        {"chunk", columns.chunks[row]},
+                        {"source_channel", columns.source_channels[row]},
+                        {"timestamp", columns.timestamps[row]},
+                        {"tags", columns.tags[row]}});
   }
   nlohmann::ordered_json result = {{"id", id}};
   if (record) {
@@ -272,7 +272,7 @@ nlohmann::ordered_json shown_session_json(const MemoryCache& cache, const Sessio
   return result;
 }
 
-void print_shown_session(const MemoryCache& cache, const Session* record, const std::string& id,
+void print_shown_session(const MemoryColumns& columns, const Session* record, const std::string& id,
                          const std::vector<std::size_t>& rows, std::ostream& out) {
   out << "session:  " << id << '\n';
   if (record) {
@@ -287,21 +287,21 @@ void print_shown_session(const MemoryCache& cache, const Session* record, const 
   out << "memories: " << rows.size() << "\n\n";
   TextTable table({{"id", Align::right}, {"time"}, {"chunk"}});
   for (const std::size_t row : rows) {
-    table.add_row({std::to_string(cache.ids[row]), utc_time(cache.timestamps[row]),
-                   one_line_preview(cache.chunks[row], kChunkPreviewWidth)});
+    table.add_row({std::to_string(columns.ids[row]), utc_time(columns.timestamps[row]),
+                   one_line_preview(columns.chunks[row], kChunkPreviewWidth)});
   }
   if (!rows.empty()) table.print(out);
 }
 
 ExitStatus run_show(const FileOptions& sessions, const ShowOptions& options) {
   const auto memory = open_read_only(sessions.file);
-  const MemoryCache& cache = memory.cache();
+  const MemoryColumns& columns = memory.columns();
   const Session* record = recorded_session(memory, options.session_id);
-  const auto rows = session_rows(cache, record, options.session_id);
+  const auto rows = session_rows(columns, record, options.session_id);
   if (sessions.json) {
-    std::cout << json_line(shown_session_json(cache, record, options.session_id, rows)) << '\n';
+    std::cout << json_line(shown_session_json(columns, record, options.session_id, rows)) << '\n';
   } else {
-    print_shown_session(cache, record, options.session_id, rows, std::cout);
+    print_shown_session(columns, record, options.session_id, rows, std::cout);
   }
   return kExitSuccess;
 }

@@ -65,7 +65,7 @@ std::uint64_t field_bytes(const std::vector<Record>& records, Field field) {
 }
 
 std::vector<GroupSize> group_sizes(const HDF5Memory& memory) {
-  const MemoryCache& columns = memory.cache();
+  const MemoryColumns& columns = memory.columns();
   GroupSize memories{"/memory", {}};
   columns.for_each_column([&](const MemoryColumn& column, const auto& values) {
     memories.datasets.push_back({std::string(column.dataset), columns.rows(), column_bytes(values)});

@@ -211,10 +211,10 @@ ExitStatus run_delete(const DeleteOptions& options) {
   auto memory = HDF5Memory::open(options.file);
   // Check every id first so that a typo in the list deletes nothing.
   const std::set<MemoryId> ids(options.ids.begin(), options.ids.end());
-  const auto& cache = memory.cache();
+  const auto& columns = memory.columns();
   for (const MemoryId id : ids) {
-    const auto row = cache.row_of(id);
-    if (row < 0 || cache.tombstones[static_cast<std::size_t>(row)] != 0) {
+    const auto row = columns.row_of(id);
+    if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)] != 0) {
       throw Error(ErrorCode::not_found, "no memory with id " + std::to_string(id) +
                                             " (already deleted or never saved); "
                                             "nothing was deleted");

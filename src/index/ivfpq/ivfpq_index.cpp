@@ -38,23 +38,23 @@ std::size_t resolve_threads(std::size_t threads) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// Row `row` of the cache scaled to unit length into `out`; false for a zero row.
-bool normalised_row(const MemoryCache& cache, std::size_t row, const kernels::KernelSet& simd,
+// Row `row` of the columns scaled to unit length into `out`; false for a zero row.
+bool normalised_row(const MemoryColumns& columns, std::size_t row, const kernels::KernelSet& simd,
                     float* out) {
-  const std::size_t dim = cache.embedding_dim;
-  if (cache.embedding_type == EmbeddingType::float16) {
-    simd.widen_f16(cache.embeddings_f16.data() + row * dim, dim, out);
+  const std::size_t dim = columns.embedding_dim;
+  if (columns.embedding_type == EmbeddingType::float16) {
+    simd.widen_f16(columns.embeddings_f16.data() + row * dim, dim, out);
   } else {
-    std::copy_n(cache.embeddings_f32.data() + row * dim, dim, out);
+    std::copy_n(columns.embeddings_f32.data() + row * dim, dim, out);
   }
-  const float norm = cache.norms[row];
+  const float norm = columns.norms[row];
   if (!(norm > 0.0f)) return false;
   const float scale = 1.0f / norm;
   for (std::size_t j = 0; j < dim; ++j) out[j] *= scale;
   return true;
 }
 
-// Candidates are keyed by cache row; 32 bits keep a candidate in 8 bytes (the index holds at
+// Candidates are keyed by columns row; 32 bits keep a candidate in 8 bytes (the index holds at
 // most 2^32 - 1 rows, see encode_rows).
 using CandidateTopK = core::BoundedTopK<std::uint32_t>;
 using Candidate = CandidateTopK::Entry;
@@ -76,11 +76,11 @@ struct IVFPQIndex::Impl {
   struct List {
     std::vector<std::uint8_t> codes;
     std::vector<MemoryId> ids;
-    std::vector<std::uint32_t> rows;  // current cache row of each id (refreshed by sync)
+    std::vector<std::uint32_t> rows;  // current columns row of each id (refreshed by sync)
   };
   std::vector<List> lists;
 
-  // The cache rows seen so far: sync() adds only rows past bound_rows while the row
+  // The columns rows seen so far: sync() adds only rows past bound_rows while the row
   // before it still holds bound_last_id (nothing was removed in between).
   std::size_t bound_rows = 0;
   MemoryId bound_last_id = -1;
@@ -109,9 +109,9 @@ struct IVFPQIndex::Impl {
     return total;
   }
 
-  // Encodes the active rows among [begin, end) of `cache` and appends them to their lists.
+  // Encodes the active rows among [begin, end) of `columns` and appends them to their lists.
   // Returns the sum of their squared distances to their centroids.
-  double encode_rows(const MemoryCache& cache, std::size_t begin, std::size_t end) {
+  double encode_rows(const MemoryColumns& columns, std::size_t begin, std::size_t end) {
     if (end > std::numeric_limits<std::uint32_t>::max()) {
       throw Error(ErrorCode::unsupported, "the IVF-PQ index holds at most 2^32 - 1 rows");
     }
@@ -131,8 +131,8 @@ struct IVFPQIndex::Impl {
     for (std::size_t row = begin; row < end;) {
       std::size_t filled = 0;
       for (; row < end && filled < kEncodeBlock; ++row) {
-        if (cache.tombstones[row]) continue;
-        if (!normalised_row(cache, row, simd, block.data() + filled * dim)) continue;
+        if (columns.tombstones[row]) continue;
+        if (!normalised_row(columns, row, simd, block.data() + filled * dim)) continue;
         block_rows[filled++] = static_cast<std::uint32_t>(row);
       }
       if (filled == 0) continue;
@@ -152,7 +152,7 @@ struct IVFPQIndex::Impl {
         List& list = lists[labels[i]];
         const std::uint8_t* code = codes.data() + i * sub_quantizers;
         list.codes.insert(list.codes.end(), code, code + sub_quantizers);
-        list.ids.push_back(cache.ids[block_rows[i]]);
+        list.ids.push_back(columns.ids[block_rows[i]]);
         list.rows.push_back(block_rows[i]);
         error_sum += distances[i];
       }
@@ -160,26 +160,26 @@ struct IVFPQIndex::Impl {
     return error_sum;
   }
 
-  std::size_t count_active(const MemoryCache& cache, std::size_t begin, std::size_t end) const {
+  std::size_t count_active(const MemoryColumns& columns, std::size_t begin, std::size_t end) const {
     std::size_t active = 0;
     for (std::size_t row = begin; row < end; ++row) {
-      active += (!cache.tombstones[row] && cache.norms[row] > 0.0f) ? 1 : 0;
+      active += (!columns.tombstones[row] && columns.norms[row] > 0.0f) ? 1 : 0;
     }
     return active;
   }
 
-  void add_new_rows(const MemoryCache& cache, std::size_t first, bool counts_as_added) {
-    const std::size_t end = cache.rows();
+  void add_new_rows(const MemoryColumns& columns, std::size_t first, bool counts_as_added) {
+    const std::size_t end = columns.rows();
     if (first < end) {
-      const std::size_t added = count_active(cache, first, end);
-      const double error = encode_rows(cache, first, end);
+      const std::size_t added = count_active(columns, first, end);
+      const double error = encode_rows(columns, first, end);
       if (counts_as_added) {
         added_since_training += added;
         added_error_sum += error;
       }
     }
     bound_rows = end;
-    bound_last_id = end ? cache.ids[end - 1] : -1;
+    bound_last_id = end ? columns.ids[end - 1] : -1;
   }
 };
 
@@ -190,8 +190,8 @@ IVFPQIndex& IVFPQIndex::operator=(IVFPQIndex&&) noexcept = default;
 
 bool IVFPQIndex::trained() const noexcept { return impl_ != nullptr; }
 
-IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params) {
-  const std::size_t dim = cache.embedding_dim;
+IVFPQIndex IVFPQIndex::train(const MemoryColumns& columns, const IVFPQParams& params) {
+  const std::size_t dim = columns.embedding_dim;
   if (params.bits != 8) {
     throw Error(
         ErrorCode::invalid_argument,
@@ -203,9 +203,9 @@ IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params
                     ") must divide embedding_dim (" + std::to_string(dim) + ")");
   }
   std::vector<std::size_t> active;
-  active.reserve(cache.rows());
-  for (std::size_t row = 0; row < cache.rows(); ++row) {
-    if (!cache.tombstones[row] && cache.norms[row] > 0.0f) active.push_back(row);
+  active.reserve(columns.rows());
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (!columns.tombstones[row] && columns.norms[row] > 0.0f) active.push_back(row);
   }
   const std::size_t nlist =
       params.nlist != 0
@@ -239,10 +239,10 @@ IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params
       std::swap(chosen[i], chosen[pick(random)]);
     }
     chosen.resize(count);
-    std::sort(chosen.begin(), chosen.end());  // read the cache in order
+    std::sort(chosen.begin(), chosen.end());  // read the columns in order
     std::vector<float> rows(count * dim);
     for (std::size_t i = 0; i < count; ++i) {
-      normalised_row(cache, chosen[i], impl->simd, rows.data() + i * dim);
+      normalised_row(columns, chosen[i], impl->simd, rows.data() + i * dim);
     }
     return rows;
   };
@@ -292,28 +292,28 @@ IVFPQIndex IVFPQIndex::train(const MemoryCache& cache, const IVFPQParams& params
   residuals = {};
   impl->prepare_derived();
 
-  impl->add_new_rows(cache, 0, /*counts_as_added=*/false);
+  impl->add_new_rows(columns, 0, /*counts_as_added=*/false);
   impl->trained_vectors = impl->vectors();
   IVFPQIndex index;
   index.impl_ = std::move(impl);
   return index;
 }
 
-void IVFPQIndex::sync(const MemoryCache& cache) {
+void IVFPQIndex::sync(const MemoryColumns& columns) {
   if (!impl_) throw Error(ErrorCode::unsupported, "the IVF-PQ index is not trained");
   Impl& impl = *impl_;
-  if (cache.embedding_dim != impl.dim) {
+  if (columns.embedding_dim != impl.dim) {
     throw Error(ErrorCode::invalid_argument, "the IVF-PQ index has " + std::to_string(impl.dim) +
                                                  " dimensions, the store has " +
-                                                 std::to_string(cache.embedding_dim));
+                                                 std::to_string(columns.embedding_dim));
   }
-  const std::size_t rows = cache.rows();
+  const std::size_t rows = columns.rows();
   const bool only_appended =
       impl.bound_rows <= rows &&
       (impl.bound_rows == 0 ? impl.bound_last_id < 0
-                            : cache.ids[impl.bound_rows - 1] == impl.bound_last_id);
+                            : columns.ids[impl.bound_rows - 1] == impl.bound_last_id);
   if (only_appended) {
-    impl.add_new_rows(cache, impl.bound_rows, true);
+    impl.add_new_rows(columns, impl.bound_rows, true);
     return;
   }
   // Rows were removed (compaction) or this is a fresh binding: refresh every row number,
@@ -321,22 +321,22 @@ void IVFPQIndex::sync(const MemoryCache& cache) {
   MemoryId last_indexed = impl.bound_last_id;
   // Until a compaction a store's ids are its row numbers plus the first id: try that O(1)
   // guess before the binary search (binding a 1M-row index at open is then one pass).
-  const auto find_row = [&cache, rows](MemoryId id) -> std::ptrdiff_t {
+  const auto find_row = [&columns, rows](MemoryId id) -> std::ptrdiff_t {
     if (rows != 0) {
-      const MemoryId guess = id - cache.ids.front();
+      const MemoryId guess = id - columns.ids.front();
       if (guess >= 0 && static_cast<std::size_t>(guess) < rows &&
-          cache.ids[static_cast<std::size_t>(guess)] == id) {
+          columns.ids[static_cast<std::size_t>(guess)] == id) {
         return static_cast<std::ptrdiff_t>(guess);
       }
     }
-    return cache.row_of(id);
+    return columns.row_of(id);
   };
   for (Impl::List& list : impl.lists) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < list.ids.size(); ++i) {
       const std::ptrdiff_t row = find_row(list.ids[i]);
       last_indexed = std::max(last_indexed, list.ids[i]);
-      if (row < 0 || cache.tombstones[static_cast<std::size_t>(row)]) continue;
+      if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)]) continue;
       list.ids[kept] = list.ids[i];
       list.rows[kept] = static_cast<std::uint32_t>(row);
       std::copy_n(list.codes.begin() + static_cast<std::ptrdiff_t>(i * impl.sub_quantizers),
@@ -349,8 +349,8 @@ void IVFPQIndex::sync(const MemoryCache& cache) {
     list.codes.resize(kept * impl.sub_quantizers);
   }
   const auto first_new = static_cast<std::size_t>(
-      std::upper_bound(cache.ids.begin(), cache.ids.end(), last_indexed) - cache.ids.begin());
-  impl.add_new_rows(cache, first_new, true);
+      std::upper_bound(columns.ids.begin(), columns.ids.end(), last_indexed) - columns.ids.begin());
+  impl.add_new_rows(columns, first_new, true);
 }
 
 bool IVFPQIndex::remove(MemoryId id) {
@@ -373,7 +373,7 @@ bool IVFPQIndex::remove(MemoryId id) {
   return false;
 }
 
-SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache& cache,
+SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryColumns& columns,
                                  const IVFPQSearchOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
   core::require_positive_k(options.k);
@@ -382,7 +382,7 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
   }
   const Impl& impl = *impl_;
   core::require_valid_query(query, impl.dim);
-  if (cache.embedding_dim != impl.dim) {
+  if (columns.embedding_dim != impl.dim) {
     throw Error(ErrorCode::invalid_argument,
                 "the IVF-PQ index does not match this store's dimensions");
   }
@@ -412,7 +412,7 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
   impl.adc.table(unit.data(), impl.transposed.data(), impl.sub_quantizers, impl.sub_dim,
                  table.data());
 
-  const core::RowFilter filter(options.filter, cache);
+  const core::RowFilter filter(options.filter, columns);
   const bool recency = filter.weights_recency();
   const bool rerank = options.rerank > 0;
   CandidateTopK candidates(rerank ? std::max(options.rerank, options.k) : options.k);
@@ -448,12 +448,12 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
     // prefetched while this one is scored, so their cache misses overlap instead of
     // following one another.
     const std::size_t row_bytes =
-        dim * (cache.embedding_type == EmbeddingType::float16 ? sizeof(half_bits) : sizeof(float));
+        dim * (columns.embedding_type == EmbeddingType::float16 ? sizeof(half_bits) : sizeof(float));
     auto prefetch = [&](std::uint32_t row) {
       const char* begin =
-          cache.embedding_type == EmbeddingType::float16
-              ? reinterpret_cast<const char*>(cache.embeddings_f16.data() + std::size_t{row} * dim)
-              : reinterpret_cast<const char*>(cache.embeddings_f32.data() + std::size_t{row} * dim);
+          columns.embedding_type == EmbeddingType::float16
+              ? reinterpret_cast<const char*>(columns.embeddings_f16.data() + std::size_t{row} * dim)
+              : reinterpret_cast<const char*>(columns.embeddings_f32.data() + std::size_t{row} * dim);
       for (std::size_t offset = 0; offset < row_bytes; offset += 64)
         __builtin_prefetch(begin + offset);
     };
@@ -464,12 +464,12 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
       if (i + kPrefetchAhead < best.size()) prefetch(best[i + kPrefetchAhead].key);
       const std::uint32_t row = best[i].key;
       float dot = 0.0f;
-      if (cache.embedding_type == EmbeddingType::float16) {
-        impl.simd.dot_f16(query.data(), cache.embeddings_f16.data(), dim, row, row + 1, &dot);
+      if (columns.embedding_type == EmbeddingType::float16) {
+        impl.simd.dot_f16(query.data(), columns.embeddings_f16.data(), dim, row, row + 1, &dot);
       } else {
-        impl.simd.dot_f32(query.data(), cache.embeddings_f32.data(), dim, row, row + 1, &dot);
+        impl.simd.dot_f32(query.data(), columns.embeddings_f32.data(), dim, row, row + 1, &dot);
       }
-      const float norm = cache.norms[row];
+      const float norm = columns.norms[row];
       float score = norm > 0.0f ? dot * inverse_norm / norm : 0.0f;
       if (recency) score *= filter.recency_weight(row);
       reranked.offer(score, row);
@@ -478,7 +478,7 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryCache
   }
 
   SearchResults results;
-  results.hits = core::hits_of_rows<std::uint32_t>(best, cache);
+  results.hits = core::hits_of_rows<std::uint32_t>(best, columns);
   results.metrics.strategy = "ivfpq";
   results.metrics.isa = std::string(impl.adc.isa) + "/" + impl.adc.scan_kind;
   results.metrics.threads = 1;
@@ -516,7 +516,7 @@ IVFPQData IVFPQIndex::to_data() const {
   return data;
 }
 
-IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryCache& cache) {
+IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryColumns& columns) {
   auto fail = [](const std::string& what) {
     throw Error(ErrorCode::corruption, "IVF-PQ index: " + what);
   };
@@ -524,9 +524,9 @@ IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryCache& cache) {
   const std::size_t m = data.sub_quantizers;
   if (dim == 0 || m == 0 || dim % m != 0) fail("sub_quantizers does not divide embedding_dim");
   if (data.bits != 8) fail("bits is " + std::to_string(data.bits) + ", only 8 is supported");
-  if (dim != cache.embedding_dim) {
+  if (dim != columns.embedding_dim) {
     fail("built for " + std::to_string(dim) + " dimensions, the store has " +
-         std::to_string(cache.embedding_dim));
+         std::to_string(columns.embedding_dim));
   }
   if (data.nlist == 0 || data.centroids.size() != data.nlist * dim)
     fail("centroids have the wrong size");
@@ -578,7 +578,7 @@ IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryCache& cache) {
   impl->bound_last_id = last_id;
   IVFPQIndex index;
   index.impl_ = std::move(impl);
-  index.sync(cache);
+  index.sync(columns);
   return index;
 }
 

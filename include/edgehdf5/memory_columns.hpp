@@ -1,7 +1,9 @@
 #pragma once
-// The in-memory columns of a memory store, exposed read-only (HDF5Memory::cache()) so that
-// the free search functions can scan them without a copy. Row i of every column describes
-// the same memory; rows are in id order.
+// The in-memory columns of a memory store: the store's authoritative data (the file and its
+// log are how it survives; these columns are what it holds), exposed read-only
+// (HDF5Memory::columns()) so that the free search functions can scan them without a copy.
+// Row i of every column describes the same memory; rows are in id order. (Named
+// MemoryCache before 0.2.)
 
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +19,7 @@ namespace edgehdf5 {
 
 enum class EmbeddingType { float32, float16 };
 
-struct MemoryCache {
+struct MemoryColumns {
   std::size_t embedding_dim = 0;
   EmbeddingType embedding_type = EmbeddingType::float32;
   std::vector<float> embeddings_f32;      // rows * embedding_dim, when float32
@@ -65,7 +67,7 @@ struct MemoryColumn {
 };
 
 template <typename Self, typename Visitor>
-void MemoryCache::visit_columns(Self& self, Visitor& visit) {
+void MemoryColumns::visit_columns(Self& self, Visitor& visit) {
   visit(MemoryColumn{"chunks"}, self.chunks);
   if (self.embedding_type == EmbeddingType::float16) {
     visit(MemoryColumn{"embeddings", self.embedding_dim}, self.embeddings_f16);

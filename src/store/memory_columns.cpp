@@ -1,16 +1,16 @@
-#include "edgehdf5/memory_cache.hpp"
+#include "edgehdf5/memory_columns.hpp"
 
 #include <algorithm>
 
 namespace edgehdf5 {
 
-std::ptrdiff_t MemoryCache::row_of(MemoryId id) const noexcept {
+std::ptrdiff_t MemoryColumns::row_of(MemoryId id) const noexcept {
   const auto it = std::lower_bound(ids.begin(), ids.end(), id);
   if (it == ids.end() || *it != id) return -1;
   return it - ids.begin();
 }
 
-std::vector<float> MemoryCache::embedding(std::size_t row) const {
+std::vector<float> MemoryColumns::embedding(std::size_t row) const {
   std::vector<float> values(embedding_dim);
   const std::size_t offset = row * embedding_dim;
   if (embedding_type == EmbeddingType::float16) {
