@@ -3,9 +3,11 @@
 //
 // On disk: `FILE` is always a complete, valid HDF5 file (the last checkpoint) that h5py
 // reads as it is; `FILE.wal` is an append-only, checksummed log of the changes made since;
-// `FILE.lock` is the inter-process writer lock. A save appends one record to the log; a
-// checkpoint writes a whole new FILE beside the old one and renames it over it, so a crash
-// at any moment leaves the old or the new file, never a torn one. Opening replays the log.
+// `FILE.lock` is the inter-process writer lock. Both exist only while a writer has the file
+// open (or after a crash, for the next open to recover from): a clean close removes them.
+// A save appends one record to the log; a checkpoint writes a whole new FILE beside the old
+// one and renames it over it, so a crash at any moment leaves the old or the new file, never
+// a torn one. Opening replays the log.
 //
 // Concurrency: one writer per file across processes (a second gets ErrorCode::locked).
 // Any number of read-only handles, in any process, may open the file while a writer works;
@@ -135,7 +137,9 @@ class HDF5Memory final : public AgentMemory {
 
   // Writes the current state into FILE (atomically) and empties the log.
   void checkpoint();
-  // Checkpoints if anything changed, releases the lock. Further calls throw. Idempotent.
+  // Checkpoints if anything changed, then removes FILE.wal and FILE.lock (a closed store is
+  // FILE alone) and releases the lock. After an earlier write failure the log stays (it may
+  // hold what FILE lacks). Further calls throw. Idempotent.
   void close();
 
   const MemoryConfig& config() const;

@@ -156,18 +156,28 @@ struct HDF5Memory::Impl {
     return dropped;
   }
 
+  // At rest a store is FILE alone: a clean close writes everything into it, then removes the
+  // log (every record in it is in the file now: one a crash leaves behind is skipped at
+  // replay) and the lock file. After a failure the log stays: it may hold what the file lacks.
   void close() {
     if (closed) return;
+    bool at_rest = false;
     if (log && failure.empty()) {
       if (!log->empty()) {
-        checkpoint();
+        write_file(path());
+        state.checkpoint_lsn = state.last_lsn;
       } else {
         sync_log();
       }
+      at_rest = true;
     }
     closed = true;
     log.reset();
-    lock.reset();
+    if (at_rest) {
+      std::error_code ignored;
+      std::filesystem::remove(store::log_path_for(path()), ignored);
+    }
+    lock.reset();  // removes FILE.lock
   }
 };
 

@@ -82,43 +82,75 @@ void fsync_fd(int fd, const std::filesystem::path& path) {
 
 // ---- FileLock --------------------------------------------------------------------------------
 
-FileLock FileLock::acquire(const std::filesystem::path& lock_path,
-                           const std::filesystem::path& locked_file) {
-  const int fd = open_checked(lock_path, O_RDWR | O_CREAT, "cannot open lock file");
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error_number = errno;
-    std::string holder;
-    char buffer[32] = {};
-    if (::pread(fd, buffer, sizeof buffer - 1, 0) > 0)
-      holder = std::string(" (pid ") + buffer + ")";
-    ::close(fd);
-    if (error_number == EWOULDBLOCK) {
-      throw Error(ErrorCode::locked, locked_file.string() +
-                                         " is already open for writing by another process" +
-                                         holder + "; open it read-only or close the writer");
-    }
-    fail_errno("cannot lock", lock_path, error_number);
-  }
-  // Record our pid for the message another writer gets; best effort, the flock is the lock.
-  const std::string pid = std::to_string(::getpid());
-  if (::ftruncate(fd, 0) == 0) {
-    [[maybe_unused]] ssize_t ignored = ::pwrite(fd, pid.data(), pid.size(), 0);
-  }
-  return FileLock(fd);
+namespace {
+
+// Whether `fd` is the file `path` names now (not one unlinked or replaced since it opened).
+bool names_same_file(int fd, const std::filesystem::path& path) {
+  struct stat opened {}, named {};
+  if (::fstat(fd, &opened) != 0 || ::stat(path.c_str(), &named) != 0) return false;
+  return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino;
 }
 
-FileLock::FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+}  // namespace
+
+FileLock FileLock::acquire(const std::filesystem::path& lock_path,
+                           const std::filesystem::path& locked_file) {
+  // A holder that releases unlinks the file it locked; whoever locked that unlinked file
+  // meanwhile holds nothing that others see, so it tries again on the file the path names
+  // now. Each round means another writer released in between: a bounded number in practice.
+  for (;;) {
+    const int fd = open_checked(lock_path, O_RDWR | O_CREAT, "cannot open lock file");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error_number = errno;
+      std::string holder;
+      char buffer[32] = {};
+      if (::pread(fd, buffer, sizeof buffer - 1, 0) > 0)
+        holder = std::string(" (pid ") + buffer + ")";
+      ::close(fd);
+      if (error_number == EWOULDBLOCK) {
+        throw Error(ErrorCode::locked, locked_file.string() +
+                                           " is already open for writing by another process" +
+                                           holder + "; open it read-only or close the writer");
+      }
+      fail_errno("cannot lock", lock_path, error_number);
+    }
+    if (!names_same_file(fd, lock_path)) {
+      ::close(fd);
+      continue;
+    }
+    // Record our pid for the message another writer gets; best effort, the flock is the lock.
+    const std::string pid = std::to_string(::getpid());
+    if (::ftruncate(fd, 0) == 0) {
+      [[maybe_unused]] ssize_t ignored = ::pwrite(fd, pid.data(), pid.size(), 0);
+    }
+    return FileLock(fd, lock_path, ::getpid());
+  }
+}
+
+FileLock::FileLock(FileLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), owner_(other.owner_) {}
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    release();
     fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+    owner_ = other.owner_;
   }
   return *this;
 }
 
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+FileLock::~FileLock() { release(); }
+
+void FileLock::release() noexcept {
+  if (fd_ < 0) return;
+  // Unlinked while still ours (see acquire); closing the last descriptor releases the flock.
+  // A failed unlink leaves an unlocked lock file behind, which the next writer simply takes.
+  // A forked child shares the parent's lock (one open file description) and must not
+  // remove the file the parent still holds.
+  if (::getpid() == owner_) ::unlink(path_.c_str());
+  ::close(fd_);
+  fd_ = -1;
 }
 
 // ---- AppendFile ------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 // errno as an Error(io) that names the file: an append-only file with explicit fsync, an
 // inter-process writer lock, and the fsync-and-rename dance that makes replacement atomic.
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -14,7 +16,12 @@
 namespace edgehdf5::store {
 
 // An exclusive, non-blocking flock() on a lock file, held for the object's lifetime.
-// The lock dies with the process, so a kill -9 never leaves a stale lock behind.
+// The lock dies with the process, so a kill -9 never leaves a stale lock behind (the file
+// stays, unlocked, and the next writer takes it). Releasing removes the lock file, so that a
+// cleanly closed store leaves only FILE: the file is unlinked while still locked, and
+// acquire() checks after locking that the path still names the file it locked (else a
+// releasing holder removed it meanwhile, and it starts again on the new path), so two
+// writers can never hold locks on two different files of one name.
 class FileLock {
  public:
   // Throws Error(locked) naming `locked_file` (and the holder's pid) if another process
@@ -25,11 +32,16 @@ class FileLock {
   FileLock& operator=(FileLock&& other) noexcept;
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
+  // Removes the lock file, then releases the lock.
   ~FileLock();
 
  private:
-  explicit FileLock(int fd) noexcept : fd_(fd) {}
+  FileLock(int fd, std::filesystem::path path, pid_t owner) noexcept
+      : fd_(fd), path_(std::move(path)), owner_(owner) {}
+  void release() noexcept;
   int fd_ = -1;
+  std::filesystem::path path_;
+  pid_t owner_ = -1;  // the process that locked; only it removes the file
 };
 
 // A file written only at its end. Writes go straight to the kernel (they survive a kill -9

@@ -25,7 +25,9 @@ std::size_t replay_log(StoreState& state, const LogContents& log);
 // Reads `path` and its log and replays the log. A log that starts after the file's last
 // change means the pair was read while a writer checkpointed (it renames the new file, then
 // replaces the log): it is read again, up to `attempts` times in all, then reported as
-// corruption. A writer holding the lock passes 1 (nothing can race it); a reader more.
+// corruption. Likewise a missing log with a file replaced while it was read (a writer
+// closed: its last checkpoint was renamed in, then the log removed). A writer holding the
+// lock passes 1 (nothing can race it); a reader more.
 // Throws as read_state_file and read_log do.
 RecoveredStore recover(const std::filesystem::path& path, int attempts);
 

@@ -69,7 +69,7 @@ class IndexCliTest(CliTestCase):
         info = self.index_info()
         self.assertTrue(info["present"])
         self.assertEqual(info["vectors"], 1200)
-        self.assertEqual(self.info()["log_bytes"], 20)  # an empty log: header only
+        self.assertEqual(self.info()["log_bytes"], 0)  # closed cleanly: no log at rest
         report = self.cli("index", "info", self.file).stdout
         self.assertIn("20 lists", report)
         self.assertIn("retrain:      not needed", report)

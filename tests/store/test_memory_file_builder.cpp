@@ -160,8 +160,7 @@ TEST_F(BuilderContent, WriteLeavesTheBuilderAsItWas) {
   builder.write(dir / "again.h5");
   EXPECT_EQ(read_bytes(path).size(), read_bytes(dir / "again.h5").size());
   EXPECT_EQ(open_read_only(dir / "again.h5").knowledge().entities(), entities);
-  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"again.h5", "again.h5.lock",
-                                                            "built.h5", "built.h5.lock"}));
+  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"again.h5", "built.h5"}));
 }
 
 TEST(MemoryFileBuilder, Float16StoresTheRoundedValues) {
@@ -385,7 +384,7 @@ TEST_F(BuilderWrite, ReplacingPutsTheNewFileInPlaceAndDropsTheOldLog) {
   write_bytes(log, "a log that belongs to the old file");
   builder.write(path, {.replace = true});
   EXPECT_FALSE(fs::exists(log));
-  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"out.h5", "out.h5.lock"}));
+  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"out.h5"}));
   const HDF5Memory memory = HDF5Memory::open(path);
   EXPECT_EQ(memory.count(), 4u);
   EXPECT_EQ(memory.info().log_records_replayed, 0u);
@@ -410,9 +409,8 @@ TEST_F(BuilderWrite, AFailedWriteLeavesTheOldFileAndLog) {
   EXPECT_THROW(builder.write(occupied, {.replace = true}), Error);
   EXPECT_EQ(read_bytes(dir / "dir.h5.wal"), "its log");
   EXPECT_TRUE(fs::is_directory(occupied / "inside"));
-  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"dir.h5", "dir.h5.lock",
-                                                            "dir.h5.wal", "out.h5",
-                                                            "out.h5.lock", "out.h5.wal"}));
+  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"dir.h5", "dir.h5.wal", "out.h5",
+                                                            "out.h5.wal"}));
 }
 
 TEST_F(BuilderWrite, RefusedWhileAStoreIsOpenForWriting) {
@@ -432,7 +430,7 @@ TEST_F(BuilderWrite, RefusedWhileAStoreIsOpenForWriting) {
 
 TEST_F(BuilderWrite, TemporaryNameIsTheCallers) {
   builder.write(path, {.temporary_suffix = ".migrating-17"});
-  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"out.h5", "out.h5.lock"}));
+  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"out.h5"}));
   expect_error([&] { builder.write(dir / "b.h5", {.temporary_suffix = ""}); },
                ErrorCode::invalid_argument, "temporary_suffix");
   expect_error([&] { builder.write(dir / "b.h5", {.temporary_suffix = "/../x"}); },
