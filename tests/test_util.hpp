@@ -10,11 +10,24 @@
 #include <vector>
 
 #include "edgehdf5/entry.hpp"
+#include "edgehdf5/error.hpp"
 #include "edgehdf5/half.hpp"
 #include "edgehdf5/memory_columns.hpp"
 #include "edgehdf5/search.hpp"
 
 namespace edgehdf5::testing {
+
+// Runs `action`, expects Error with `code` and a message containing `fragment`.
+template <typename Action>
+void expect_error(Action action, ErrorCode code, const std::string& fragment) {
+  try {
+    action();
+    ADD_FAILURE() << "no error; expected one containing '" << fragment << "'";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), code) << error.what();
+    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
+  }
+}
 
 class TempDir {
  public:

@@ -24,6 +24,7 @@ namespace edgehdf5 {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::expect_error;
 using testing::make_entries;
 using testing::TempDir;
 
@@ -38,18 +39,6 @@ MemoryConfig config_for(const fs::path& path, bool float16 = false) {
   config.float16 = float16;
   config.created_at = "2024-06-01T12:00:00Z";
   return config;
-}
-
-// Runs `action`, expects Error with `code` and a message containing `fragment`.
-template <typename Action>
-void expect_error(Action action, ErrorCode code, const std::string& fragment) {
-  try {
-    action();
-    ADD_FAILURE() << "no error; expected one containing '" << fragment << "'";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), code) << error.what();
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
-  }
 }
 
 std::string read_bytes(const fs::path& path) {

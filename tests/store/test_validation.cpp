@@ -14,20 +14,9 @@
 namespace edgehdf5 {
 namespace {
 
+using testing::expect_error;
 using testing::make_entries;
 using testing::TempDir;
-
-// Runs `action`, expects Error with `code` and a message containing `fragment`.
-template <typename Action>
-void expect_error(Action action, ErrorCode code, const std::string& fragment) {
-  try {
-    action();
-    ADD_FAILURE() << "no error; expected one containing '" << fragment << "'";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), code) << error.what();
-    EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
-  }
-}
 
 class BadInput : public ::testing::Test {
  protected:
