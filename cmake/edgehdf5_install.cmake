@@ -1,6 +1,7 @@
 # Install rules for the library: `cmake --install BUILD --prefix P` puts
 #   P/lib/libedgehdf5.a, P/lib/libedgehdf5.so.0.2.0 (+ .so.0.2, .so)   the libraries
-#   P/include/edgehdf5/*.hpp                                          the public headers only
+#   P/include/edgehdf5/*.hpp, P/include/edgehdf5/edgehdf5.h           the public headers only
+#                                                                     (edgehdf5.h: the C ABI)
 #   P/lib/cmake/edgehdf5/                                             find_package(edgehdf5 CONFIG)
 #   P/lib/pkgconfig/edgehdf5.pc                                       pkg-config edgehdf5
 # and, from tools/, P/bin/edgehdf5 and P/bin/edgehdf5-migrate. tests/consumer/ builds programs
@@ -17,10 +18,11 @@ install(TARGETS ${edgehdf5_installed_libraries} EXPORT edgehdf5Targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-# Headers under src/ are internals: only include/edgehdf5/*.hpp is installed.
+# Headers under src/ are internals: only include/edgehdf5/*.hpp and the C header edgehdf5.h
+# are installed.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/edgehdf5
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-  FILES_MATCHING PATTERN "*.hpp")
+  FILES_MATCHING PATTERN "*.hpp" PATTERN "edgehdf5.h")
 
 # --- CMake package ----------------------------------------------------------------------------
 install(EXPORT edgehdf5Targets

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, builds, and runs the whole test suite under CTest; then builds the async tests
-# again under ThreadSanitizer (in build-tsan) and runs them there.
+# again under ThreadSanitizer (in build-tsan) and runs them there, and the C ABI's tests
+# under AddressSanitizer + UndefinedBehaviorSanitizer (in build-asan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -22,3 +23,13 @@ if setarch "$(uname -m)" -R true 2>/dev/null; then
   no_aslr=(setarch "$(uname -m)" -R)
 fi
 (cd "$tsan_dir" && "${no_aslr[@]}" ctest -R async --output-on-failure -j "$jobs" --timeout 600)
+
+# --- the C ABI under AddressSanitizer + UndefinedBehaviorSanitizer ----------------------------
+# Only the library and tests/capi are built: the C test of every function and error path, the
+# C++ comparison, and the program the h5py check runs (sanitized too). UBSan findings abort
+# the test (-fno-sanitize-recover), ASan reports leaks at exit.
+asan_dir=build-asan
+cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_SANITIZE=address \
+  -DEDGEHDF5_BENCH=OFF ${EDGEHDF5_CMAKE_ARGS:-}
+cmake --build "$asan_dir" -j "$jobs" --target capi_test_c capi_test_cpp capi_write_fixture
+(cd "$asan_dir" && ctest -R capi --output-on-failure -j "$jobs" --timeout 600)

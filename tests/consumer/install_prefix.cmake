@@ -1,5 +1,6 @@
 # consumer_install: `cmake --install BUILD_DIR --prefix PREFIX` into an emptied PREFIX, then
-# checks that the prefix holds the public headers and nothing else under include/, both
+# checks that the prefix holds the public headers (the C++ ones and the C ABI's edgehdf5.h)
+# and nothing else under include/, both
 # libraries (the shared one with SONAME libedgehdf5.so.ABI_VERSION), the two tools, the CMake
 # package and the pkg-config file.
 function(fail what)
@@ -17,10 +18,16 @@ if(NOT rc EQUAL 0)
   fail("cmake --install failed (${rc})")
 endif()
 
-# include/ holds exactly include/edgehdf5/*.hpp of the source tree: no src/ internals.
+# include/ holds exactly include/edgehdf5/*.hpp and the C ABI's edgehdf5.h of the source
+# tree: no src/ internals.
 file(GLOB_RECURSE installed RELATIVE ${PREFIX}/${INCLUDEDIR} LIST_DIRECTORIES false
      ${PREFIX}/${INCLUDEDIR}/*)
-file(GLOB public RELATIVE ${SOURCE_INCLUDE_DIR} ${SOURCE_INCLUDE_DIR}/edgehdf5/*.hpp)
+file(GLOB public RELATIVE ${SOURCE_INCLUDE_DIR} ${SOURCE_INCLUDE_DIR}/edgehdf5/*.hpp
+     ${SOURCE_INCLUDE_DIR}/edgehdf5/edgehdf5.h)
+list(FIND public edgehdf5/edgehdf5.h c_header)
+if(c_header EQUAL -1)
+  fail("the source tree has no include/edgehdf5/edgehdf5.h")
+endif()
 list(SORT installed)
 list(SORT public)
 if(NOT installed STREQUAL public)

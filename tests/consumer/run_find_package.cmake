@@ -2,7 +2,8 @@
 # builds it and runs it, once linking edgehdf5::edgehdf5 (the shared library, found at run
 # time through the RPATH CMake gives a program linked to an imported shared library) and once
 # linking edgehdf5::edgehdf5_static. Each time it also checks, in the program's dynamic
-# section, which library it was linked with.
+# section, which library it was linked with. The C ABI's consumer_c (the README's C example)
+# is built and run the same way.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(NOT rc EQUAL 0)
@@ -23,7 +24,9 @@ foreach(link ${variants})
   run(${CMAKE_COMMAND} -S ${PROJECT_DIR} -B ${build} -G ${GENERATOR}
       -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
       -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}
+      -DCMAKE_C_COMPILER=${CC} -DCMAKE_C_COMPILER_LAUNCHER=${LAUNCHER}
       -DCMAKE_BUILD_TYPE=${BUILD_TYPE} "-DCMAKE_CXX_FLAGS=${EXTRA_FLAGS}"
+      "-DCMAKE_C_FLAGS=${EXTRA_FLAGS}"
       "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}" -DEDGEHDF5_CONSUMER_LINK=${link})
   string(FIND "${output}" "from ${PREFIX}/" from_prefix)
   if(from_prefix EQUAL -1)
@@ -41,5 +44,8 @@ foreach(link ${variants})
 
   run(${program} ${build}/data)
   message(STATUS "consumer_find_package (${link}): ${output}")
+  file(MAKE_DIRECTORY ${build}/c_data)
+  run(${build}/edgehdf5_consumer_c ${build}/c_data)
+  message(STATUS "consumer_find_package (${link}, C): ${output}")
 endforeach()
 message(STATUS "consumer_find_package: ok")
