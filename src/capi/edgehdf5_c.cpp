@@ -97,6 +97,25 @@ void require(const void* pointer, const char* name) {
 
 std::string text_or_empty(const char* text) { return text ? std::string(text) : std::string(); }
 
+// Refuses an index past `count` items of `what` ("entity", "relation").
+void require_index(std::size_t index, std::size_t count, const char* what) {
+  if (index >= count) {
+    fail(EH5_ERR_OUT_OF_RANGE, ": index " + std::to_string(index) + " >= " + what + " count " +
+                                   std::to_string(count));
+  }
+}
+
+// A fact about an open store into *out: the shape of every one-value accessor.
+template <typename Out, typename Read>
+eh5_status read_fact(const char* function, const eh5_memory* memory, Out* out,
+                     Read read) noexcept {
+  return guarded(function, [&] {
+    require(memory, "memory");
+    require(out, "out");
+    *out = read(memory->store);
+  });
+}
+
 // The size of the first version of each struct: a struct_size below it is refused. When a
 // field is appended, these stay at their old values (write the old size as a number).
 template <typename T>
@@ -353,43 +372,28 @@ eh5_status eh5_memory_flush(eh5_memory* memory) {
 }
 
 eh5_status eh5_memory_embedding_dim(const eh5_memory* memory, size_t* out) {
-  return guarded("eh5_memory_embedding_dim", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.config().embedding_dim;
-  });
+  return read_fact("eh5_memory_embedding_dim", memory, out,
+                   [](const HDF5Memory& store) -> size_t { return store.config().embedding_dim; });
 }
 
 eh5_status eh5_memory_is_float16(const eh5_memory* memory, int* out) {
-  return guarded("eh5_memory_is_float16", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.config().float16 ? 1 : 0;
-  });
+  return read_fact("eh5_memory_is_float16", memory, out,
+                   [](const HDF5Memory& store) -> int { return store.config().float16 ? 1 : 0; });
 }
 
 eh5_status eh5_memory_is_read_only(const eh5_memory* memory, int* out) {
-  return guarded("eh5_memory_is_read_only", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.read_only() ? 1 : 0;
-  });
+  return read_fact("eh5_memory_is_read_only", memory, out,
+                   [](const HDF5Memory& store) -> int { return store.read_only() ? 1 : 0; });
 }
 
 eh5_status eh5_memory_count(const eh5_memory* memory, size_t* out) {
-  return guarded("eh5_memory_count", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.count();
-  });
+  return read_fact("eh5_memory_count", memory, out,
+                   [](const HDF5Memory& store) -> size_t { return store.count(); });
 }
 
 eh5_status eh5_memory_count_active(const eh5_memory* memory, size_t* out) {
-  return guarded("eh5_memory_count_active", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.count_active();
-  });
+  return read_fact("eh5_memory_count_active", memory, out,
+                   [](const HDF5Memory& store) -> size_t { return store.count_active(); });
 }
 
 // ---- memories --------------------------------------------------------------------------------
@@ -607,10 +611,7 @@ eh5_status eh5_results_hit(const eh5_results* results, size_t index, int64_t* id
   return guarded("eh5_results_hit", [&] {
     require(results, "results");
     const auto& hits = results->results.hits;
-    if (index >= hits.size()) {
-      fail(EH5_ERR_OUT_OF_RANGE, ": index " + std::to_string(index) + " >= count " +
-                                     std::to_string(hits.size()));
-    }
+    require_index(index, hits.size(), "hit");
     if (id) *id = hits[index].id;
     if (score) *score = hits[index].score;
   });
@@ -678,11 +679,8 @@ eh5_status eh5_memory_session_summary(const eh5_memory* memory, const char* sess
 }
 
 eh5_status eh5_memory_session_count(const eh5_memory* memory, size_t* out) {
-  return guarded("eh5_memory_session_count", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.sessions().size();
-  });
+  return read_fact("eh5_memory_session_count", memory, out,
+                   [](const HDF5Memory& store) -> size_t { return store.sessions().size(); });
 }
 
 // ---- entities and relations ------------------------------------------------------------------
@@ -713,19 +711,13 @@ eh5_status eh5_memory_add_relation(eh5_memory* memory, int64_t source, int64_t t
 }
 
 eh5_status eh5_memory_entity_count(const eh5_memory* memory, size_t* out) {
-  return guarded("eh5_memory_entity_count", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.knowledge().entities().size();
-  });
+  return read_fact("eh5_memory_entity_count", memory, out,
+                   [](const HDF5Memory& store) -> size_t { return store.knowledge().entities().size(); });
 }
 
 eh5_status eh5_memory_relation_count(const eh5_memory* memory, size_t* out) {
-  return guarded("eh5_memory_relation_count", [&] {
-    require(memory, "memory");
-    require(out, "out");
-    *out = memory->store.knowledge().relations().size();
-  });
+  return read_fact("eh5_memory_relation_count", memory, out,
+                   [](const HDF5Memory& store) -> size_t { return store.knowledge().relations().size(); });
 }
 
 eh5_status eh5_memory_entity_at(const eh5_memory* memory, size_t index, eh5_entity* out) {
@@ -733,10 +725,7 @@ eh5_status eh5_memory_entity_at(const eh5_memory* memory, size_t index, eh5_enti
     require(memory, "memory");
     require(out, "out");
     const auto& entities = memory->store.knowledge().entities();
-    if (index >= entities.size()) {
-      fail(EH5_ERR_OUT_OF_RANGE, ": index " + std::to_string(index) + " >= entity count " +
-                                     std::to_string(entities.size()));
-    }
+    require_index(index, entities.size(), "entity");
     *out = to_c(entities[index]);
   });
 }
@@ -746,10 +735,7 @@ eh5_status eh5_memory_relation_at(const eh5_memory* memory, size_t index, eh5_re
     require(memory, "memory");
     require(out, "out");
     const auto& relations = memory->store.knowledge().relations();
-    if (index >= relations.size()) {
-      fail(EH5_ERR_OUT_OF_RANGE, ": index " + std::to_string(index) + " >= relation count " +
-                                     std::to_string(relations.size()));
-    }
+    require_index(index, relations.size(), "relation");
     const Relation& relation = relations[index];
     *out = eh5_relation{relation.source, relation.target, relation.type.c_str(), relation.weight,
                         relation.timestamp};
