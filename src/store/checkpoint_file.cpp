@@ -14,11 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool exists_as_any_file(const fs::path& path) {
-  std::error_code ignored;
-  return fs::exists(fs::symlink_status(path, ignored));
-}
-
 // Removes the temporary file unless dismissed: whatever stops the write, no half-written
 // file is left behind.
 class TemporaryFile {
@@ -44,7 +39,7 @@ class LogSetAside {
   explicit LogSetAside(const fs::path& target)
       : log_(log_path_for(target)),
         set_aside_(log_.string() + ".replaced-" + std::to_string(::getpid())) {
-    if (!exists_as_any_file(log_)) return;
+    if (!path_is_taken(log_)) return;
     std::error_code error;
     fs::rename(log_, set_aside_, error);
     if (error) {

@@ -48,11 +48,6 @@ std::string DerivedIvfpqIndex::problem(const MemoryColumns& columns) const {
   return problem_;
 }
 
-bool DerivedIvfpqIndex::present() const {
-  std::lock_guard lock(mutex_);
-  return index_ || stored_ || !problem_.empty();
-}
-
 void DerivedIvfpqIndex::replace(IVFPQIndex index) {
   std::lock_guard lock(mutex_);
   index_ = std::make_unique<IVFPQIndex>(std::move(index));

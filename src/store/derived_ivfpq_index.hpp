@@ -28,12 +28,9 @@ class DerivedIvfpqIndex final : public DerivedIndex {
   // Why the file's group (or the index) cannot be used, or empty. Binds first, since
   // binding is what finds arrays that do not fit the memories.
   std::string problem(const MemoryColumns& columns) const;
-  // Whether there is an index, stored arrays or a recorded problem (something to drop).
-  bool present() const;
-
   // A newly trained index replaces whatever there was.
   void replace(IVFPQIndex index);
-  // Forgets the index, its arrays and its problem; returns present() as it was.
+  // Forgets the index, its arrays and its problem; returns whether there was any of them.
   bool drop();
   // What a checkpoint writes as /ivfpq: the bound index, else the arrays read at open.
   // A group this build could not read is not carried over (the index is derived data).

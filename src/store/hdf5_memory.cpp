@@ -124,6 +124,13 @@ struct HDF5Memory::Impl {
     return index;
   }
 
+  // A search's approximate side, unless the caller named an index: the store's, if it may
+  // serve (index_for).
+  void use_store_index(ApproximateSearch& approximate,
+                       const std::optional<Strategy>& strategy) const {
+    if (approximate.index == nullptr) approximate.index = index_for(strategy);
+  }
+
   void write_file(const std::filesystem::path& target) const {
     const std::optional<IVFPQData> index = ivfpq.to_write();
     store::write_file_atomically(target, store::checkpoint_temporary_for(target), state,
@@ -354,9 +361,7 @@ std::vector<SearchHit> HDF5Memory::search(std::span<const float> query, std::siz
 
 SearchResults HDF5Memory::search(std::span<const float> query, SearchOptions options) const {
   impl_->require_open();
-  if (options.approximate.index == nullptr) {
-    options.approximate.index = impl_->index_for(options.strategy);
-  }
+  impl_->use_store_index(options.approximate, options.strategy);
   return SearchEngine::shared().search(query, impl_->columns(), options);
 }
 
@@ -364,9 +369,7 @@ std::vector<SearchResults> HDF5Memory::search_batch(std::span<const float> queri
                                                     std::size_t query_count,
                                                     SearchOptions options) const {
   impl_->require_open();
-  if (options.approximate.index == nullptr) {
-    options.approximate.index = impl_->index_for(options.strategy);
-  }
+  impl_->use_store_index(options.approximate, options.strategy);
   return SearchEngine::shared().search_batch(queries, query_count, impl_->columns(), options);
 }
 
@@ -380,9 +383,7 @@ SearchResults HDF5Memory::hybrid_search(std::span<const float> query_embedding,
                                         std::string_view query_text,
                                         HybridOptions options) const {
   impl_->require_open();
-  if (options.approximate.index == nullptr) {
-    options.approximate.index = impl_->index_for(options.strategy);
-  }
+  impl_->use_store_index(options.approximate, options.strategy);
   return edgehdf5::hybrid_search(query_embedding, query_text, impl_->columns(), keyword_index(),
                                  options);
 }

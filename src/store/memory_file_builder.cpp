@@ -25,11 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using store::RecordType;
 
-bool exists_as_any_file(const fs::path& path) {
-  std::error_code ignored;
-  return fs::exists(fs::symlink_status(path, ignored));
-}
-
 }  // namespace
 
 struct MemoryFileBuilder::Impl {
@@ -125,7 +120,7 @@ void MemoryFileBuilder::write(const fs::path& path, const MemoryFileWriteOptions
   const store::FileLock lock = store::FileLock::acquire(store::lock_path_for(path), path);
   if (!options.replace) {
     for (const fs::path& existing : {path, store::log_path_for(path)}) {
-      if (exists_as_any_file(existing)) {
+      if (store::path_is_taken(existing)) {
         throw Error(ErrorCode::io, existing.string() + " already exists");
       }
     }

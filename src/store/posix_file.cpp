@@ -241,6 +241,11 @@ void sync_directory(const std::filesystem::path& directory) {
   }
 }
 
+bool path_is_taken(const std::filesystem::path& path) noexcept {
+  std::error_code ignored;
+  return std::filesystem::exists(std::filesystem::symlink_status(path, ignored));
+}
+
 void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     fail_errno("cannot rename " + from.string() + " to", to);

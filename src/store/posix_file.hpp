@@ -81,6 +81,9 @@ void sync_directory(const std::filesystem::path& directory);
 // Writes `bytes` to `path` through a temporary beside it, fsyncs and renames: afterwards
 // `path` holds either the old content or all of the new.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+// Whether anything is at `path`: a file, a directory, or a link (even a dangling one, which
+// a rename would replace all the same).
+bool path_is_taken(const std::filesystem::path& path) noexcept;
 // rename() then fsync of the directory, so the new name survives a power loss.
 void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);
 // The whole content of a file; Error(io) if it cannot be read. A missing file reads as
