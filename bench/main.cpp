@@ -35,6 +35,12 @@ constexpr std::array kWorkloads{
              edgehdf5::bench::run_ivfpq_workload},
     Workload{"migrate", "edgehdf5-migrate rows/s beside an SQLite scan and write+fsync",
              edgehdf5::bench::run_migrate_workload},
+    Workload{"mcp", "MCP tool-call latency of `edgehdf5 mcp` beside the reference memory server",
+             edgehdf5::bench::run_mcp_workload},
+    Workload{"gpu", "Strategy::gpu end to end beside cuBLAS alone, the device bandwidth bound and the best CPU strategy",
+             edgehdf5::bench::run_gpu_workload},
+    Workload{"crash", "SIGKILLs a sync and an async writer N times; counts recoveries and lost or doubled changes",
+             edgehdf5::bench::run_crash_workload},
 };
 
 void print_usage(std::ostream& out) {

@@ -24,5 +24,8 @@ int run_async_workload(int argc, char** argv);
 int run_hybrid_workload(int argc, char** argv);
 int run_migrate_workload(int argc, char** argv);
 int run_ivfpq_workload(int argc, char** argv);
+int run_mcp_workload(int argc, char** argv);
+int run_gpu_workload(int argc, char** argv);
+int run_crash_workload(int argc, char** argv);
 
 }  // namespace edgehdf5::bench

@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhnswlib-dev
   python3-h5py python3-numpy
+  pybind11-dev python3-pybind11 python3-dev python3-pytest python3-setuptools python3-hnswlib
+  strace
 )
 
 missing=()
@@ -25,6 +27,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The MCP tests' npm packages (the official SDK client, the reference server), exactly as
+# tests/mcp/package-lock.json pins them; reinstalled only when what is there differs.
+if command -v npm >/dev/null 2>&1; then
+  if ! (cd tests/mcp && npm ls --all --loglevel=error >/dev/null 2>&1); then
+    echo "setup: installing the MCP tests' npm packages (npm ci, tests/mcp/package-lock.json)"
+    (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "setup: npm not found: the MCP tests (tests/mcp) will not be registered" >&2
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Installs, builds, and runs the whole test suite under CTest; then builds the async tests
-# again under ThreadSanitizer (in build-tsan) and runs them there, and the C ABI's tests
-# under AddressSanitizer + UndefinedBehaviorSanitizer (in build-asan).
+# again under ThreadSanitizer (in build-tsan) and runs them there, the store, I/O-fault and
+# C ABI tests under AddressSanitizer + UndefinedBehaviorSanitizer (in build-asan; the whole
+# suite with EDGEHDF5_ASAN_ALL=1), and each fuzz target for a short fixed time (in
+# build-fuzz, clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
 
-# --- AsyncHDF5Memory under ThreadSanitizer ----------------------------------------------------
-# Only what those tests need is built (the library and tests/async), to keep this short.
+# --- AsyncHDF5Memory and the multi-process tests under ThreadSanitizer ------------------------
+# Only what those tests need is built (the library, tests/async, and test_crash and
+# test_graph_store: SIGKILLed writers, readers beside a writer, processes racing on the lock),
+# to keep this short: about 2 minutes to build the tests beside test_async, 15 s to run them.
 tsan_dir=build-tsan
 cmake -S . -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_SANITIZE=thread \
   -DEDGEHDF5_BENCH=OFF ${EDGEHDF5_CMAKE_ARGS:-}
-cmake --build "$tsan_dir" -j "$jobs" --target test_async
+cmake --build "$tsan_dir" -j "$jobs" --target test_async test_crash test_graph_store
 # TSan's shadow memory assumes an address layout that kernels with more mmap randomisation
 # (vm.mmap_rnd_bits above 28) break: "FATAL: ThreadSanitizer: unexpected memory mapping".
 # Running without address randomisation avoids it. setarch is refused in some containers,
@@ -22,14 +26,47 @@ no_aslr=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then
   no_aslr=(setarch "$(uname -m)" -R)
 fi
-(cd "$tsan_dir" && "${no_aslr[@]}" ctest -R async --output-on-failure -j "$jobs" --timeout 600)
+(cd "$tsan_dir" && "${no_aslr[@]}" ctest -R 'async|Crash\.|AtRest\.|LockTimeout\.' \
+  --output-on-failure -j "$jobs" --timeout 600)
 
-# --- the C ABI under AddressSanitizer + UndefinedBehaviorSanitizer ----------------------------
-# Only the library and tests/capi are built: the C test of every function and error path, the
-# C++ comparison, and the program the h5py check runs (sanitized too). UBSan findings abort
-# the test (-fno-sanitize-recover), ASan reports leaks at exit.
+# --- the store, the I/O seam and the C ABI under AddressSanitizer + UndefinedBehaviorSanitizer --
+# Built sanitized: the library and the test programs of what handles raw bytes and failures:
+# the C ABI (every function and error path, the C++ comparison, the program the h5py check
+# runs), every injected I/O fault and simulated power cut (tests/faults), the log, recovery
+# and at-rest tests, and the graph changes with the lock wait. UBSan findings abort the test
+# (-fno-sanitize-recover), ASan reports leaks at exit. The whole suite under ASan takes about
+# 40 minutes on 2 cores (measured: 23 min to build, 17 to run), over the 30-minute budget of
+# this script, so it is a separate command: `EDGEHDF5_ASAN_ALL=1 scripts/test.sh`.
 asan_dir=build-asan
 cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_SANITIZE=address \
   -DEDGEHDF5_BENCH=OFF ${EDGEHDF5_CMAKE_ARGS:-}
-cmake --build "$asan_dir" -j "$jobs" --target capi_test_c capi_test_cpp capi_write_fixture
-(cd "$asan_dir" && ctest -R capi --output-on-failure -j "$jobs" --timeout 600)
+if [[ -n ${EDGEHDF5_ASAN_ALL:-} ]]; then
+  cmake --build "$asan_dir" -j "$jobs"
+  (cd "$asan_dir" && ctest --output-on-failure -j "$jobs" --timeout 600)
+else
+  cmake --build "$asan_dir" -j "$jobs" --target capi_test_c capi_test_cpp capi_write_fixture \
+    test_faults test_crash test_graph_store
+  (cd "$asan_dir" && ctest -R 'capi|FaultInjection|PowerLoss|Crash|AtRest|GraphChanges|LockTimeout|KnowledgeGraphRemoval' \
+    --output-on-failure -j "$jobs" --timeout 600)
+fi
+
+# --- fuzzing: each libFuzzer target a short fixed time on the committed corpus -----------------
+# Built with Debian's clang (EDGEHDF5_FUZZ, ASan + UBSan + coverage). New inputs a run finds go
+# to a scratch directory, never into tests/fuzz/corpus; a crash stops the script with the
+# input saved as crash-* in build-fuzz/ (keep it under tests/fuzz/regressions/NAME/ once fixed).
+fuzz_dir=build-fuzz
+# open_file is left out: within seconds it reaches crashes and leaks inside libhdf5 1.10.8
+# itself on malformed files (tests/fuzz/findings/open_file/, README "Fuzzing"); run it by hand.
+fuzz_targets=(log_replay jsonl_import text_embed migrate_cells)
+CC=clang CXX=clang++ cmake -S . -B "$fuzz_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_FUZZ=ON \
+  -DEDGEHDF5_CUDA=OFF -DEDGEHDF5_PYTHON=OFF \
+  -DEDGEHDF5_TESTS=OFF -DEDGEHDF5_BENCH=OFF ${EDGEHDF5_CMAKE_ARGS:-}
+cmake --build "$fuzz_dir" -j "$jobs" --target "${fuzz_targets[@]/#/fuzz_}"
+for target in "${fuzz_targets[@]}"; do
+  scratch=$(mktemp -d)
+  inputs=("$PWD/tests/fuzz/corpus/$target")
+  [[ -d tests/fuzz/regressions/$target ]] && inputs+=("$PWD/tests/fuzz/regressions/$target")
+  (cd "$fuzz_dir" && "./bin/fuzz_$target" -max_total_time="${EDGEHDF5_FUZZ_SECONDS:-15}" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$scratch" "${inputs[@]}")
+  rm -rf "$scratch"
+done

@@ -2,11 +2,15 @@
 // Settings of a memory file. Everything in MemoryConfig is written to /meta and survives
 // close and reopen; OpenOptions only govern one open handle.
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace edgehdf5 {
+
+class FileSystem;  // file_system.hpp
 
 // The largest embedding_dim a memory file may have.
 inline constexpr std::size_t kMaxEmbeddingDim = std::size_t{1} << 16;
@@ -40,6 +44,13 @@ struct OpenOptions {
   // than this many bytes and more than the .h5 itself. Keeps recovery time bounded while
   // each save stays an append.
   std::size_t checkpoint_log_bytes = std::size_t{64} << 20;
+  // How long open() and create() wait for another process's writer lock before they throw
+  // ErrorCode::locked (SQLite's busy timeout). 0, the default: fail at once.
+  std::chrono::milliseconds lock_timeout{0};
+  // The I/O seam every file operation of this handle goes through (file_system.hpp): null
+  // means the operating system's files (posix_file_system()). Tests pass one that fails
+  // operations on purpose or simulates a power loss.
+  std::shared_ptr<FileSystem> file_system = nullptr;
 };
 
 }  // namespace edgehdf5

@@ -55,6 +55,17 @@ struct Relation {
   bool operator==(const Relation&) const = default;
 };
 
+// A fact recorded about an entity (the reference MCP memory server's "observation"): free
+// text, unique per entity. memory_id is the memory that holds the same text, so that searches
+// over memories find it too, or -1.
+struct Observation {
+  EntityId entity = 0;
+  std::string text;
+  MemoryId memory_id = -1;
+
+  bool operator==(const Observation&) const = default;
+};
+
 // One result of a search: the memory's id and its cosine similarity to the query.
 struct SearchHit {
   MemoryId id = 0;

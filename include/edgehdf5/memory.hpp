@@ -9,7 +9,8 @@
 // one and renames it over it, so a crash at any moment leaves the old or the new file, never
 // a torn one. Opening replays the log.
 //
-// Concurrency: one writer per file across processes (a second gets ErrorCode::locked).
+// Concurrency: one writer per file across processes (a second gets ErrorCode::locked, at once
+// or after waiting up to OpenOptions::lock_timeout for the first to close).
 // Any number of read-only handles, in any process, may open the file while a writer works;
 // each sees the state as of its open. Within a process, see AgentMemory's contract.
 
@@ -39,6 +40,7 @@ struct StoreInfo {
   std::size_t sessions = 0;
   std::size_t entities = 0;
   std::size_t relations = 0;
+  std::size_t observations = 0;
   std::size_t log_records_replayed = 0;  // changes recovered from FILE.wal at open
   std::size_t log_bytes = 0;             // current size of FILE.wal
 };
@@ -81,6 +83,17 @@ class HDF5Memory final : public AgentMemory {
   void add_relation(EntityId source, EntityId target, const std::string& type,
                     float weight) override;
   const KnowledgeGraph& knowledge() const override;
+  // Records a fact about an entity (an MCP "observation"); memory_id is -1 or the active
+  // memory that holds the same text. Throws not_found (entity, memory) and invalid_argument
+  // (empty or non-UTF-8 text, an observation the entity has already).
+  void add_observation(EntityId entity, const std::string& text, MemoryId memory_id = -1);
+  // Removes an entity with every relation from or to it and its observations (the memories
+  // those refer to stay: remove them first if they should go). Throws not_found.
+  void remove_entity(EntityId id);
+  // Removes every relation source -[type]-> target; returns how many (0 logs nothing).
+  std::size_t remove_relations(EntityId source, EntityId target, const std::string& type);
+  // Removes one observation; returns false (and logs nothing) when the entity lacks it.
+  bool remove_observation(EntityId entity, const std::string& text);
 
   // ---- search ---------------------------------------------------------------------------
   // A store's searches use the store's own derived indexes: the keyword index for text, and
@@ -162,5 +175,8 @@ class HDF5Memory final : public AgentMemory {
 // dtypes, ids strictly increasing, norms matching embeddings, finite values, session and
 // entity references. Returns the problems found; empty means the file is sound.
 std::vector<std::string> verify_file(const std::filesystem::path& path);
+// The same, reading through `file_system` (null: the operating system's files).
+std::vector<std::string> verify_file(const std::filesystem::path& path,
+                                     std::shared_ptr<FileSystem> file_system);
 
 }  // namespace edgehdf5

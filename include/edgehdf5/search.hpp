@@ -59,8 +59,10 @@ struct SearchOptions {
 };
 
 struct SearchMetrics {
-  std::string strategy;  // what ran: "scalar", "simd", "blas", "parallel", "ivfpq"
-  std::string isa;       // the kernels' instruction set ("AVX3", "AVX2", "scalar", "openblas")
+  std::string strategy;  // what ran: "scalar", "simd", "blas", "parallel", "ivfpq", "gpu"
+  std::string isa;       // the kernels' instruction set ("AVX3", "AVX2", "scalar", "openblas";
+                         // for gpu the device scorer: "cuda-gemv-f32", "cublas-sgemm", ...)
+  std::string device;    // gpu: the device ("NVIDIA H200"); empty for the CPU strategies
   std::size_t threads = 1;
   std::size_t vectors_scanned = 0;  // rows whose score was computed (filters skip rows)
   double search_time_us = 0.0;

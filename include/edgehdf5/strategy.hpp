@@ -15,7 +15,7 @@ enum class Strategy {
   blas,      // OpenBLAS sgemv/sgemm (float16 rows are widened block by block first)
   parallel,  // simd kernels on every core, each scanning a slice
   ivfpq,     // the IVF-PQ approximate index with exact re-ranking (needs an index)
-  gpu,       // CUDA (not built in this version)
+  gpu,       // CUDA: a device-resident copy of the rows, cuBLAS/own kernels, top-k on the GPU
 };
 
 std::string_view strategy_name(Strategy strategy) noexcept;
@@ -39,6 +39,11 @@ struct StrategyThresholds {
                                          // re-rank, it answered in under half the exact time
                                          // at recall@10 >= 0.95 (`edgehdf5-bench ivfpq
                                          // --crossover`; at 10K it saved only 0.13x)
+  // With a GPU (capabilities.cuda_available): gpu from this many rows for one query, and
+  // from gpu_min_batch_rows rows for batches. Provisional: not yet measured on a device;
+  // `edgehdf5-bench gpu` prints the crossovers of the machine it runs on.
+  std::size_t gpu_min_rows = 100000;
+  std::size_t gpu_min_batch_rows = 16384;
 };
 
 // What the adaptive choice looks at for one search.
@@ -47,10 +52,18 @@ struct SearchShape {
   std::size_t batch = 1;   // queries answered together
   EmbeddingType type = EmbeddingType::float32;
   bool ivfpq_index = false;  // an IVF-PQ index over these rows is at hand
+  std::size_t embedding_dim = 0;  // for the GPU's memory check; 0: unknown (taken as 1536)
 };
 
+// Device memory a gpu search of `shape` needs: the device copy of the rows (embeddings in
+// their stored type, norms, tombstones), a filter mask and recency weights, and the work
+// buffer of one group of query scores. An estimate the engine and auto_select_strategy
+// both use: gpu is not offered when it exceeds capabilities.gpu_memory_bytes.
+std::size_t gpu_device_bytes(const SearchShape& shape);
+
 // The fastest strategy for `shape` on this machine: ivfpq when an index is at hand and the
-// store has at least ivfpq_min_rows rows, else the fastest exact backend.
+// store has at least ivfpq_min_rows rows, else the fastest exact backend (gpu only when
+// capabilities.cuda_available, the thresholds say so and gpu_device_bytes(shape) fits).
 Strategy auto_select_strategy(const SearchShape& shape, const HardwareCapabilities& capabilities,
                               const StrategyThresholds& thresholds = {});
 

@@ -26,6 +26,9 @@ template <typename... Visitors>
 struct Overloaded : Visitors... {
   using Visitors::operator()...;
 };
+// Spelled out for clang 14 (the fuzz build), which does not yet deduce aggregate templates.
+template <typename... Visitors>
+Overloaded(Visitors...) -> Overloaded<Visitors...>;
 
 // Errors that say the disk or the library failed, not that the store refused a change:
 // those are reported once more, by the next flush().

@@ -85,6 +85,72 @@ void KnowledgeGraph::add_relation(Relation relation) {
   relations_.push_back(std::move(relation));
 }
 
+std::vector<Observation> KnowledgeGraph::observations_of(EntityId id) const {
+  const auto it = observations_.find(id);
+  return it == observations_.end() ? std::vector<Observation>{} : it->second;
+}
+
+bool KnowledgeGraph::has_observation(EntityId id, std::string_view text) const {
+  const auto it = observations_.find(id);
+  if (it == observations_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const Observation& observation) { return observation.text == text; });
+}
+
+void KnowledgeGraph::add_observation(Observation observation) {
+  const EntityId entity = observation.entity;
+  observations_[entity].push_back(std::move(observation));
+  ++observation_count_;
+}
+
+bool KnowledgeGraph::remove_entity(EntityId id) {
+  const auto it = entity_index_.find(id);
+  if (it == entity_index_.end()) return false;
+  entities_.erase(entities_.begin() + static_cast<std::ptrdiff_t>(it->second));
+  std::erase_if(relations_,
+                [&](const Relation& relation) { return relation.source == id || relation.target == id; });
+  if (const auto found = observations_.find(id); found != observations_.end()) {
+    observation_count_ -= found->second.size();
+    observations_.erase(found);
+  }
+  rebuild_lookups();
+  return true;
+}
+
+std::size_t KnowledgeGraph::remove_relations(EntityId source, EntityId target,
+                                             std::string_view type) {
+  const std::size_t removed = std::erase_if(relations_, [&](const Relation& relation) {
+    return relation.source == source && relation.target == target && relation.type == type;
+  });
+  if (removed > 0) rebuild_lookups();
+  return removed;
+}
+
+bool KnowledgeGraph::remove_observation(EntityId id, std::string_view text) {
+  const auto it = observations_.find(id);
+  if (it == observations_.end()) return false;
+  const std::size_t removed = std::erase_if(
+      it->second, [&](const Observation& observation) { return observation.text == text; });
+  observation_count_ -= removed;
+  if (it->second.empty()) observations_.erase(it);
+  return removed > 0;
+}
+
+void KnowledgeGraph::rebuild_lookups() {
+  entity_index_.clear();
+  name_index_.clear();
+  outgoing_.clear();
+  incoming_.clear();
+  for (std::size_t index = 0; index < entities_.size(); ++index) {
+    entity_index_.emplace(entities_[index].id, index);
+    name_index_.emplace(entities_[index].name, index);  // the first of a name, as add_entity
+  }
+  for (std::size_t index = 0; index < relations_.size(); ++index) {
+    outgoing_[relations_[index].source].push_back(index);
+    incoming_[relations_[index].target].push_back(index);
+  }
+}
+
 void KnowledgeGraph::clear() { *this = KnowledgeGraph(); }
 
 }  // namespace edgehdf5

@@ -282,6 +282,97 @@ Object open_file_read_only(const std::filesystem::path& path) {
                       "cannot open HDF5 file " + path.string() + " (truncated or damaged?)"));
 }
 
+namespace {
+
+// File access for a file held in memory by the core driver, never written to disk by HDF5.
+Object memory_file_access_list(std::size_t increment) {
+  Object fapl = file_access_list();
+  check(H5Pset_fapl_core(fapl.id(), increment, /*backing_store=*/false), "H5Pset_fapl_core");
+  return fapl;
+}
+
+}  // namespace
+
+namespace {
+
+// The core driver's buffer, taken over when the file closes instead of being freed.
+struct HandedOver {
+  void* bytes = nullptr;
+};
+
+void* image_malloc(size_t size, H5FD_file_image_op_t, void*) { return std::malloc(size); }
+void* image_memcpy(void* destination, const void* source, size_t size, H5FD_file_image_op_t,
+                   void*) {
+  return std::memcpy(destination, source, size);
+}
+void* image_realloc(void* bytes, size_t size, H5FD_file_image_op_t, void*) {
+  return std::realloc(bytes, size);
+}
+herr_t image_free(void* bytes, H5FD_file_image_op_t operation, void* udata) {
+  auto* handed_over = static_cast<HandedOver*>(udata);
+  if (operation == H5FD_FILE_IMAGE_OP_FILE_CLOSE && handed_over->bytes == nullptr) {
+    handed_over->bytes = bytes;
+  } else {
+    std::free(bytes);
+  }
+  return 0;
+}
+// The udata is ours and outlives every list that copies it: shared, never freed by HDF5.
+void* udata_copy(void* udata) { return udata; }
+herr_t udata_free(void*) { return 0; }
+
+}  // namespace
+
+FileImage build_memory_file(const std::string& name, std::size_t size_hint,
+                            const std::function<void(Object& file)>& fill) {
+  Lock lock;
+  // The core driver grows its buffer by `increment`; one about the expected size (at least
+  // 1 MiB) keeps the number of reallocations small.
+  const std::size_t increment = std::max<std::size_t>(size_hint + (size_hint >> 3), 1u << 20);
+  HandedOver handed_over;
+  ssize_t size = -1;
+  try {
+    Object fapl = memory_file_access_list(increment);
+    H5FD_file_image_callbacks_t callbacks{image_malloc, image_memcpy, image_realloc, image_free,
+                                          udata_copy,   udata_free,   &handed_over};
+    check(H5Pset_file_image_callbacks(fapl.id(), &callbacks), "H5Pset_file_image_callbacks");
+    Object file(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+                      "cannot create in-memory HDF5 file for " + name));
+    fill(file);
+    check(H5Fflush(file.id(), H5F_SCOPE_LOCAL), "H5Fflush");
+    size = H5Fget_file_image(file.id(), nullptr, 0);  // the bytes in use, without a copy
+    if (size < 0) fail("H5Fget_file_image for " + name);
+    file.close();
+  } catch (...) {
+    std::free(handed_over.bytes);  // handed over by the unwinding close, if it came that far
+    throw;
+  }
+  if (handed_over.bytes == nullptr) {
+    throw Error(ErrorCode::hdf5, "the in-memory HDF5 file for " + name +
+                                     " was not handed over at close (is an object still open?)");
+  }
+  return FileImage(handed_over.bytes, static_cast<std::size_t>(size));
+}
+
+Object open_file_image(std::string_view image, const std::string& name) {
+  Lock lock;
+  if (image.size() < 8 || image.substr(0, 8) != std::string_view("\x89HDF\r\n\x1a\n", 8)) {
+    // The superblock may also sit at 512, 1024, ... (a user block); HDF5 finds it there.
+    bool found = false;
+    for (std::size_t at = 512; at + 8 <= image.size() && !found; at *= 2) {
+      found = image.substr(at, 8) == std::string_view("\x89HDF\r\n\x1a\n", 8);
+    }
+    if (!found) {
+      throw Error(ErrorCode::hdf5, name + " is not an HDF5 file (no HDF5 signature)");
+    }
+  }
+  Object fapl = memory_file_access_list(1u << 20);
+  check(H5Pset_file_image(fapl.id(), const_cast<char*>(image.data()), image.size()),
+        "H5Pset_file_image for " + name);
+  return Object(check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.id()),
+                      "cannot open HDF5 file " + name + " (truncated or damaged?)"));
+}
+
 Object create_group(const Object& parent, const char* name) {
   Lock lock;
   return Object(check(H5Gcreate2(parent.id(), name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),

@@ -15,7 +15,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -62,6 +65,34 @@ class Object {
 // ---- files and groups ------------------------------------------------------------------------
 Object create_file(const std::filesystem::path& path);  // truncates an existing file
 Object open_file_read_only(const std::filesystem::path& path);
+// The bytes of a file HDF5 built in memory, owned (released with std::free).
+class FileImage {
+ public:
+  FileImage() noexcept = default;
+  FileImage(void* bytes, std::size_t size) noexcept : buffer_(bytes), size_(size) {}
+  std::string_view bytes() const noexcept {
+    return {static_cast<const char*>(buffer_.get()), size_};
+  }
+
+ private:
+  struct Release {
+    void operator()(void* bytes) const noexcept { std::free(bytes); }
+  };
+  std::unique_ptr<void, Release> buffer_;
+  std::size_t size_ = 0;
+};
+
+// Builds a file in memory only (the core driver without a backing store) and returns its
+// bytes: HDF5 does no file I/O for it, so no failing disk can leave HDF5 cleaning up a
+// half-written file; the caller writes the bytes where it wants. `fill` writes the content
+// into the open file and must close every object it opens. The driver's own buffer is
+// handed over at close (file image callbacks), so the bytes are never copied. `name` labels
+// the file in messages; `size_hint` is about how large it will be (it grows as needed).
+FileImage build_memory_file(const std::string& name, std::size_t size_hint,
+                            const std::function<void(Object& file)>& fill);
+// Opens `image` (a whole file's bytes, copied) read-only in memory; `name` labels it in
+// messages. Throws hdf5 if the bytes are not an HDF5 file HDF5 can open.
+Object open_file_image(std::string_view image, const std::string& name);
 Object create_group(const Object& parent, const char* name);
 // Throws schema "missing group <path>" when absent.
 Object open_group(const Object& parent, const char* name);

@@ -23,6 +23,7 @@
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/search.hpp"
+#include "gpu/gpu_search.hpp"
 
 namespace edgehdf5 {
 namespace {
@@ -228,11 +229,24 @@ struct SearchEngine::Impl {
   // The engine's own pool (see core/thread_pool.hpp for why not the process one). In a
   // forked child it has no workers: concurrency() is 1 there, so the child scans inline.
   mutable core::ThreadPool pool;
+  // Strategy::gpu: the device copies of the stores this engine searched. Null when CUDA is
+  // off; then capabilities.cuda_available is false, whatever the caller passed.
+  std::unique_ptr<gpu::GpuSearcher> gpu;
 
   Impl(HardwareCapabilities caps, StrategyThresholds limits)
       : capabilities(std::move(caps)),
         thresholds(limits),
-        pool(std::max<std::size_t>(1, capabilities.cores)) {}
+        pool(std::max<std::size_t>(1, capabilities.cores)) {
+    if (capabilities.cuda_available) {
+      const gpu::GpuModule& module = gpu::gpu_module();
+      if (module.usable()) {
+        gpu = std::make_unique<gpu::GpuSearcher>(module);
+      } else {
+        capabilities.cuda_available = false;
+        capabilities.cuda_status = module.status;
+      }
+    }
+  }
 
   std::vector<SearchResults> run(std::span<const float> queries, std::size_t query_count,
                                  const MemoryColumns& columns, const SearchOptions& options) const;
@@ -241,6 +255,10 @@ struct SearchEngine::Impl {
                                        const MemoryColumns& columns, const SearchOptions& options,
                                        Strategy strategy,
                                        std::chrono::steady_clock::time_point started) const;
+  // Strategy::gpu: the whole search on the device (see src/gpu/gpu_search.hpp).
+  std::vector<SearchResults> run_gpu(std::span<const float> queries, std::size_t query_count,
+                                     const MemoryColumns& columns, const SearchOptions& options,
+                                     std::chrono::steady_clock::time_point started) const;
   // How many slices an exact scan of `rows` rows is split into: for the parallel strategy
   // one per thread the pool can use now, each at least kBlockRows rows; else one.
   std::size_t slice_count(Strategy strategy, std::size_t rows) const;
@@ -295,8 +313,8 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
   }
   const bool have_index = options.approximate.index != nullptr;
   const Strategy strategy = options.strategy.value_or(auto_select_strategy(
-      SearchShape{columns.rows(), query_count, columns.embedding_type, have_index}, capabilities,
-      thresholds));
+      SearchShape{columns.rows(), query_count, columns.embedding_type, have_index, dim},
+      capabilities, thresholds));
   require_available(strategy, capabilities);
   if (strategy == Strategy::ivfpq) {
     if (!have_index) {
@@ -306,7 +324,46 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
     }
     return run_approximate(queries, query_count, columns, options, !options.strategy.has_value());
   }
+  if (strategy == Strategy::gpu) {
+    if (options.strategy) return run_gpu(queries, query_count, columns, options, started);
+    try {
+      return run_gpu(queries, query_count, columns, options, started);
+    } catch (const Error& error) {
+      // Auto chose the device and the device failed (out of memory, a CUDA error): the CPU
+      // answers instead; only a forced gpu search reports the failure.
+      if (error.code() != ErrorCode::unsupported) throw;
+      HardwareCapabilities cpu_only = capabilities;
+      cpu_only.cuda_available = false;
+      const Strategy fallback = auto_select_strategy(
+          SearchShape{columns.rows(), query_count, columns.embedding_type, false, dim}, cpu_only,
+          thresholds);
+      return run_exact(queries, query_count, columns, options, fallback, started);
+    }
+  }
   return run_exact(queries, query_count, columns, options, strategy, started);
+}
+
+std::vector<SearchResults> SearchEngine::Impl::run_gpu(
+    std::span<const float> queries, std::size_t query_count, const MemoryColumns& columns,
+    const SearchOptions& options, std::chrono::steady_clock::time_point started) const {
+  const RowFilter filter(options.filter, columns);
+  const ExactScan scan(queries, query_count, columns, filter);  // the query norms
+  gpu::GpuSearchOutcome outcome =
+      gpu->search(queries, query_count, scan.query_norms, columns, filter, options.k);
+  SearchMetrics metrics;
+  metrics.strategy = strategy_name(Strategy::gpu);
+  metrics.isa = outcome.scorer;
+  metrics.device = capabilities.gpu_device;
+  metrics.threads = 1;
+  metrics.vectors_scanned = columns.rows();  // the device scores every row, then masks
+  std::vector<SearchResults> results(query_count);
+  for (std::size_t q = 0; q < query_count; ++q) {
+    results[q].hits = core::hits_of_rows<std::size_t>(outcome.tops[q], columns);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  metrics.search_time_us = std::chrono::duration<double, std::micro>(elapsed).count();
+  for (SearchResults& result : results) result.metrics = metrics;
+  return results;
 }
 
 std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const float> queries,
@@ -330,7 +387,8 @@ std::vector<SearchResults> SearchEngine::Impl::run_approximate(std::span<const f
       // one there is. Its metrics say so, with the time of both attempts.
       const auto started = std::chrono::steady_clock::now();
       const Strategy exact = auto_select_strategy(
-          SearchShape{columns.rows(), 1, columns.embedding_type, false}, capabilities, thresholds);
+          SearchShape{columns.rows(), 1, columns.embedding_type, false, dim}, capabilities,
+          thresholds);
       SearchResults scanned =
           std::move(run_exact(query, 1, columns, options, exact, started).front());
       scanned.metrics.vectors_scanned += found.metrics.vectors_scanned;
@@ -346,6 +404,7 @@ std::vector<SearchResults> SearchEngine::Impl::run_exact(
     std::span<const float> queries, std::size_t query_count, const MemoryColumns& columns,
     const SearchOptions& options, Strategy strategy,
     std::chrono::steady_clock::time_point started) const {
+  if (strategy == Strategy::gpu) return run_gpu(queries, query_count, columns, options, started);
   const RowFilter filter(options.filter, columns);
   const ExactScan scan(queries, query_count, columns, filter);
   const kernels::KernelSet& kernel_set = strategy == Strategy::scalar ? scalar : simd;

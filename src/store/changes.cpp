@@ -101,7 +101,70 @@ void apply_add_relation(StoreState& state, ByteReader& reader) {
   state.graph.add_relation(std::move(relation));
 }
 
+void apply_add_observation(StoreState& state, ByteReader& reader) {
+  Observation observation;
+  observation.entity = reader.get<std::int64_t>();
+  observation.text = reader.get_string();
+  observation.memory_id = reader.get<std::int64_t>();
+  if (!state.graph.contains(observation.entity)) corrupt("observation of an unknown entity");
+  state.graph.add_observation(std::move(observation));
+}
+
+void apply_remove_entity(StoreState& state, ByteReader& reader) {
+  const auto id = reader.get<std::int64_t>();
+  if (!state.graph.remove_entity(id)) corrupt("removal of unknown entity " + std::to_string(id));
+}
+
+void apply_remove_relations(StoreState& state, ByteReader& reader) {
+  const auto source = reader.get<std::int64_t>();
+  const auto target = reader.get<std::int64_t>();
+  const std::string type = reader.get_string();
+  if (state.graph.remove_relations(source, target, type) == 0) {
+    corrupt("removal of a relation that is not there");
+  }
+}
+
+void apply_remove_observation(StoreState& state, ByteReader& reader) {
+  const auto id = reader.get<std::int64_t>();
+  const std::string text = reader.get_string();
+  if (!state.graph.remove_observation(id, text)) {
+    corrupt("removal of an observation that is not there");
+  }
+}
+
 }  // namespace
+
+std::string encode_add_observation(const Observation& observation) {
+  std::string payload;
+  ByteWriter writer(payload);
+  writer.put<std::int64_t>(observation.entity);
+  writer.put_string(observation.text);
+  writer.put<std::int64_t>(observation.memory_id);
+  return payload;
+}
+
+std::string encode_remove_entity(EntityId id) {
+  std::string payload;
+  ByteWriter(payload).put<std::int64_t>(id);
+  return payload;
+}
+
+std::string encode_remove_relations(EntityId source, EntityId target, const std::string& type) {
+  std::string payload;
+  ByteWriter writer(payload);
+  writer.put<std::int64_t>(source);
+  writer.put<std::int64_t>(target);
+  writer.put_string(type);
+  return payload;
+}
+
+std::string encode_remove_observation(EntityId id, const std::string& text) {
+  std::string payload;
+  ByteWriter writer(payload);
+  writer.put<std::int64_t>(id);
+  writer.put_string(text);
+  return payload;
+}
 
 std::string encode_save_batch(const StoreState& state, std::span<const MemoryEntry> entries) {
   const MemoryColumns& columns = state.columns;
@@ -192,6 +255,18 @@ void apply_change(StoreState& state, RecordType type, std::string_view payload) 
       break;
     case RecordType::add_relation:
       apply_add_relation(state, reader);
+      break;
+    case RecordType::add_observation:
+      apply_add_observation(state, reader);
+      break;
+    case RecordType::remove_entity:
+      apply_remove_entity(state, reader);
+      break;
+    case RecordType::remove_relations:
+      apply_remove_relations(state, reader);
+      break;
+    case RecordType::remove_observation:
+      apply_remove_observation(state, reader);
       break;
     default:
       corrupt("unknown record type " + std::to_string(static_cast<int>(type)));

@@ -18,6 +18,10 @@ std::string encode_remove(MemoryId id);
 std::string encode_add_session(const Session& session);
 std::string encode_add_entity(const Entity& entity);
 std::string encode_add_relation(const Relation& relation);
+std::string encode_add_observation(const Observation& observation);
+std::string encode_remove_entity(EntityId id);
+std::string encode_remove_relations(EntityId source, EntityId target, const std::string& type);
+std::string encode_remove_observation(EntityId id, const std::string& text);
 
 // Applies one logged change. Throws Error(corruption) if the record does not fit the state
 // (an id out of sequence, an unknown id), which a log we wrote never does.

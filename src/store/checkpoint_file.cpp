@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <string>
-#include <system_error>
 
 #include "edgehdf5/error.hpp"
 #include "store/posix_file.hpp"
@@ -18,10 +17,10 @@ namespace fs = std::filesystem;
 // file is left behind.
 class TemporaryFile {
  public:
-  explicit TemporaryFile(fs::path path) : path_(std::move(path)) {}
+  TemporaryFile(FileSystem& file_system, fs::path path)
+      : file_system_(file_system), path_(std::move(path)) {}
   ~TemporaryFile() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove(path_, ignored);
+    if (!path_.empty()) remove_file(file_system_, path_);
   }
   TemporaryFile(const TemporaryFile&) = delete;
   TemporaryFile& operator=(const TemporaryFile&) = delete;
@@ -29,6 +28,7 @@ class TemporaryFile {
   void dismiss() noexcept { path_.clear(); }
 
  private:
+  FileSystem& file_system_;
   fs::path path_;
 };
 
@@ -36,60 +36,67 @@ class TemporaryFile {
 // `target`, and puts it back unless drop() says the new file is in place.
 class LogSetAside {
  public:
-  explicit LogSetAside(const fs::path& target)
-      : log_(log_path_for(target)),
+  LogSetAside(FileSystem& file_system, const fs::path& target)
+      : file_system_(file_system),
+        log_(log_path_for(target)),
         set_aside_(log_.string() + ".replaced-" + std::to_string(::getpid())) {
-    if (!path_is_taken(log_)) return;
-    std::error_code error;
-    fs::rename(log_, set_aside_, error);
-    if (error) {
-      throw Error(ErrorCode::io, "cannot rename " + log_.string() + " to " +
-                                     set_aside_.string() + ": " + error.message());
-    }
+    if (!path_is_taken(file_system_, log_)) return;
+    rename_file(file_system_, log_, set_aside_);
     held_ = true;
   }
   ~LogSetAside() {
-    std::error_code ignored;
-    if (held_) fs::rename(set_aside_, log_, ignored);
+    if (held_) file_system_.rename(set_aside_, log_);
   }
   LogSetAside(const LogSetAside&) = delete;
   LogSetAside& operator=(const LogSetAside&) = delete;
   void drop() noexcept {
-    std::error_code ignored;
-    if (held_) fs::remove(set_aside_, ignored);
+    if (held_) remove_file(file_system_, set_aside_);
     held_ = false;
   }
 
  private:
+  FileSystem& file_system_;
   fs::path log_;
   fs::path set_aside_;
   bool held_ = false;
 };
 
-// The new file, complete and on disk, at `temporary`.
-void stage(const TemporaryFile& temporary, const StoreState& state, const IVFPQData* index) {
-  write_state_file(temporary.path(), state, index);
-  sync_file(temporary.path());
+// The new file, complete and on disk, at `temporary`. HDF5 builds it in memory and it is
+// written through the seam: a failing write or fsync is our Error(io), and HDF5 has no
+// half-written file of its own to clean up (the SIGSEGV in its close path that a failing
+// pwrite used to cause).
+void stage(FileSystem& file_system, const TemporaryFile& temporary, const StoreState& state,
+           const IVFPQData* index) {
+  const h5::FileImage image = state_file_image(state, index, temporary.path().string());
+  write_new_file(file_system, temporary.path(), image.bytes());
 }
 
 }  // namespace
 
-void write_file_atomically(const fs::path& target, const fs::path& temporary,
-                           const StoreState& state, const IVFPQData* index) {
-  TemporaryFile staged(temporary);
-  stage(staged, state, index);
-  rename_durably(staged.path(), target);
+void write_file_atomically(FileSystem& file_system, const fs::path& target,
+                           const fs::path& temporary, const StoreState& state,
+                           const IVFPQData* index, bool* renamed) {
+  if (renamed != nullptr) *renamed = false;
+  TemporaryFile staged(file_system, temporary);
+  stage(file_system, staged, state, index);
+  rename_file(file_system, staged.path(), target);
   staged.dismiss();
+  if (renamed != nullptr) *renamed = true;
+  sync_directory(file_system, target.parent_path());
 }
 
-void install_store_file(const fs::path& target, const fs::path& temporary,
-                        const StoreState& state, const IVFPQData* index) {
-  TemporaryFile staged(temporary);
-  stage(staged, state, index);
-  LogSetAside old_log(target);
-  rename_durably(staged.path(), target);
+void install_store_file(FileSystem& file_system, const fs::path& target,
+                        const fs::path& temporary, const StoreState& state,
+                        const IVFPQData* index) {
+  TemporaryFile staged(file_system, temporary);
+  stage(file_system, staged, state, index);
+  LogSetAside old_log(file_system, target);
+  rename_file(file_system, staged.path(), target);
   staged.dismiss();
+  // The new file is in place from here on: the old log must not come back, even if the
+  // directory's fsync fails (which throws, after it is gone).
   old_log.drop();
+  sync_directory(file_system, target.parent_path());
 }
 
 }  // namespace edgehdf5::store

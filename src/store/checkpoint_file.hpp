@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "edgehdf5/file_system.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "store/schema.hpp"
 
@@ -12,16 +13,19 @@ namespace edgehdf5::store {
 // Writes `state` (with `index` as its /ivfpq group when given) to `temporary`, fsyncs it,
 // renames it over `target` and fsyncs the directory. On failure the temporary is removed
 // and `target` is as it was. REQUIRES: both paths in one directory (the rename is atomic).
-void write_file_atomically(const std::filesystem::path& target,
+// Every file operation goes through `file_system`; HDF5 builds the file in memory.
+// `renamed`, when given, tells a caller that catches an error whether the new file had
+// replaced `target` already (only the directory's fsync failed) or not (target unchanged).
+void write_file_atomically(FileSystem& file_system, const std::filesystem::path& target,
                            const std::filesystem::path& temporary, const StoreState& state,
-                           const IVFPQData* index);
+                           const IVFPQData* index, bool* renamed = nullptr);
 
 // As write_file_atomically, for a file that becomes a store of its own without a log (a
 // snapshot, a built file): a log an earlier store left beside `target` is renamed aside
 // before the rename and removed after it, or put back if the rename fails, so it can never
 // be replayed onto the new file (a crash in between leaves it under the set-aside name).
 // REQUIRES: the caller holds target's writer lock, so no store is writing it meanwhile.
-void install_store_file(const std::filesystem::path& target,
+void install_store_file(FileSystem& file_system, const std::filesystem::path& target,
                         const std::filesystem::path& temporary, const StoreState& state,
                         const IVFPQData* index);
 

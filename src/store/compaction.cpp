@@ -35,6 +35,14 @@ void unlink_dropped_memories(StoreState& state) {
     graph.add_entity(std::move(entity));
   }
   for (const Relation& relation : state.graph.relations()) graph.add_relation(relation);
+  for (const Entity& entity : state.graph.entities()) {
+    for (Observation observation : state.graph.observations_of(entity.id)) {
+      if (observation.memory_id >= 0 && state.columns.row_of(observation.memory_id) < 0) {
+        observation.memory_id = -1;
+      }
+      graph.add_observation(std::move(observation));
+    }
+  }
   state.graph = std::move(graph);
 }
 

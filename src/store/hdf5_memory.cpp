@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/file_system.hpp"
 #include "edgehdf5/hybrid.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/memory.hpp"
@@ -33,12 +34,6 @@ using store::StoreState;
 
 namespace {
 
-std::uint64_t file_size_or_zero(const std::filesystem::path& path) {
-  std::error_code error;
-  const auto size = std::filesystem::file_size(path, error);
-  return error ? 0 : size;
-}
-
 // A reader takes no lock, so a writer may checkpoint while it opens (store/recovery.hpp).
 constexpr int kReaderOpenAttempts = 20;
 
@@ -47,6 +42,7 @@ constexpr int kReaderOpenAttempts = 20;
 struct HDF5Memory::Impl {
   StoreState state;
   OpenOptions options;
+  std::shared_ptr<FileSystem> files;  // options.file_system, or the operating system's
   std::optional<store::FileLock> lock;
   std::optional<store::LogWriter> log;
   bool writable =
@@ -131,10 +127,19 @@ struct HDF5Memory::Impl {
     if (approximate.index == nullptr) approximate.index = index_for(strategy);
   }
 
-  void write_file(const std::filesystem::path& target) const {
+  // Writes the state into FILE through a temporary. A failure before the rename leaves FILE
+  // and the log as they were, and the handle carries on. A failure after it (the directory's
+  // fsync) leaves what reached the disk unknown, so the handle refuses writes from then on.
+  void write_file(const std::filesystem::path& target) {
     const std::optional<IVFPQData> index = ivfpq.to_write();
-    store::write_file_atomically(target, store::checkpoint_temporary_for(target), state,
-                                 index ? &*index : nullptr);
+    bool renamed = false;
+    try {
+      store::write_file_atomically(*files, target, store::checkpoint_temporary_for(target),
+                                   state, index ? &*index : nullptr, &renamed);
+    } catch (const Error& error) {
+      if (renamed) failure = error.what();
+      throw;
+    }
   }
 
   void checkpoint() {
@@ -143,7 +148,14 @@ struct HDF5Memory::Impl {
     state.checkpoint_lsn = state.last_lsn;
     // The file now holds everything; the old log's records are all <= checkpoint_lsn and
     // are skipped if a crash stops us before the new log is in place.
-    log = store::LogWriter::create(store::log_path_for(path()), state.checkpoint_lsn);
+    try {
+      log = store::LogWriter::create(files, store::log_path_for(path()), state.checkpoint_lsn);
+    } catch (const Error& error) {
+      // The old log's file may have been replaced already (its writer would then append to
+      // an unlinked file, and every later save would be lost): no more writes on this handle.
+      failure = error.what();
+      throw;
+    }
   }
 
   void maybe_compact() {
@@ -180,10 +192,7 @@ struct HDF5Memory::Impl {
     }
     closed = true;
     log.reset();
-    if (at_rest) {
-      std::error_code ignored;
-      std::filesystem::remove(store::log_path_for(path()), ignored);
-    }
+    if (at_rest) store::remove_file(*files, store::log_path_for(path()));
     lock.reset();  // removes FILE.lock
   }
 };
@@ -220,41 +229,44 @@ HDF5Memory HDF5Memory::create(const MemoryConfig& requested, const OpenOptions& 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->options.read_only = false;
+  impl->files = options.file_system ? options.file_system : posix_file_system();
   impl->writable = true;
-  impl->lock = store::FileLock::acquire(store::lock_path_for(config.path), config.path);
-  if (std::filesystem::exists(config.path)) {
+  impl->lock = store::FileLock::acquire(impl->files, store::lock_path_for(config.path),
+                                       config.path, options.lock_timeout);
+  if (store::path_is_taken(*impl->files, config.path)) {
     throw Error(ErrorCode::io,
                 config.path.string() + " already exists; open it, or remove it to start anew");
   }
   impl->state = store::empty_state(config);
   impl->write_file(config.path);
-  impl->log = store::LogWriter::create(store::log_path_for(config.path), 0);
+  impl->log = store::LogWriter::create(impl->files, store::log_path_for(config.path), 0);
   return HDF5Memory(std::move(impl));
 }
 
 HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->files = options.file_system ? options.file_system : posix_file_system();
   impl->writable = !options.read_only;
   if (impl->writable) {
-    impl->lock = store::FileLock::acquire(store::lock_path_for(path), path);
+    impl->lock = store::FileLock::acquire(impl->files, store::lock_path_for(path), path,
+                                         options.lock_timeout);
     // A checkpoint a crash interrupted; the file and the log hold everything it held.
-    std::error_code ignored;
-    std::filesystem::remove(store::checkpoint_temporary_for(path), ignored);
+    store::remove_file(*impl->files, store::checkpoint_temporary_for(path));
   }
   store::RecoveredStore recovered =
-      store::recover(path, impl->writable ? 1 : kReaderOpenAttempts);
+      store::recover(*impl->files, path, impl->writable ? 1 : kReaderOpenAttempts);
   impl->state = std::move(recovered.state);
   impl->replayed = recovered.replayed;
   impl->ivfpq.load(std::move(recovered.index), path);
   if (impl->writable) {
     const std::filesystem::path log_path = store::log_path_for(path);
     if (impl->replayed > 0) {
-      impl->log = store::LogWriter::resume(log_path, recovered.log);
+      impl->log = store::LogWriter::resume(impl->files, log_path, recovered.log);
     } else {
       // No log, or one the file already contains (a crash came between the rename of a
       // checkpoint and the log's reset): start an empty one.
-      impl->log = store::LogWriter::create(log_path, impl->state.checkpoint_lsn);
+      impl->log = store::LogWriter::create(impl->files, log_path, impl->state.checkpoint_lsn);
     }
   }
   return HDF5Memory(std::move(impl));
@@ -297,8 +309,9 @@ std::size_t HDF5Memory::compact() { return impl_->compact(); }
 
 void HDF5Memory::snapshot(const std::filesystem::path& destination) {
   impl_->require_open();
-  std::error_code error;
-  if (std::filesystem::equivalent(destination, impl_->path(), error)) {
+  const auto destination_file = store::file_identity(*impl_->files, destination);
+  if (destination_file &&
+      destination_file == store::file_identity(*impl_->files, impl_->path())) {
     throw Error(ErrorCode::invalid_argument,
                 "snapshot destination " + destination.string() + " is the store itself");
   }
@@ -306,10 +319,11 @@ void HDF5Memory::snapshot(const std::filesystem::path& destination) {
   // destination's writer lock keeps us from replacing a store another process is writing,
   // and a log left there by an earlier store must go, or opening would replay it.
   const store::FileLock lock =
-      store::FileLock::acquire(store::lock_path_for(destination), destination);
+      store::FileLock::acquire(impl_->files, store::lock_path_for(destination), destination);
   const std::optional<IVFPQData> index = impl_->ivfpq.to_write();
-  store::install_store_file(destination, store::checkpoint_temporary_for(destination),
-                            impl_->state, index ? &*index : nullptr);
+  store::install_store_file(*impl_->files, destination,
+                            store::checkpoint_temporary_for(destination), impl_->state,
+                            index ? &*index : nullptr);
 }
 
 void HDF5Memory::flush() {
@@ -317,7 +331,7 @@ void HDF5Memory::flush() {
   impl_->sync_log();
   const std::uint64_t log_bytes = impl_->log->size_bytes();
   if (log_bytes > impl_->options.checkpoint_log_bytes &&
-      log_bytes > file_size_or_zero(impl_->path())) {
+      log_bytes > store::file_size_or_zero(*impl_->files, impl_->path())) {
     impl_->checkpoint();
   }
 }
@@ -463,6 +477,41 @@ void HDF5Memory::add_relation(EntityId source, EntityId target, const std::strin
   impl_->commit(RecordType::add_relation, store::encode_add_relation(relation));
 }
 
+void HDF5Memory::add_observation(EntityId entity, const std::string& text, MemoryId memory_id) {
+  impl_->require_writable();
+  const Observation observation{entity, text, memory_id};
+  store::validate_observation(observation, impl_->state.graph, impl_->columns());
+  impl_->commit(RecordType::add_observation, store::encode_add_observation(observation));
+}
+
+void HDF5Memory::remove_entity(EntityId id) {
+  impl_->require_writable();
+  if (!impl_->state.graph.contains(id)) {
+    throw Error(ErrorCode::not_found, "no entity with id " + std::to_string(id));
+  }
+  impl_->commit(RecordType::remove_entity, store::encode_remove_entity(id));
+}
+
+std::size_t HDF5Memory::remove_relations(EntityId source, EntityId target,
+                                         const std::string& type) {
+  impl_->require_writable();
+  std::size_t matching = 0;
+  for (const Relation& relation : impl_->state.graph.relations_from(source)) {
+    if (relation.target == target && relation.type == type) ++matching;
+  }
+  if (matching == 0) return 0;  // nothing to log: removing what is not there changes nothing
+  impl_->commit(RecordType::remove_relations,
+                store::encode_remove_relations(source, target, type));
+  return matching;
+}
+
+bool HDF5Memory::remove_observation(EntityId entity, const std::string& text) {
+  impl_->require_writable();
+  if (!impl_->state.graph.has_observation(entity, text)) return false;
+  impl_->commit(RecordType::remove_observation, store::encode_remove_observation(entity, text));
+  return true;
+}
+
 const KnowledgeGraph& HDF5Memory::knowledge() const { return impl_->state.graph; }
 
 // ---- introspection ---------------------------------------------------------------------------
@@ -483,8 +532,9 @@ StoreInfo HDF5Memory::info() const {
   info.sessions = state.sessions.size();
   info.entities = state.graph.entities().size();
   info.relations = state.graph.relations().size();
+  info.observations = state.graph.observation_count();
   info.log_records_replayed = impl_->replayed;
-  info.log_bytes = file_size_or_zero(store::log_path_for(impl_->path()));
+  info.log_bytes = store::file_size_or_zero(*impl_->files, store::log_path_for(impl_->path()));
   return info;
 }
 

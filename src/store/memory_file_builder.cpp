@@ -117,15 +117,16 @@ void MemoryFileBuilder::write(const fs::path& path, const MemoryFileWriteOptions
                 "temporary_suffix must be a non-empty file name suffix, got '" + suffix + "'");
   }
   // As a checkpoint or a snapshot: no store open for writing on `path` while we replace it.
+  FileSystem& files = *posix_file_system();
   const store::FileLock lock = store::FileLock::acquire(store::lock_path_for(path), path);
   if (!options.replace) {
     for (const fs::path& existing : {path, store::log_path_for(path)}) {
-      if (store::path_is_taken(existing)) {
+      if (store::path_is_taken(files, existing)) {
         throw Error(ErrorCode::io, existing.string() + " already exists");
       }
     }
   }
-  store::install_store_file(path, path.string() + suffix, impl_->state, nullptr);
+  store::install_store_file(files, path, path.string() + suffix, impl_->state, nullptr);
 }
 
 void MemoryFileBuilder::check_text(std::string_view text, std::string_view field) {

@@ -1,7 +1,5 @@
 #include "store/recovery.hpp"
 
-#include <sys/stat.h>
-
 #include <string>
 #include <utility>
 
@@ -22,27 +20,18 @@ std::size_t replay_log(StoreState& state, const LogContents& log) {
   return replayed;
 }
 
-namespace {
-
-// Which file `path` names (device and inode), or {0, 0} when it cannot be read.
-std::pair<dev_t, ino_t> file_identity(const std::filesystem::path& path) {
-  struct stat status {};
-  if (::stat(path.c_str(), &status) != 0) return {0, 0};
-  return {status.st_dev, status.st_ino};
-}
-
-}  // namespace
-
-RecoveredStore recover(const std::filesystem::path& path, int attempts) {
+RecoveredStore recover(FileSystem& file_system, const std::filesystem::path& path,
+                       int attempts) {
   const std::filesystem::path log_path = log_path_for(path);
   for (int attempt = 1;; ++attempt) {
     RecoveredStore recovered;
-    const auto file_read = file_identity(path);
-    recovered.state = read_state_file(path, &recovered.index);
-    recovered.log = read_log(log_path);
+    const auto file_read = file_identity(file_system, path);
+    recovered.state = read_state_file(file_system, path, &recovered.index);
+    recovered.log = read_log(file_system, log_path);
     // A writer that closes renames its last checkpoint over the file, then removes the log:
     // a missing log read after the old file's turn means the file we read is not the latest.
-    if (!recovered.log.exists && attempt < attempts && file_identity(path) != file_read) {
+    if (!recovered.log.exists && attempt < attempts &&
+        file_identity(file_system, path) != file_read) {
       continue;
     }
     const std::uint64_t checkpoint = recovered.state.checkpoint_lsn;

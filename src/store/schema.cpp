@@ -8,6 +8,7 @@
 #include "edgehdf5/version.hpp"
 #include "h5/h5.hpp"
 #include "index/ivfpq/ivfpq_group.hpp"
+#include "store/posix_file.hpp"
 
 namespace edgehdf5::store {
 namespace {
@@ -229,6 +230,33 @@ void read_sessions(const h5::Object& file, StoreState& state) {
   }
 }
 
+// Observations (added by edgehdf5 for the MCP tools): files written before, and by the
+// original tool, have none. Each row belongs to an entity of the file; its memory is a row
+// number, as entity_emb_idxs, or -1.
+void read_observations(const h5::Object& group, StoreState& state) {
+  if (!h5::has_link(group, "observation_entity_ids")) return;
+  const std::string reference = "/knowledge_graph/observation_entity_ids";
+  Column entities_column = open_column(group, "observation_entity_ids", h5::TypeClass::integer, 1);
+  const std::size_t count = entities_column.info.dims[0];
+  std::vector<std::int64_t> entities(count);
+  h5::read_into(entities_column.dataset, entities.data());
+  auto texts = read_text(group, "observation_texts", count, reference);
+  const auto memory_rows = read_numbers<std::int64_t>(group, "observation_mem_idxs",
+                                                      h5::TypeClass::integer, count, reference);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!state.graph.contains(entities[i])) {
+      throw Error(ErrorCode::schema, reference + " row " + std::to_string(i) +
+                                         " names entity " + std::to_string(entities[i]) +
+                                         ", which the file does not hold");
+    }
+    const std::int64_t row = memory_rows[i];
+    const MemoryId memory_id = row >= 0 && static_cast<std::size_t>(row) < state.columns.rows()
+                                   ? state.columns.ids[static_cast<std::size_t>(row)]
+                                   : -1;
+    state.graph.add_observation({entities[i], std::move(texts[i]), memory_id});
+  }
+}
+
 void read_knowledge_graph(const h5::Object& file, StoreState& state) {
   h5::Object group = h5::open_group(file, "knowledge_graph");
   const std::string entity_reference = "/knowledge_graph/entity_ids";
@@ -271,6 +299,7 @@ void read_knowledge_graph(const h5::Object& file, StoreState& state) {
     state.graph.add_relation(
         {sources[i], targets[i], std::move(relation_types[i]), weights[i], timestamps[i]});
   }
+  read_observations(group, state);
 }
 
 // The /ivfpq group into `index`; whatever goes wrong is recorded, not thrown.
@@ -295,12 +324,45 @@ StoreState empty_state(const MemoryConfig& config) {
   return state;
 }
 
+namespace {
+
+// About how many bytes the file of `state` takes (the embeddings and text dominate), for the
+// in-memory file's first allocation.
+std::size_t expected_file_bytes(const StoreState& state) {
+  const MemoryColumns& columns = state.columns;
+  std::size_t bytes = columns.embeddings_f32.size() * sizeof(float) +
+                      columns.embeddings_f16.size() * sizeof(half_bits) + columns.rows() * 64;
+  for (const std::string& chunk : columns.chunks) bytes += chunk.size();
+  return bytes + (std::size_t{1} << 16);
+}
+
+void write_groups(h5::Object& file, const StoreState& state, const IVFPQData* index);
+
+}  // namespace
+
+h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
+                               const std::string& name) {
+  h5::LibraryLock lock;
+  return h5::build_memory_file(name, expected_file_bytes(state),
+                               [&](h5::Object& file) { write_groups(file, state, index); });
+}
+
+void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
+                      const StoreState& state, const IVFPQData* index) {
+  const h5::FileImage image = state_file_image(state, index, path.string());
+  write_new_file(file_system, path, image.bytes());
+}
+
 void write_state_file(const std::filesystem::path& path, const StoreState& state,
                       const IVFPQData* index) {
-  h5::LibraryLock lock;
+  write_state_file(*posix_file_system(), path, state, index);
+}
+
+namespace {
+
+void write_groups(h5::Object& file, const StoreState& state, const IVFPQData* index) {
   const MemoryConfig& config = state.config;
   const MemoryColumns& columns = state.columns;
-  h5::Object file = h5::create_file(path);
   {
     h5::Object meta = h5::create_group(file, "meta");
     h5::write_attribute(meta, "schema_version", std::string_view(kSchemaVersion));
@@ -397,17 +459,48 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
     h5::write_dataset(group, "relation_types", relation_types, options);
     h5::write_dataset(group, "relation_weights", weights, options);
     h5::write_dataset(group, "relation_ts", timestamps, options);
+    std::vector<std::int64_t> observation_entities, observation_rows;
+    std::vector<std::string> observation_texts;
+    for (const Entity& entity : entities) {
+      for (const Observation& observation : state.graph.observations_of(entity.id)) {
+        observation_entities.push_back(observation.entity);
+        observation_texts.push_back(observation.text);
+        observation_rows.push_back(
+            observation.memory_id < 0 ? -1 : columns.row_of(observation.memory_id));
+      }
+    }
+    h5::write_dataset(group, "observation_entity_ids", observation_entities, options);
+    h5::write_dataset(group, "observation_texts", observation_texts, options);
+    h5::write_dataset(group, "observation_mem_idxs", observation_rows, options);
     group.close();
   }
   if (index != nullptr) ivfpq::write_group(file, *index);
-  file.close();
 }
 
+// The file at `path`, opened read-only: by HDF5 itself on the operating system's files (it
+// then reads only what it needs), else from its bytes read through the seam.
+h5::Object open_for_reading(FileSystem& file_system, const std::filesystem::path& path) {
+  if (file_system.reads_natively()) return h5::open_file_read_only(path);
+  const std::optional<std::string> image = read_file(file_system, path, /*missing_ok=*/false);
+  return h5::open_file_image(*image, path.string());
+}
+
+}  // namespace
+
 StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index) {
+  return read_state_file(*posix_file_system(), path, index);
+}
+
+StoredIndex read_stored_index(const std::filesystem::path& path) {
+  return read_stored_index(*posix_file_system(), path);
+}
+
+StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
+                           StoredIndex* index) {
   h5::LibraryLock lock;
   try {
     StoreState state;
-    h5::Object file = h5::open_file_read_only(path);
+    h5::Object file = open_for_reading(file_system, path);
     read_meta(file, state);
     read_memory(file, state);
     read_sessions(file, state);
@@ -424,10 +517,10 @@ StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index
   }
 }
 
-StoredIndex read_stored_index(const std::filesystem::path& path) {
+StoredIndex read_stored_index(FileSystem& file_system, const std::filesystem::path& path) {
   h5::LibraryLock lock;
   StoredIndex index;
-  h5::Object file = h5::open_file_read_only(path);
+  h5::Object file = open_for_reading(file_system, path);
   read_index_group(file, index);
   file.close();
   return index;

@@ -10,9 +10,11 @@
 
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/entry.hpp"
+#include "edgehdf5/file_system.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/knowledge_graph.hpp"
 #include "edgehdf5/memory_columns.hpp"
+#include "h5/h5.hpp"
 
 namespace edgehdf5::store {
 
@@ -43,17 +45,31 @@ struct StoredIndex {
   std::string problem;            // why a group that is present cannot be read; else empty
 };
 
-// Writes `state` as a new HDF5 file at `path` (truncating it), with `index` as its /ivfpq
-// group when given. Not atomic by itself: the store writes to a temporary and renames.
+// The bytes of `state` as an HDF5 file, with `index` as its /ivfpq group when given. Built
+// in memory by HDF5's core driver, so HDF5 itself never writes to a disk: the caller writes
+// the bytes through the I/O seam (checkpoint_file.hpp). `name` labels it in messages.
+h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
+                               const std::string& name);
+
+// Writes `state` as a new HDF5 file at `path` (truncating it; fsynced), through
+// `file_system`. Not atomic by itself: the store writes to a temporary and renames.
+void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
+                      const StoreState& state, const IVFPQData* index = nullptr);
+// The same on the operating system's files.
 void write_state_file(const std::filesystem::path& path, const StoreState& state,
                       const IVFPQData* index = nullptr);
 
-// Reads and validates a file. Throws schema (with the dataset or attribute named), hdf5 or
-// io errors. `path` is recorded into state.config.path. With `index`, the /ivfpq group is
-// read into it too (its problems go to index->problem, never thrown).
+// Reads and validates a file through `file_system` (HDF5 reads it by path itself when the
+// file system reads_natively(), else from its bytes read through the seam). Throws schema
+// (with the dataset or attribute named), hdf5 or io errors. `path` is recorded into
+// state.config.path. With `index`, the /ivfpq group is read into it too (its problems go to
+// index->problem, never thrown).
+StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
+                           StoredIndex* index = nullptr);
 StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index = nullptr);
 
 // Only the /ivfpq group of a file (for verify). Throws as read_state_file for the file itself.
+StoredIndex read_stored_index(FileSystem& file_system, const std::filesystem::path& path);
 StoredIndex read_stored_index(const std::filesystem::path& path);
 
 }  // namespace edgehdf5::store

@@ -112,4 +112,26 @@ void validate_relation(const Relation& relation, const KnowledgeGraph& graph) {
   }
 }
 
+void validate_observation(const Observation& observation, const KnowledgeGraph& graph,
+                          const MemoryColumns& columns) {
+  const Entity* entity = graph.find_entity(observation.entity);
+  if (entity == nullptr) {
+    throw Error(ErrorCode::not_found, "no entity with id " + std::to_string(observation.entity));
+  }
+  if (observation.text.empty()) throw Error(ErrorCode::invalid_argument, "observation is empty");
+  util::require_text(observation.text, "observation");
+  if (graph.has_observation(observation.entity, observation.text)) {
+    throw Error(ErrorCode::invalid_argument,
+                "entity '" + entity->name + "' has this observation already");
+  }
+  if (observation.memory_id != -1) {
+    const std::ptrdiff_t row = columns.row_of(observation.memory_id);
+    if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)]) {
+      throw Error(ErrorCode::not_found, "observation refers to memory " +
+                                            std::to_string(observation.memory_id) +
+                                            ", which is not an active memory");
+    }
+  }
+}
+
 }  // namespace edgehdf5::store

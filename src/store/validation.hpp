@@ -37,4 +37,9 @@ void validate_entity(const Entity& entity, const MemoryColumns& columns);
 // and timestamp and a type that is text as above.
 void validate_relation(const Relation& relation, const KnowledgeGraph& graph);
 
+// An observation of an entity of `graph` (not_found otherwise): non-empty text as above that
+// the entity does not have yet, and a memory_id that is -1 or an active memory of `columns`.
+void validate_observation(const Observation& observation, const KnowledgeGraph& graph,
+                          const MemoryColumns& columns);
+
 }  // namespace edgehdf5::store

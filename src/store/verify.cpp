@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/file_system.hpp"
 #include "edgehdf5/memory.hpp"
 #include "edgehdf5/search.hpp"
 #include "store/schema.hpp"
@@ -102,9 +103,9 @@ void check_references(const HDF5Memory& memory, Problems& problems) {
 // The /ivfpq group, if any: readable, its arrays consistent, and every code belonging to a
 // memory of the file, once. (Opening tolerates an unusable group, since the index can be
 // rebuilt; verify reports it.)
-void check_index(const std::filesystem::path& path, const HDF5Memory& memory,
-                 Problems& problems) {
-  store::StoredIndex stored = store::read_stored_index(path);
+void check_index(FileSystem& file_system, const std::filesystem::path& path,
+                 const HDF5Memory& memory, Problems& problems) {
+  store::StoredIndex stored = store::read_stored_index(file_system, path);
   if (!stored.problem.empty()) {
     problems.add("/ivfpq: " + stored.problem);
     return;
@@ -131,14 +132,20 @@ void check_index(const std::filesystem::path& path, const HDF5Memory& memory,
 }  // namespace
 
 std::vector<std::string> verify_file(const std::filesystem::path& path) {
+  return verify_file(path, nullptr);
+}
+
+std::vector<std::string> verify_file(const std::filesystem::path& path,
+                                     std::shared_ptr<FileSystem> file_system) {
   Problems problems;
   try {
     OpenOptions options;
     options.read_only = true;
+    options.file_system = file_system ? std::move(file_system) : posix_file_system();
     const HDF5Memory memory = HDF5Memory::open(path, options);
     check_memories(memory.columns(), problems);
     check_references(memory, problems);
-    check_index(path, memory, problems);
+    check_index(*options.file_system, path, memory, problems);
   } catch (const Error& error) {
     problems.add(error.what());
   }

@@ -37,12 +37,13 @@ std::string encode_header(std::uint64_t base_lsn) {
 
 }  // namespace
 
-LogContents read_log(const std::filesystem::path& log_path) {
+LogContents read_log(FileSystem& file_system, const std::filesystem::path& log_path) {
   LogContents contents;
-  const std::string bytes = read_file(log_path, /*missing_ok=*/true);
-  contents.exists = std::filesystem::exists(log_path);
-  contents.file_bytes = bytes.size();
+  const std::optional<std::string> read = read_file(file_system, log_path, /*missing_ok=*/true);
+  contents.exists = read.has_value();
   if (!contents.exists) return contents;
+  const std::string& bytes = *read;
+  contents.file_bytes = bytes.size();
   if (bytes.size() < kHeaderSize) {
     // A crash while the header of a fresh log was being written; create() writes it through
     // a temporary and rename, so this only comes from outside damage.
@@ -84,14 +85,16 @@ LogContents read_log(const std::filesystem::path& log_path) {
   return contents;
 }
 
-LogWriter LogWriter::create(const std::filesystem::path& log_path, std::uint64_t base_lsn) {
-  write_file_atomically(log_path, encode_header(base_lsn));
-  AppendFile file = AppendFile::open(log_path);
+LogWriter LogWriter::create(std::shared_ptr<FileSystem> file_system,
+                            const std::filesystem::path& log_path, std::uint64_t base_lsn) {
+  write_file_atomically(*file_system, log_path, encode_header(base_lsn));
+  AppendFile file = AppendFile::open(std::move(file_system), log_path);
   return LogWriter(std::move(file), base_lsn, base_lsn);
 }
 
-LogWriter LogWriter::resume(const std::filesystem::path& log_path, const LogContents& contents) {
-  AppendFile file = AppendFile::open(log_path);
+LogWriter LogWriter::resume(std::shared_ptr<FileSystem> file_system,
+                            const std::filesystem::path& log_path, const LogContents& contents) {
+  AppendFile file = AppendFile::open(std::move(file_system), log_path);
   if (file.size() != contents.valid_bytes) {
     file.truncate(contents.valid_bytes);
     file.sync();

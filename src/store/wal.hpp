@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,10 @@ enum class RecordType : std::uint8_t {
   add_session = 3,
   add_entity = 4,
   add_relation = 5,
+  add_observation = 6,
+  remove_entity = 7,     // with its relations and observations
+  remove_relations = 8,  // every relation source -[type]-> target
+  remove_observation = 9,
 };
 
 struct LogRecord {
@@ -42,14 +47,16 @@ struct LogContents {
 
 // Reads FILE.wal. A missing log reads as empty. Throws corruption for a damaged header or
 // records out of sequence (a torn or damaged tail is not an error: it ends the log).
-LogContents read_log(const std::filesystem::path& log_path);
+LogContents read_log(FileSystem& file_system, const std::filesystem::path& log_path);
 
 class LogWriter {
  public:
   // Replaces the log with an empty one starting after `base_lsn` (atomically).
-  static LogWriter create(const std::filesystem::path& log_path, std::uint64_t base_lsn);
+  static LogWriter create(std::shared_ptr<FileSystem> file_system,
+                          const std::filesystem::path& log_path, std::uint64_t base_lsn);
   // Continues an existing log whose intact part is `contents`, cutting off a torn tail.
-  static LogWriter resume(const std::filesystem::path& log_path, const LogContents& contents);
+  static LogWriter resume(std::shared_ptr<FileSystem> file_system,
+                          const std::filesystem::path& log_path, const LogContents& contents);
 
   // Appends one record with the next lsn and returns that lsn. Nothing is appended if it
   // throws. `sync` fsyncs before returning.

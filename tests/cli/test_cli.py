@@ -553,7 +553,7 @@ class UnknownCommandTest(CliTestCase):
     """A mistyped command or subcommand is named, with the nearest one when it is close."""
 
     TOP_LEVEL = ("create, add, recall, import, export, info, stats, search, sessions, kg, "
-                 "delete, compact, index, snapshot, verify")
+                 "delete, compact, index, snapshot, verify, mcp")
 
     def assert_usage_error(self, *args, first_line: str, help_command: str = "edgehdf5"):
         result = self.cli(*args, status=EXIT_USAGE_ERROR)
@@ -590,7 +590,7 @@ class UnknownCommandTest(CliTestCase):
         self.assert_usage_error(
             "kg", self.file, "teleport",
             first_line="unknown kg command 'teleport'; the kg commands are: list, add-entity, "
-                       "add-relation, neighbors, path",
+                       "add-relation, neighbors, path, import-jsonl",
             help_command="edgehdf5 kg")
         self.assertFalse(self.file.exists())
 

@@ -95,6 +95,9 @@ def knowledge_graph_columns(entry):
         "relation_tgts": (I64, [relation["target"] for relation in relations]),
         "relation_types": (STRING, [relation["type"] for relation in relations]),
         "relation_weights": (F32, [relation["weight"] for relation in relations]),
+        "observation_entity_ids": (I64, [o["entity"] for o in entry.get("observations", [])]),
+        "observation_texts": (STRING, [o["text"] for o in entry.get("observations", [])]),
+        "observation_mem_idxs": (I64, [o["memory_row"] for o in entry.get("observations", [])]),
     }
 
 

@@ -205,7 +205,8 @@ json write_variant(const fs::path& out_dir, const Variant& variant) {
                    {"rows", json::array()},
                    {"sessions", json::array()},
                    {"entities", json::array()},
-                   {"relations", json::array()}};
+                   {"relations", json::array()},
+                   {"observations", json::array()}};
   if (!variant.populated) {
     memory.close();
     manifest["next_id"] = 0;
@@ -233,6 +234,13 @@ json write_variant(const fs::path& out_dir, const Variant& variant) {
     const MemoryId embedding_id = entity.embedding_id < 0 ? -1 : id_of(entity.embedding_id);
     entity_ids.push_back(
         memory.add_entity(std::string(entity.name), std::string(entity.type), embedding_id));
+  }
+  // One observation per entity (the MCP tools' facts), tied to the entity's memory if it has
+  // one, so /knowledge_graph/observation_mem_idxs holds rows and -1s.
+  for (std::size_t e = 0; e < kEntities.size(); ++e) {
+    const EntityPlan& entity = kEntities[e];
+    memory.add_observation(entity_ids[e], "observed: " + std::string(entity.name),
+                           entity.embedding_id < 0 ? -1 : id_of(entity.embedding_id));
   }
   std::vector<TimeWindow> relation_stamps;
   for (const RelationPlan& relation : kRelations) {
@@ -281,6 +289,9 @@ json write_variant(const fs::path& out_dir, const Variant& variant) {
                                     {"name", entity.name},
                                     {"type", entity.type},
                                     {"embedding_row", embedding_row}});
+    manifest["observations"].push_back({{"entity", entity_ids[e]},
+                                        {"text", "observed: " + std::string(entity.name)},
+                                        {"memory_row", embedding_row}});
   }
   for (std::size_t r = 0; r < kRelations.size(); ++r) {
     const RelationPlan& relation = kRelations[r];

@@ -19,11 +19,11 @@ using testing::TempDir;
 TEST(Wal, RecordsRoundTripInOrder) {
   TempDir dir;
   const auto path = dir / "x.wal";
-  LogWriter writer = LogWriter::create(path, 10);
+  LogWriter writer = LogWriter::create(posix_file_system(), path, 10);
   EXPECT_TRUE(writer.empty());
   EXPECT_EQ(writer.append(RecordType::remove, "first", false), 11u);
   EXPECT_EQ(writer.append(RecordType::add_entity, std::string(100000, 'x'), true), 12u);
-  const LogContents contents = read_log(path);
+  const LogContents contents = read_log(*posix_file_system(), path);
   EXPECT_EQ(contents.base_lsn, 10u);
   ASSERT_EQ(contents.records.size(), 2u);
   EXPECT_EQ(contents.records[0].payload, "first");
@@ -35,24 +35,24 @@ TEST(Wal, EveryTornTailIsDroppedAndCutOnResume) {
   TempDir dir;
   const auto path = dir / "x.wal";
   {
-    LogWriter writer = LogWriter::create(path, 0);
+    LogWriter writer = LogWriter::create(posix_file_system(), path, 0);
     writer.append(RecordType::remove, "one", false);
     writer.append(RecordType::remove, "two", false);
   }
-  const std::string whole = read_file(path, false);
+  const std::string whole = *read_file(*posix_file_system(), path, false);
   // Cut the file at every length inside the second record: always exactly one record left.
-  ASSERT_EQ(read_log(path).records.size(), 2u);
+  ASSERT_EQ(read_log(*posix_file_system(), path).records.size(), 2u);
   const std::size_t second_start = whole.size() - (8 + 9 + 3);
   for (std::size_t length = second_start; length < whole.size(); ++length) {
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(whole.data(), static_cast<std::streamsize>(length));
-    const LogContents contents = read_log(path);
+    const LogContents contents = read_log(*posix_file_system(), path);
     ASSERT_EQ(contents.records.size(), 1u) << length;
     EXPECT_EQ(contents.valid_bytes, second_start);
   }
   // Resuming cuts the torn bytes, so the next record follows the intact ones.
-  LogWriter writer = LogWriter::resume(path, read_log(path));
+  LogWriter writer = LogWriter::resume(posix_file_system(), path, read_log(*posix_file_system(), path));
   EXPECT_EQ(writer.append(RecordType::remove, "three", false), 2u);
-  const LogContents after = read_log(path);
+  const LogContents after = read_log(*posix_file_system(), path);
   ASSERT_EQ(after.records.size(), 2u);
   EXPECT_EQ(after.records[1].payload, "three");
 }
@@ -61,34 +61,34 @@ TEST(Wal, FlippedBitEndsTheLogAtThatRecord) {
   TempDir dir;
   const auto path = dir / "x.wal";
   {
-    LogWriter writer = LogWriter::create(path, 0);
+    LogWriter writer = LogWriter::create(posix_file_system(), path, 0);
     for (int i = 0; i < 3; ++i) writer.append(RecordType::remove, "payload", false);
   }
-  std::string bytes = read_file(path, false);
+  std::string bytes = *read_file(*posix_file_system(), path, false);
   bytes[bytes.size() - 2] ^= 0x10;  // inside the last record's payload
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-  EXPECT_EQ(read_log(path).records.size(), 2u);
+  EXPECT_EQ(read_log(*posix_file_system(), path).records.size(), 2u);
 }
 
 TEST(Wal, DamagedHeaderOrForeignFileIsCorruption) {
   TempDir dir;
   const auto path = dir / "x.wal";
   std::ofstream(path) << "definitely not a log file";
-  EXPECT_THROW(read_log(path), Error);
+  EXPECT_THROW(read_log(*posix_file_system(), path), Error);
   {
-    LogWriter writer = LogWriter::create(path, 5);
+    LogWriter writer = LogWriter::create(posix_file_system(), path, 5);
   }
-  std::string bytes = read_file(path, false);
+  std::string bytes = *read_file(*posix_file_system(), path, false);
   bytes[9] ^= 1;  // base lsn
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   try {
-    read_log(path);
+    read_log(*posix_file_system(), path);
     FAIL();
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::corruption);
     EXPECT_NE(std::string(error.what()).find("damaged header"), std::string::npos);
   }
-  EXPECT_FALSE(read_log(dir / "missing.wal").exists);
+  EXPECT_FALSE(read_log(*posix_file_system(), dir / "missing.wal").exists);
 }
 
 }  // namespace

@@ -72,6 +72,30 @@ HDF5Memory open_read_only(const std::filesystem::path& file) {
   return HDF5Memory::open(file, OpenOptions{.read_only = true});
 }
 
+namespace {
+double lock_timeout_seconds = kDefaultLockTimeoutSeconds;
+}  // namespace
+
+void add_lock_timeout_option(CLI::App& command) {
+  command
+      .add_option("--lock-timeout", lock_timeout_seconds,
+                  "Seconds to wait for another process's writer lock before failing")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->option_text("SECONDS");
+}
+
+OpenOptions writer_open_options() {
+  OpenOptions options;
+  options.lock_timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(lock_timeout_seconds * 1000.0));
+  return options;
+}
+
+HDF5Memory open_for_writing(const std::filesystem::path& file) {
+  return HDF5Memory::open(file, writer_open_options());
+}
+
 double seconds_since_epoch() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();

@@ -85,6 +85,17 @@ CLI::Validator positive_count();
 // Opens without the writer lock or log writes: sees the file as of now, beside any writer.
 HDF5Memory open_read_only(const std::filesystem::path& file);
 
+// The writer lock's wait (OpenOptions::lock_timeout) for the write commands: --lock-timeout
+// SECONDS, default kDefaultLockTimeoutSeconds, so a command run while another process writes
+// waits its turn instead of failing at once. One command runs per process, so the option is
+// kept in one place that open_for_writing() reads, rather than in every command's options.
+inline constexpr double kDefaultLockTimeoutSeconds = 10.0;
+void add_lock_timeout_option(CLI::App& command);
+// Opens `file` for writing, waiting for the lock as --lock-timeout says.
+HDF5Memory open_for_writing(const std::filesystem::path& file);
+// OpenOptions with that wait, for HDF5Memory::create.
+OpenOptions writer_open_options();
+
 // The current time, as seconds since the Unix epoch (the default timestamp of new memories).
 double seconds_since_epoch();
 

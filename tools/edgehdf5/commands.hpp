@@ -35,6 +35,7 @@ Command add_add_command(CLI::App& app);       // text in: embedded by the file's
 Command add_sessions_command(CLI::App& app);  // list/show read; add writes
 Command add_kg_command(CLI::App& app);        // list/neighbors/path read; add-* write
 Command add_index_command(CLI::App& app);     // info reads; build/drop write
+Command add_mcp_command(CLI::App& app);       // MCP server on stdio (mcp_server.hpp)
 
 // Read-only commands: they open the file read-only, so they work beside a running writer.
 Command add_export_command(CLI::App& app);

@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "edgehdf5/edgehdf5.hpp"
 #include "json_io.hpp"
+#include "kg_import_command.hpp"
 #include "query_support.hpp"
 #include "text_table.hpp"
 
@@ -229,7 +230,7 @@ struct AddEntityOptions {
 };
 
 ExitStatus run_add_entity(const FileOptions& kg, const AddEntityOptions& options) {
-  auto memory = HDF5Memory::open(kg.file);
+  auto memory = open_for_writing(kg.file);
   const KnowledgeGraph& graph = memory.knowledge();
   if (const Entity* existing = graph.find_entity_by_name(options.name);
       existing && !options.allow_duplicate) {
@@ -254,6 +255,7 @@ Command add_add_entity_subcommand(CLI::App& kg, const std::shared_ptr<FileOption
   command->add_flag("--allow-duplicate", options->allow_duplicate,
                     "Add it even if an entity with this name exists");
   add_json_flag(*command, shared->json, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, shared, options, &run_add_entity);
 }
 
@@ -265,7 +267,7 @@ struct AddRelationOptions {
 };
 
 ExitStatus run_add_relation(const FileOptions& kg, const AddRelationOptions& options) {
-  auto memory = HDF5Memory::open(kg.file);
+  auto memory = open_for_writing(kg.file);
   const KnowledgeGraph& graph = memory.knowledge();
   const EntityId source = find_entity(graph, options.source).id;
   const EntityId target = find_entity(graph, options.target).id;
@@ -287,6 +289,7 @@ Command add_add_relation_subcommand(CLI::App& kg, const std::shared_ptr<FileOpti
   command->add_option("--type", options->type, "Relation type (works_on, ...)")->required();
   command->add_option("--weight", options->weight, "Relation weight")->capture_default_str();
   add_json_flag(*command, shared->json, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, shared, options, &run_add_relation);
 }
 
@@ -366,14 +369,16 @@ Command add_kg_command(CLI::App& app) {
   const auto [command, shared] = add_file_command_group(
       app, "kg",
       "The knowledge graph: list entities and relations (the default), add-entity,\n"
-      "add-relation, neighbors of an entity, or the shortest path between two entities.\n"
+      "add-relation, neighbors of an entity, the shortest path between two entities, or\n"
+      "import-jsonl (a reference MCP memory server's store).\n"
       "ENTITY arguments are names, or ids when no entity has that name",
       "Print JSON instead of tables");
   return with_default_subcommand(command, {add_list_subcommand(*command, shared),
                                            add_add_entity_subcommand(*command, shared),
                                            add_add_relation_subcommand(*command, shared),
                                            add_neighbors_subcommand(*command, shared),
-                                           add_path_subcommand(*command, shared)});
+                                           add_path_subcommand(*command, shared),
+                                           add_import_jsonl_subcommand(*command, shared)});
 }
 
 }  // namespace edgehdf5::cli

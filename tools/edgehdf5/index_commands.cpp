@@ -27,7 +27,7 @@ struct BuildOptions {
 };
 
 ExitStatus run_build(const BuildOptions& options) {
-  auto memory = HDF5Memory::open(options.file);
+  auto memory = open_for_writing(options.file);
   bool build = true;
   if (options.if_needed) {
     const IVFPQIndex* index = memory.ivfpq_index();
@@ -83,6 +83,7 @@ Command add_build_subcommand(CLI::App& index) {
   command->add_flag("--if-needed", options->if_needed,
                     "Only build when there is no index or it needs a retrain");
   add_json_flag(*command, options->json, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_build);
 }
 
@@ -105,7 +106,7 @@ Command add_info_subcommand(CLI::App& index) {
 }
 
 ExitStatus run_drop(const FileOptions& options) {
-  auto memory = HDF5Memory::open(options.file);
+  auto memory = open_for_writing(options.file);
   const bool dropped = memory.drop_ivfpq_index();
   memory.close();
   if (!dropped) throw Error(ErrorCode::not_found, options.file.string() + " has no IVF-PQ index");
@@ -119,6 +120,7 @@ Command add_drop_subcommand(CLI::App& index) {
   auto* command =
       index.add_subcommand("drop", "Remove the index from the file (searches scan exactly)");
   add_file_options(*command, *options, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_drop);
 }
 

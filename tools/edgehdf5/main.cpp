@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
       add_stats_command(app),    add_search_command(app),   add_sessions_command(app),
       add_kg_command(app),       add_delete_command(app),   add_compact_command(app),
       add_index_command(app),    add_snapshot_command(app), add_verify_command(app),
+      add_mcp_command(app),
   };
 
   try {

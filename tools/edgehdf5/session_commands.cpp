@@ -190,7 +190,7 @@ SessionSpan session_span(const MemoryColumns& columns, const AddOptions& options
 }
 
 ExitStatus run_add(const FileOptions& sessions, const AddOptions& options) {
-  auto memory = HDF5Memory::open(sessions.file);
+  auto memory = open_for_writing(sessions.file);
   const SessionSpan span = session_span(memory.columns(), options);
   memory.add_session(options.session_id, span.start_id, span.end_id, span.channel,
                      options.summary);
@@ -225,6 +225,7 @@ Command add_add_subcommand(CLI::App& sessions, const std::shared_ptr<FileOptions
   start->needs(end);
   end->needs(start);
   add_json_flag(*command, shared->json, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, shared, options, &run_add);
 }
 

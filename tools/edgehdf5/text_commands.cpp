@@ -70,7 +70,7 @@ std::vector<std::string> texts_to_add(const AddOptions& options) {
 
 ExitStatus run_add(const AddOptions& options) {
   const std::vector<std::string> texts = texts_to_add(options);
-  auto memory = HDF5Memory::open(options.file);
+  auto memory = open_for_writing(options.file);
   const auto embedder = file_embedder(memory.config(), options.file, options.embed_command);
   auto vectors = embed_texts(*embedder, texts, "embedding");
   const double timestamp = options.timestamp.value_or(seconds_since_epoch());
@@ -193,6 +193,7 @@ Command add_add_command(CLI::App& app) {
   add_embed_command_option(*command, options->embed_command);
   command->add_flag("--json", options->json, "Print the new ids as JSON");
   command->callback([options] { check_add_options(*options); });
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_add);
 }
 

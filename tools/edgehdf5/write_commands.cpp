@@ -96,7 +96,7 @@ MemoryConfig create_config(const CreateOptions& options) {
 
 ExitStatus run_create(const CreateOptions& options) {
   const MemoryConfig config = create_config(options);
-  auto memory = HDF5Memory::create(config);
+  auto memory = HDF5Memory::create(config, writer_open_options());
   memory.close();
   const char* dtype = config.float16 ? "float16" : "float32";
   print_outcome(options.json,
@@ -178,7 +178,7 @@ void print_import_outcome(const ImportOptions& options, std::size_t imported,
 }
 
 ExitStatus run_import(const ImportOptions& options) {
-  auto memory = HDF5Memory::open(options.file);
+  auto memory = open_for_writing(options.file);
   const MemoryConfig& config = memory.config();
   const std::string source_name = options.input == "-" ? "<stdin>" : options.input.string();
   const EmbeddingRules rules{
@@ -208,7 +208,7 @@ struct DeleteOptions {
 };
 
 ExitStatus run_delete(const DeleteOptions& options) {
-  auto memory = HDF5Memory::open(options.file);
+  auto memory = open_for_writing(options.file);
   // Check every id first so that a typo in the list deletes nothing.
   const std::set<MemoryId> ids(options.ids.begin(), options.ids.end());
   const auto& columns = memory.columns();
@@ -228,7 +228,7 @@ ExitStatus run_delete(const DeleteOptions& options) {
 }
 
 ExitStatus run_compact(const FileOptions& options) {
-  auto memory = HDF5Memory::open(options.file);
+  auto memory = open_for_writing(options.file);
   std::size_t dropped = 0;
   std::size_t rows = 0;
   {
@@ -273,6 +273,7 @@ Command add_create_command(CLI::App& app) {
       ->check(CLI::Range(1, 9));
   command->add_flag("--json", options->json, "Print one JSON object describing the new file");
   command->callback([options] { check_create_options(*options); });
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_create);
 }
 
@@ -293,6 +294,7 @@ Command add_import_command(CLI::App& app) {
                     "Embed every chunk with the file's embedder, ignoring given embeddings");
   add_embed_command_option(*command, options->embed_command);
   add_json_flag(*command, options->json, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_import);
 }
 
@@ -303,6 +305,7 @@ Command add_delete_command(CLI::App& app) {
   add_memory_file_argument(*command, options->file);
   command->add_option("ID", options->ids, "Ids of the memories to delete")->required();
   add_json_flag(*command, options->json, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_delete);
 }
 
@@ -311,6 +314,7 @@ Command add_compact_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "compact", "Drop deleted rows from the file (ids stay valid) and print how many");
   add_file_options(*command, *options, "a sentence");
+  add_lock_timeout_option(*command);
   return make_command(command, options, &run_compact);
 }
 

@@ -1,0 +1,82 @@
+"""Python binding overhead and peers, one run, same data.
+
+Run: PYTHONPATH=build/python /usr/bin/python3 bench/python/bench_search.py [--sizes 1000,100000]
+Compared: Memory.search wall time (Python call) against the C++ engine's own time for the same
+call (metrics.time_us, measured inside HDF5Memory::search: so the difference is the binding's
+overhead: argument checks, the GIL, building the hits); search_batch of 128 queries;
+save_batch rows/s; numpy brute force (X @ q + argpartition); hnswlib (ef=64, M=16).
+"""
+import argparse
+import tempfile
+import time
+
+import numpy as np
+
+import edgehdf5
+
+DIM = 384
+
+
+def best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run(rows, tmp):
+    rng = np.random.default_rng(rows)
+    data = rng.standard_normal((rows, DIM)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    queries = data[rng.integers(0, rows, 128)] + 0.01
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    m = edgehdf5.Memory.create(f"{tmp}/b{rows}.h5", dim=DIM)
+    chunks = ["c"] * rows
+    start = time.perf_counter()
+    m.save_batch(chunks, data, timestamp=0.0)
+    save_s = time.perf_counter() - start
+    repeat = 50 if rows <= 100_000 else 10
+    py_times, cpp_times = [], []
+    for i in range(repeat):
+        q = queries[i % 128]
+        start = time.perf_counter()
+        res = m.search(q, k=10)
+        py_times.append(time.perf_counter() - start)
+        cpp_times.append(res.metrics.time_us * 1e-6)
+    py_us, cpp_us = np.median(py_times) * 1e6, np.median(cpp_times) * 1e6
+    batch_ms = best(lambda: m.search_batch(queries, k=10), 5) * 1e3
+
+    def numpy_one():
+        s = data @ queries[0]
+        top = np.argpartition(-s, 10)[:10]
+        return top[np.argsort(-s[top])]
+    numpy_us = best(numpy_one, repeat) * 1e6
+    line = (f"rows={rows:>8} search: python {py_us:8.1f} us  c++ {cpp_us:8.1f} us  overhead "
+            f"{py_us - cpp_us:6.1f} us ({res.metrics.strategy})  search_batch(128) {batch_ms:7.2f} ms"
+            f"  save_batch {rows / save_s:9.0f} rows/s  numpy {numpy_us:8.1f} us")
+    try:
+        import hnswlib
+        index = hnswlib.Index(space="cosine", dim=DIM)
+        index.init_index(max_elements=rows, M=16, ef_construction=100)
+        index.add_items(data)
+        index.set_ef(64)
+        line += f"  hnswlib {best(lambda: index.knn_query(queries[0], k=10), repeat) * 1e6:7.1f} us"
+    except ImportError:
+        line += "  hnswlib: not installed"
+    m.close()
+    print(line, flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,100000")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in (int(s) for s in args.sizes.split(",")):
+            run(rows, tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,771 @@
+// edgehdf5.Memory (memory_binding.hpp): the bindings of HDF5Memory.
+
+#include "memory_binding.hpp"
+
+#include <chrono>
+#include <cmath>
+
+namespace edgehdf5::python {
+
+using namespace pybind11::literals;
+
+const HDF5Memory& PyMemory::open_store() const {
+  if (closed_ || !store_) {
+    throw Error(ErrorCode::invalid_argument, "edgehdf5.Memory: the memory is closed");
+  }
+  return *store_;
+}
+
+HDF5Memory& PyMemory::open_store() {
+  return const_cast<HDF5Memory&>(static_cast<const PyMemory&>(*this).open_store());
+}
+
+void PyMemory::refuse_while_viewed() const {
+  const long alive = views.load();
+  if (alive > 0) {
+    throw ViewsAlive("edgehdf5.Memory: " + std::to_string(alive) +
+                     " numpy view(s) of embeddings/norms/tombstones/ids are alive; this call "
+                     "may move the arrays they point into: del the views or take .copy() first");
+  }
+}
+
+void PyMemory::close() {
+  py::gil_scoped_release nogil;
+  std::unique_lock lock(mutex_);
+  if (closed_ || !store_) return;
+  refuse_while_viewed();
+  closed_ = true;  // even if close() throws: HDF5Memory refuses further calls after it
+  store_->close();
+}
+
+bool PyMemory::closed() const {
+  std::shared_lock lock(mutex_);
+  return closed_;
+}
+
+namespace {
+
+// Keeps a Memory (the Python object) alive while a numpy view of its columns exists, and
+// counts the view so that calls which would move the columns refuse to run.
+struct ViewToken {
+  py::object memory;
+  PyMemory* target = nullptr;
+  ~ViewToken() {
+    if (target != nullptr) --target->views;
+  }
+};
+
+enum class Column { embeddings, norms, tombstones, ids };
+
+// A read-only numpy view of one column, without a copy.
+py::array column_view(const py::object& self, Column column) {
+  auto& memory = self.cast<PyMemory&>();
+  std::shared_lock<std::shared_mutex> lock;
+  {
+    py::gil_scoped_release nogil;
+    lock = std::shared_lock(memory.mutex());
+  }
+  const MemoryColumns& columns = static_cast<const PyMemory&>(memory).open_store().columns();
+  const auto rows = static_cast<py::ssize_t>(columns.rows());
+  const auto dim = static_cast<py::ssize_t>(columns.embedding_dim);
+  auto* token = new ViewToken{self, &memory};
+  ++memory.views;  // under the shared lock: a change checks the count under the exclusive one
+  py::object base = py::cast(token, py::return_value_policy::take_ownership);
+  // An empty column has no buffer; numpy then owns its (empty) one and no view is needed.
+  py::array view;
+  switch (column) {
+    case Column::embeddings:
+      if (columns.embedding_type == EmbeddingType::float16) {
+        view = py::array(py::dtype("float16"), {rows, dim},
+                         {dim * 2, py::ssize_t{2}}, columns.embeddings_f16.data(), base);
+      } else {
+        view = py::array_t<float>({rows, dim}, columns.embeddings_f32.data(), base);
+      }
+      break;
+    case Column::norms:
+      view = py::array_t<float>({rows}, columns.norms.data(), base);
+      break;
+    case Column::tombstones:
+      view = py::array_t<std::uint8_t>({rows}, columns.tombstones.data(), base);
+      break;
+    case Column::ids:
+      view = py::array_t<MemoryId>({rows}, columns.ids.data(), base);
+      break;
+  }
+  view.attr("setflags")("write"_a = false);
+  return view;
+}
+
+std::vector<std::string> strings_argument(const py::handle& value, std::size_t count,
+                                          const char* argument) {
+  if (value.is_none()) return std::vector<std::string>(count);
+  if (py::isinstance<py::str>(value)) return std::vector<std::string>(count, value.cast<std::string>());
+  if (!py::isinstance<py::sequence>(value)) {
+    throw Error(ErrorCode::invalid_argument, std::string(argument) + ": expected a str or a list of str");
+  }
+  auto sequence = py::reinterpret_borrow<py::sequence>(value);
+  if (sequence.size() != count) {
+    throw Error(ErrorCode::invalid_argument,
+                std::string(argument) + ": expected " + std::to_string(count) +
+                    " values (one per chunk), got " + std::to_string(sequence.size()));
+  }
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (const py::handle& item : sequence) {
+    if (!py::isinstance<py::str>(item)) {
+      throw Error(ErrorCode::invalid_argument, std::string(argument) + ": every value must be a str");
+    }
+    out.push_back(item.cast<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::string> tags_per_row(const py::handle& tags, std::size_t count) {
+  // A str or a flat list of str: the same tags for every row. A list of lists: one per row.
+  if (tags.is_none() || py::isinstance<py::str>(tags)) {
+    return std::vector<std::string>(count, tags_argument(tags, "tags"));
+  }
+  auto sequence = py::reinterpret_borrow<py::sequence>(tags);
+  bool nested = sequence.size() > 0 && !py::isinstance<py::str>(sequence[0]);
+  if (!nested) return std::vector<std::string>(count, tags_argument(tags, "tags"));
+  if (sequence.size() != count) {
+    throw Error(ErrorCode::invalid_argument, "tags: expected " + std::to_string(count) +
+                                                 " lists (one per chunk), got " +
+                                                 std::to_string(sequence.size()));
+  }
+  std::vector<std::string> out;
+  for (const py::handle& row : sequence) out.push_back(tags_argument(row, "tags"));
+  return out;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<double> timestamps_argument(const py::handle& value, std::size_t count) {
+  if (value.is_none()) return std::vector<double>(count, now_seconds());
+  if (py::isinstance<py::float_>(value) || py::isinstance<py::int_>(value)) {
+    return std::vector<double>(count, value.cast<double>());
+  }
+  auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(value);
+  if (!values || values.ndim() != 1 || static_cast<std::size_t>(values.shape(0)) != count) {
+    throw Error(ErrorCode::invalid_argument,
+                "timestamps: expected a number or " + std::to_string(count) + " numbers");
+  }
+  return std::vector<double>(values.data(), values.data() + count);
+}
+
+std::vector<std::string> texts_argument(const py::handle& value, const char* argument) {
+  if (py::isinstance<py::str>(value)) return {value.cast<std::string>()};
+  return strings_argument(value, py::len(value), argument);
+}
+
+// The embeddings of `texts`: from `embed` (a callable, list of str -> 2-D array), else the
+// memory's default callable, else the file's built-in embedder. Runs the callable with the
+// GIL held (it is Python) and checks what it returns as --embed-cmd's output is checked.
+std::vector<float> embed_texts(PyMemory& memory, const std::vector<std::string>& texts,
+                               const py::object& embed) {
+  const MemoryConfig config = memory.read([](const HDF5Memory& m) { return m.config(); });
+  py::object callable = embed.is_none() ? memory.embed : embed;
+  if (!callable.is_none()) {
+    py::list batch;
+    for (const std::string& text : texts) batch.append(py::str(text));
+    py::object result = callable(batch);
+    py::object array = py::module_::import("numpy").attr("ascontiguousarray")(result, "dtype"_a = "float32");
+    if (py::cast<py::array>(array).ndim() != 2 ||
+        static_cast<std::size_t>(py::cast<py::array>(array).shape(0)) != texts.size()) {
+      throw Error(ErrorCode::invalid_argument,
+                  "embed: the callable must return a 2-D array with one row per text (" +
+                      std::to_string(texts.size()) + " rows), got shape " +
+                      std::string(py::str(array.attr("shape"))));
+    }
+    Float32Rows rows = checked_rows(array, "embed (the callable's result)", 2, config.embedding_dim, false);
+    return std::vector<float>(rows.data, rows.data + rows.rows * rows.dim);
+  }
+  if (!is_builtin_embedder(config.embedder)) {
+    throw Error(ErrorCode::unsupported,
+                "edgehdf5.Memory: the file's embedder '" + config.embedder +
+                    "' is not built in; pass embed= (a callable: list of str -> 2-D array)");
+  }
+  std::vector<float> out;
+  {
+    py::gil_scoped_release nogil;
+    auto embedder = make_embedder(config.embedder);
+    if (embedder->dimension() != config.embedding_dim) {
+      throw Error(ErrorCode::invalid_argument, "edgehdf5.Memory: the file's embedder '" +
+                                                   config.embedder + "' does not match its embedding_dim");
+    }
+    for (const std::string& text : texts) {
+      std::vector<float> v = embedder->embed(text);
+      out.insert(out.end(), v.begin(), v.end());
+    }
+  }
+  return out;
+}
+
+struct Filters {
+  std::optional<std::string> session, channel;
+  py::object tags;
+  bool all_tags;
+  std::optional<double> after, before, half_life;
+};
+
+SearchOptions vector_options(const PyMemory& memory, std::size_t k, const SearchFilter& filter,
+                             const std::optional<std::string>& strategy,
+                             std::optional<std::size_t> nprobe, std::optional<std::size_t> rerank) {
+  SearchOptions options;
+  options.k = k;
+  options.filter = filter;
+  options.strategy = parse_strategy_argument(strategy);
+  options.approximate.nprobe = nprobe.value_or(memory.nprobe);
+  options.approximate.rerank = rerank.value_or(memory.rerank);
+  return options;
+}
+
+py::dict ivfpq_info_dict(const IVFPQInfo& info) {
+  return py::dict("embedding_dim"_a = info.embedding_dim, "nlist"_a = info.nlist,
+                  "sub_quantizers"_a = info.sub_quantizers, "bits"_a = info.bits,
+                  "vectors"_a = info.vectors, "trained_vectors"_a = info.trained_vectors,
+                  "added_since_training"_a = info.added_since_training,
+                  "training_error"_a = info.training_error, "added_error"_a = info.added_error,
+                  "bytes"_a = info.bytes, "needs_retrain"_a = info.needs_retrain);
+}
+
+Durability parse_durability(const std::string& name) {
+  if (name == "on_flush") return Durability::on_flush;
+  if (name == "every_write") return Durability::every_write;
+  throw Error(ErrorCode::invalid_argument,
+              "durability: expected 'on_flush' or 'every_write', got '" + name + "'");
+}
+
+OpenOptions open_options(bool read_only, const std::string& durability, double lock_timeout) {
+  if (!(lock_timeout >= 0.0)) {
+    throw Error(ErrorCode::invalid_argument, "lock_timeout: must be >= 0 seconds");
+  }
+  OpenOptions options;
+  options.read_only = read_only;
+  options.durability = parse_durability(durability);
+  options.lock_timeout = std::chrono::milliseconds(static_cast<long long>(lock_timeout * 1000.0));
+  return options;
+}
+
+// Saves checked rows with their metadata as one save_batch (one log record).
+py::list save_rows(PyMemory& memory, std::vector<std::string> chunks,
+                                const Float32Rows& rows, std::vector<std::string> sessions,
+                                std::vector<std::string> channels, std::vector<std::string> tags,
+                                std::vector<double> timestamps) {
+  std::vector<MemoryId> ids = memory.write(
+      [&](HDF5Memory& store) {
+        std::vector<MemoryEntry> entries(rows.rows);
+        for (std::size_t i = 0; i < rows.rows; ++i) {
+          MemoryEntry& entry = entries[i];
+          entry.chunk = std::move(chunks[i]);
+          entry.embedding.assign(rows.data + i * rows.dim, rows.data + (i + 1) * rows.dim);
+          entry.session_id = std::move(sessions[i]);
+          entry.source_channel = std::move(channels[i]);
+          entry.tags = std::move(tags[i]);
+          entry.timestamp = timestamps[i];
+        }
+        return store.save_batch(entries);
+      },
+      true);
+  return py::cast(ids);
+}
+
+std::size_t dim_of(const PyMemory& memory) {
+  return memory.read([](const HDF5Memory& m) { return m.config().embedding_dim; });
+}
+
+}  // namespace
+
+void register_memory(py::module_& m) {
+  py::class_<ViewToken>(m, "_ViewToken", "Keeps a Memory alive while a numpy view exists.");
+
+  py::class_<PyMemory> cls(m, "Memory", R"doc(
+An agent's memory kept in one HDF5 file (the C++ HDF5Memory).
+
+Create with Memory.create(path, dim=...) or open with Memory.open(path). Use as a context
+manager: leaving the block closes (checkpoints) the file, and errors surface from close().
+Thread safety: a Memory may be shared by any number of threads; searches and reads run
+concurrently, changes one at a time, all without the GIL.)doc");
+
+  cls.def_static(
+         "create",
+         [](const std::filesystem::path& path, std::size_t dim, std::optional<std::string> embedder,
+            bool float16, bool compression, int compression_level, const std::string& agent_id,
+            std::size_t chunk_size, std::size_t overlap, double compact_threshold,
+            const std::string& durability, double lock_timeout, py::object embed) {
+           MemoryConfig config;
+           config.path = path;
+           config.embedding_dim = dim;
+           config.embedder = embedder.value_or("hash:" + std::to_string(dim));
+           config.float16 = float16;
+           config.compression = compression;
+           config.compression_level = compression_level;
+           config.agent_id = agent_id;
+           config.chunk_size = chunk_size;
+           config.overlap = overlap;
+           config.compact_threshold = compact_threshold;
+           OpenOptions options = open_options(false, durability, lock_timeout);
+           std::optional<HDF5Memory> store;
+           {
+             py::gil_scoped_release nogil;
+             store.emplace(HDF5Memory::create(config, options));
+           }
+           return new PyMemory(std::move(*store), std::move(embed));
+         },
+         "path"_a, py::kw_only(), "dim"_a = 384, "embedder"_a = py::none(), "float16"_a = false,
+         "compression"_a = false, "compression_level"_a = 4, "agent_id"_a = "agent",
+         "chunk_size"_a = 512, "overlap"_a = 50, "compact_threshold"_a = 0.3,
+         "durability"_a = "on_flush", "lock_timeout"_a = 0.0, "embed"_a = py::none(),
+         R"doc(Creates a new memory file. embedder: the name recorded in /meta/embedder
+(default "hash:<dim>", the built-in embedder add() and recall() use). embed: a default
+callable (list of str -> 2-D array) for add()/recall(). durability: "on_flush" or
+"every_write". lock_timeout: seconds to wait for another writer. Raises IoError if the file
+exists, InvalidArgumentError for a bad setting.)doc")
+      .def_static(
+          "open",
+          [](const std::filesystem::path& path, bool read_only, const std::string& durability,
+             double lock_timeout, py::object embed) {
+            OpenOptions options = open_options(read_only, durability, lock_timeout);
+            std::optional<HDF5Memory> store;
+            {
+              py::gil_scoped_release nogil;
+              store.emplace(HDF5Memory::open(path, options));
+            }
+            return new PyMemory(std::move(*store), std::move(embed));
+          },
+          "path"_a, "read_only"_a = false, py::kw_only(), "durability"_a = "on_flush",
+          "lock_timeout"_a = 0.0, "embed"_a = py::none(),
+          "Opens an existing file (replaying its log). Raises LockedError when another process "
+          "writes it, SchemaError/CorruptionError for a bad file.")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__",
+           [](PyMemory& self, py::object, py::object, py::object) {
+             self.close();
+             return false;
+           })
+      .def("close", &PyMemory::close,
+           "Checkpoints and closes the file; raises what went wrong. Raises ViewsAliveError "
+           "while numpy views of the columns exist. Idempotent.")
+      .def_property_readonly("closed", &PyMemory::closed, "Whether close() was called.")
+      .def("flush", [](PyMemory& self) { self.write([](HDF5Memory& s) { s.flush(); }, false); },
+           "Makes every save durable (fsync), checkpointing when the log is large.")
+      .def("checkpoint", [](PyMemory& self) { self.write([](HDF5Memory& s) { s.checkpoint(); }, false); },
+           "Writes the current state into the .h5 file and empties the log.")
+      .def("compact", [](PyMemory& self) { return self.write([](HDF5Memory& s) { return s.compact(); }, true); },
+           "Drops removed memories from the arrays; returns how many rows went.")
+      .def("snapshot",
+           [](PyMemory& self, const std::filesystem::path& destination) {
+             self.write([&](HDF5Memory& s) { s.snapshot(destination); }, false);
+           },
+           "destination"_a, "Writes a consistent copy of the memory to a new file.")
+      .def(
+          "save",
+          [](PyMemory& self, const std::string& chunk, py::handle embedding,
+             const std::string& session_id, const std::string& source_channel, py::handle tags,
+             std::optional<double> timestamp) {
+            Float32Rows rows = checked_rows(embedding, "embedding", 1, dim_of(self), true);
+            return self.write(
+                [&](HDF5Memory& store) {
+                  MemoryEntry entry;
+                  entry.chunk = chunk;
+                  entry.embedding.assign(rows.data, rows.data + rows.dim);
+                  entry.session_id = session_id;
+                  entry.source_channel = source_channel;
+                  entry.tags = tags_argument(tags, "tags");
+                  entry.timestamp = timestamp.value_or(now_seconds());
+                  return store.save(entry);
+                },
+                true);
+          },
+          "chunk"_a, "embedding"_a, py::kw_only(), "session_id"_a = "", "source_channel"_a = "",
+          "tags"_a = py::none(), "timestamp"_a = py::none(),
+          "Saves one memory; embedding: a 1-D float32/float16 array of dim values. tags: a str "
+          "('a,b') or a list of str. timestamp: seconds since the epoch (default now). Returns its id.")
+      .def(
+          "save_batch",
+          [](PyMemory& self, py::handle chunks, py::handle embeddings, py::handle session_id,
+             py::handle source_channel, py::handle tags, py::handle timestamps, py::handle timestamp) {
+            if (timestamps.is_none()) timestamps = timestamp;  // one number for all rows, by its other name
+            Float32Rows rows = checked_rows(embeddings, "embeddings", 2, dim_of(self), true);
+            if (py::isinstance<py::str>(chunks)) {
+              throw Error(ErrorCode::invalid_argument, "chunks: expected a list of str, got a str");
+            }
+            std::vector<std::string> texts = strings_argument(chunks, py::len(chunks), "chunks");
+            if (texts.size() != rows.rows) {
+              throw Error(ErrorCode::invalid_argument,
+                          "embeddings: " + std::to_string(rows.rows) + " rows for " +
+                              std::to_string(texts.size()) + " chunks");
+            }
+            const std::size_t n = texts.size();
+            return save_rows(self, std::move(texts), rows, strings_argument(session_id, n, "session_id"),
+                             strings_argument(source_channel, n, "source_channel"),
+                             tags_per_row(tags, n), timestamps_argument(timestamps, n));
+          },
+          "chunks"_a, "embeddings"_a, py::kw_only(), "session_id"_a = "", "source_channel"_a = "",
+          "tags"_a = py::none(), "timestamps"_a = py::none(), "timestamp"_a = py::none(),
+          "Saves many memories at once (one log record): embeddings is a C-contiguous 2-D "
+          "float32/float16 array, one row per chunk. Metadata: one value for all rows or one "
+          "per row. All or nothing. Returns the ids (a list of int).")
+      .def(
+          "remove",
+          [](PyMemory& self, py::handle ids) {
+            std::vector<MemoryId> list;
+            if (py::isinstance<py::int_>(ids)) {
+              list.push_back(ids.cast<MemoryId>());
+            } else {
+              for (const py::handle& id : ids) list.push_back(id.cast<MemoryId>());
+            }
+            self.write(
+                [&](HDF5Memory& store) {
+                  // Check every id first, so that a bad one removes nothing.
+                  const MemoryColumns& columns = store.columns();
+                  for (MemoryId id : list) {
+                    const std::ptrdiff_t row = columns.row_of(id);
+                    if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)] != 0) {
+                      throw Error(ErrorCode::not_found, "ids: no active memory with id " + std::to_string(id));
+                    }
+                  }
+                  for (MemoryId id : list) store.remove(id);
+                },
+                true);
+          },
+          "ids"_a, "Removes one id or an iterable of ids (all checked first: a missing id removes nothing).")
+      .def(
+          "get",
+          [](PyMemory& self, MemoryId id) {
+            MemoryEntry entry = self.read([&](const HDF5Memory& s) { return s.get(id); });
+            return py::dict("id"_a = id, "chunk"_a = entry.chunk,
+                            "embedding"_a = py::array_t<float>(static_cast<py::ssize_t>(entry.embedding.size()),
+                                                               entry.embedding.data()),
+                            "session_id"_a = entry.session_id, "source_channel"_a = entry.source_channel,
+                            "tags"_a = entry.tags, "timestamp"_a = entry.timestamp);
+          },
+          "id"_a, "The memory with this id as a dict (a copy). Raises NotFoundError (a KeyError).")
+      .def_property_readonly("count", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.count_active(); });
+      }, "Active memories (removed ones not counted).")
+      .def("__len__", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.count_active(); });
+      })
+      .def_property_readonly("rows", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.count(); });
+      }, "Rows in the arrays, removed-but-not-compacted ones included.")
+      .def_property_readonly("dim", &dim_of, "The file's embedding_dim.")
+      .def_property_readonly("embedder", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.config().embedder; });
+      }, "The embedder name the file records.")
+      .def_property_readonly("float16", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.config().float16; });
+      }, "Whether embeddings are stored as IEEE half.")
+      .def_property_readonly("path", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.config().path.string(); });
+      }, "The file's path.")
+      .def_property_readonly("read_only", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.read_only(); });
+      }, "Whether this handle was opened read-only.")
+      .def_property_readonly("info", [](const PyMemory& self) {
+        StoreInfo info = self.read([](const HDF5Memory& s) { return s.info(); });
+        return py::dict("schema_version"_a = info.schema_version, "edgehdf5_version"_a = info.edgehdf5_version,
+                        "sessions"_a = info.sessions, "entities"_a = info.entities,
+                        "relations"_a = info.relations, "observations"_a = info.observations,
+                        "log_records_replayed"_a = info.log_records_replayed, "log_bytes"_a = info.log_bytes);
+      }, "What the file holds (sessions, entities, log size...).")
+      .def_property_readonly("embeddings", [](py::object self) { return column_view(self, Column::embeddings); },
+           "The stored embeddings, (rows, dim) float32 or float16: a read-only view, no copy. The view "
+           "keeps this Memory alive; save/save_batch/remove/compact/close raise ViewsAliveError while "
+           "any view exists, so a view never reads moved or freed memory.")
+      .def_property_readonly("norms", [](py::object self) { return column_view(self, Column::norms); },
+           "The L2 norm of each stored row: a read-only view (same rule as embeddings).")
+      .def_property_readonly("tombstones", [](py::object self) { return column_view(self, Column::tombstones); },
+           "1 for a removed row, else 0 (uint8): a read-only view (same rule as embeddings).")
+      .def_property_readonly("ids", [](py::object self) { return column_view(self, Column::ids); },
+           "The id of each row (int64): a read-only view (same rule as embeddings).")
+      .def_property_readonly("_last_call_seconds", [](const PyMemory& self) { return self.last_call_seconds.load(); },
+           "Seconds the previous call spent inside the C++ method (for the benchmark).");
+
+  // ---- searches --------------------------------------------------------------------------
+  cls.def(
+         "search",
+         [](const PyMemory& self, py::handle query, std::size_t k, std::optional<std::string> session,
+            std::optional<std::string> channel, py::object tags, bool all_tags,
+            std::optional<double> after, std::optional<double> before, std::optional<double> half_life,
+            std::optional<std::string> strategy, std::optional<std::size_t> nprobe,
+            std::optional<std::size_t> rerank) {
+           Float32Rows q = checked_rows(query, "query", 1, dim_of(self), true);
+           SearchOptions options = vector_options(
+               self, k, make_filter(session, channel, tags, all_tags, after, before, half_life),
+               strategy, nprobe, rerank);
+           return self.read([&](const HDF5Memory& s) {
+             return with_metadata(s.search(std::span<const float>(q.data, q.dim), options), s.columns());
+           });
+         },
+         "query"_a, "k"_a = 10, py::kw_only(), "session"_a = py::none(), "channel"_a = py::none(),
+         "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
+         "half_life"_a = py::none(), "strategy"_a = "auto", "nprobe"_a = py::none(), "rerank"_a = py::none(),
+         "Cosine top-k of a 1-D float32 query over the active memories: SearchResults (Hit: id, score, "
+         "chunk, metadata; .metrics: strategy, isa, time). Filters: session, channel, tags (any, or "
+         "all with all_tags), after/before (timestamps), half_life (recency weighting, seconds). "
+         "strategy: auto, scalar, simd, blas, parallel, ivfpq, gpu.")
+      .def(
+          "search_batch",
+          [](const PyMemory& self, py::handle queries, std::size_t k, std::optional<std::string> session,
+             std::optional<std::string> channel, py::object tags, bool all_tags,
+             std::optional<double> after, std::optional<double> before, std::optional<double> half_life,
+             std::optional<std::string> strategy, std::optional<std::size_t> nprobe,
+             std::optional<std::size_t> rerank) {
+            Float32Rows q = checked_rows(queries, "queries", 2, dim_of(self), true);
+            SearchOptions options = vector_options(
+                self, k, make_filter(session, channel, tags, all_tags, after, before, half_life),
+                strategy, nprobe, rerank);
+            py::array_t<MemoryId> ids({static_cast<py::ssize_t>(q.rows), static_cast<py::ssize_t>(k)});
+            py::array_t<float> scores({static_cast<py::ssize_t>(q.rows), static_cast<py::ssize_t>(k)});
+            MemoryId* id_out = ids.mutable_data();
+            float* score_out = scores.mutable_data();
+            self.read([&](const HDF5Memory& s) {
+              std::vector<SearchResults> results =
+                  s.search_batch(std::span<const float>(q.data, q.rows * q.dim), q.rows, options);
+              for (std::size_t i = 0; i < q.rows; ++i) {
+                for (std::size_t j = 0; j < k; ++j) {
+                  const bool have = j < results[i].hits.size();
+                  id_out[i * k + j] = have ? results[i].hits[j].id : -1;
+                  score_out[i * k + j] = have ? results[i].hits[j].score : std::nanf("");
+                }
+              }
+            });
+            return py::make_tuple(ids, scores);
+          },
+          "queries"_a, "k"_a = 10, py::kw_only(), "session"_a = py::none(), "channel"_a = py::none(),
+          "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
+          "half_life"_a = py::none(), "strategy"_a = "auto", "nprobe"_a = py::none(), "rerank"_a = py::none(),
+          "Top-k of every row of a 2-D (q, dim) query array in one pass: (ids int64, scores float32), "
+          "each of shape (q, k), best first; a query with fewer than k hits is padded with id -1, score NaN.")
+      .def(
+          "keyword_search",
+          [](const PyMemory& self, const std::string& text, std::size_t k, std::optional<std::string> session,
+             std::optional<std::string> channel, py::object tags, bool all_tags,
+             std::optional<double> after, std::optional<double> before, std::optional<double> half_life) {
+            SearchFilter filter = make_filter(session, channel, tags, all_tags, after, before, half_life);
+            return self.read([&](const HDF5Memory& s) {
+              return with_metadata(s.keyword_search(text, k, filter), s.columns());
+            });
+          },
+          "text"_a, "k"_a = 10, py::kw_only(), "session"_a = py::none(), "channel"_a = py::none(),
+          "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
+          "half_life"_a = py::none(), "BM25 top-k over the chunks (the filters of search()).")
+      .def(
+          "hybrid_search",
+          [](const PyMemory& self, py::handle query, const std::string& text, std::size_t k,
+             const std::string& fusion, float vector_weight, float keyword_weight, std::size_t candidates,
+             std::optional<std::string> session, std::optional<std::string> channel, py::object tags,
+             bool all_tags, std::optional<double> after, std::optional<double> before,
+             std::optional<double> half_life, std::optional<std::string> strategy) {
+            Float32Rows q = checked_rows(query, "query", 1, dim_of(self), true);
+            HybridOptions options;
+            options.k = k;
+            if (fusion == "weighted") {
+              options.fusion = Fusion::weighted;
+            } else if (fusion == "rrf") {
+              options.fusion = Fusion::rrf;
+            } else {
+              throw Error(ErrorCode::invalid_argument, "fusion: expected 'weighted' or 'rrf', got '" + fusion + "'");
+            }
+            options.vector_weight = vector_weight;
+            options.keyword_weight = keyword_weight;
+            options.candidates = candidates;
+            options.filter = make_filter(session, channel, tags, all_tags, after, before, half_life);
+            options.strategy = parse_strategy_argument(strategy);
+            options.approximate.nprobe = self.nprobe;
+            options.approximate.rerank = self.rerank;
+            return self.read([&](const HDF5Memory& s) {
+              return with_metadata(s.hybrid_search(std::span<const float>(q.data, q.dim), text, options),
+                                   s.columns());
+            });
+          },
+          "query"_a, "text"_a, "k"_a = 10, py::kw_only(), "fusion"_a = "weighted", "vector_weight"_a = 0.7f,
+          "keyword_weight"_a = 0.3f, "candidates"_a = 100, "session"_a = py::none(), "channel"_a = py::none(),
+          "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
+          "half_life"_a = py::none(), "strategy"_a = "auto",
+          "Vector + keyword fusion: fusion='weighted' (min-max normalised, weights) or 'rrf'.")
+      .def(
+          "build_index",
+          [](PyMemory& self, std::size_t nlist, std::size_t sub_quantizers, std::size_t iterations,
+             std::uint64_t seed, std::size_t training_sample, std::size_t pq_training_sample,
+             std::size_t threads) {
+            IVFPQParams params;
+            params.nlist = nlist;
+            params.sub_quantizers = sub_quantizers;
+            params.iterations = iterations;
+            params.seed = seed;
+            params.training_sample = training_sample;
+            params.pq_training_sample = pq_training_sample;
+            params.threads = threads;
+            return ivfpq_info_dict(self.write([&](HDF5Memory& s) { return s.build_ivfpq_index(params); }, false));
+          },
+          py::kw_only(), "nlist"_a = 0, "sub_quantizers"_a = 48, "iterations"_a = 10, "seed"_a = 1234,
+          "training_sample"_a = 0, "pq_training_sample"_a = 0, "threads"_a = 0,
+          "Trains the IVF-PQ index over the active memories (approximate search) and checkpoints; "
+          "returns its info. Needs at least max(nlist, 256) active rows.")
+      .def("drop_index", [](PyMemory& self) { return self.write([](HDF5Memory& s) { return s.drop_ivfpq_index(); }, false); },
+           "Removes the IVF-PQ index; returns whether there was one.")
+      .def_property_readonly("index_info", [](const PyMemory& self) -> py::object {
+        std::optional<IVFPQInfo> info = self.read([](const HDF5Memory& s) -> std::optional<IVFPQInfo> {
+          const IVFPQIndex* index = s.ivfpq_index();
+          if (index == nullptr) return std::nullopt;
+          return index->info();
+        });
+        return info ? py::object(ivfpq_info_dict(*info)) : py::object(py::none());
+      }, "The IVF-PQ index's info, or None without one.")
+      .def_readwrite("nprobe", &PyMemory::nprobe, "IVF-PQ lists scanned per query (default 16).")
+      .def_readwrite("rerank", &PyMemory::rerank, "IVF-PQ candidates re-scored exactly (default 400).");
+
+  // ---- text in, memories out ---------------------------------------------------------------
+  cls.def(
+         "add",
+         [](PyMemory& self, py::handle text, py::object embed, py::handle session_id,
+            py::handle source_channel, py::handle tags, py::handle timestamp) -> py::object {
+           const bool one = py::isinstance<py::str>(text);
+           std::vector<std::string> texts = texts_argument(text, "text");
+           std::vector<float> vectors = embed_texts(self, texts, embed);
+           Float32Rows rows;
+           rows.rows = texts.size();
+           rows.dim = texts.empty() ? 0 : vectors.size() / texts.size();
+           rows.data = vectors.data();
+           const std::size_t n = texts.size();
+           py::list ids = save_rows(self, std::move(texts), rows, strings_argument(session_id, n, "session_id"),
+                                                 strings_argument(source_channel, n, "source_channel"),
+                                                 tags_per_row(tags, n), timestamps_argument(timestamp, n));
+           if (one) return ids[0];
+           return ids;
+         },
+         "text"_a, py::kw_only(), "embed"_a = py::none(), "session_id"_a = "", "source_channel"_a = "",
+         "tags"_a = py::none(), "timestamp"_a = py::none(),
+         "Embeds and saves a str (returns its id) or a list of str (returns the ids). embed: a callable "
+         "list of str -> 2-D array (checked for shape and finiteness); default: the Memory's embed=, "
+         "else the file's built-in embedder (hash:D).")
+      .def(
+          "recall",
+          [](PyMemory& self, const std::string& question, std::size_t k, py::object embed,
+             std::optional<std::string> session, std::optional<std::string> channel, py::object tags,
+             bool all_tags, std::optional<double> after, std::optional<double> before,
+             std::optional<double> half_life) {
+            std::vector<float> vector = embed_texts(self, {question}, embed);
+            SearchOptions options = vector_options(
+                self, k, make_filter(session, channel, tags, all_tags, after, before, half_life),
+                std::nullopt, std::nullopt, std::nullopt);
+            return self.read([&](const HDF5Memory& s) {
+              return with_metadata(s.search(vector, options), s.columns());
+            });
+          },
+          "question"_a, "k"_a = 5, py::kw_only(), "embed"_a = py::none(), "session"_a = py::none(),
+          "channel"_a = py::none(), "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(),
+          "before"_a = py::none(), "half_life"_a = py::none(),
+          "Embeds the question (as add() does) and returns the k closest memories (SearchResults).");
+
+  // ---- sessions and the knowledge graph ------------------------------------------------------
+  cls.def("add_session",
+          [](PyMemory& self, const std::string& id, MemoryId start, MemoryId end, const std::string& channel,
+             const std::string& summary) {
+            self.write([&](HDF5Memory& s) { s.add_session(id, start, end, channel, summary); }, false);
+          },
+          "session_id"_a, "start_id"_a, "end_id"_a, "channel"_a = "", "summary"_a = "",
+          "Records a session summary covering memory ids [start_id, end_id).")
+      .def("session_summary",
+           [](const PyMemory& self, const std::string& id) {
+             return self.read([&](const HDF5Memory& s) { return s.get_session_summary(id); });
+           },
+           "session_id"_a, "The summary of a session. Raises NotFoundError.")
+      .def_property_readonly("sessions", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.sessions(); });
+      }, "Every session, as a list of Session (a copy).")
+      .def("add_entity",
+           [](PyMemory& self, const std::string& name, const std::string& type, MemoryId embedding_id) {
+             return self.write([&](HDF5Memory& s) { return s.add_entity(name, type, embedding_id); }, false);
+           },
+           "name"_a, "type"_a = "", "embedding_id"_a = -1, "Adds an entity; returns its id.")
+      .def("add_relation",
+           [](PyMemory& self, EntityId source, EntityId target, const std::string& type, float weight) {
+             self.write([&](HDF5Memory& s) { s.add_relation(source, target, type, weight); }, false);
+           },
+           "source"_a, "target"_a, "type"_a, "weight"_a = 1.0f, "Adds source -[type]-> target. Raises NotFoundError.")
+      .def("add_observation",
+           [](PyMemory& self, EntityId entity, const std::string& text, MemoryId memory_id) {
+             self.write([&](HDF5Memory& s) { s.add_observation(entity, text, memory_id); }, false);
+           },
+           "entity"_a, "text"_a, "memory_id"_a = -1, "Records a fact about an entity.")
+      .def("remove_entity",
+           [](PyMemory& self, EntityId id) { self.write([&](HDF5Memory& s) { s.remove_entity(id); }, false); },
+           "id"_a, "Removes an entity with its relations and observations. Raises NotFoundError.")
+      .def("remove_relations",
+           [](PyMemory& self, EntityId source, EntityId target, const std::string& type) {
+             return self.write([&](HDF5Memory& s) { return s.remove_relations(source, target, type); }, false);
+           },
+           "source"_a, "target"_a, "type"_a, "Removes every source -[type]-> target; returns how many.")
+      .def("remove_observation",
+           [](PyMemory& self, EntityId entity, const std::string& text) {
+             return self.write([&](HDF5Memory& s) { return s.remove_observation(entity, text); }, false);
+           },
+           "entity"_a, "text"_a, "Removes one observation; returns whether it existed.")
+      .def_property_readonly("entities", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.knowledge().entities(); });
+      }, "Every entity (a copy).")
+      .def_property_readonly("relations", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.knowledge().relations(); });
+      }, "Every relation (a copy).")
+      .def("entity",
+           [](const PyMemory& self, EntityId id) {
+             return self.read([&](const HDF5Memory& s) {
+               const Entity* entity = s.knowledge().find_entity(id);
+               if (entity == nullptr) throw Error(ErrorCode::not_found, "id: no entity " + std::to_string(id));
+               return *entity;
+             });
+           },
+           "id"_a, "The entity with this id. Raises NotFoundError (a KeyError).")
+      .def("find_entity",
+           [](const PyMemory& self, const std::string& name) {
+             return self.read([&](const HDF5Memory& s) -> std::optional<Entity> {
+               const Entity* entity = s.knowledge().find_entity_by_name(name);
+               if (entity == nullptr) return std::nullopt;
+               return *entity;
+             });
+           },
+           "name"_a, "The first entity with exactly this name, or None.")
+      .def("entity_by_name",
+           [](const PyMemory& self, const std::string& name) {
+             return self.read([&](const HDF5Memory& s) -> std::optional<EntityId> {
+               const Entity* entity = s.knowledge().find_entity_by_name(name);
+               if (entity == nullptr) return std::nullopt;
+               return entity->id;
+             });
+           },
+           "name"_a, "The id of the first entity with exactly this name, or None.")
+      .def("neighbors",
+           [](const PyMemory& self, EntityId id) {
+             return self.read([&](const HDF5Memory& s) { return s.knowledge().neighbors(id); });
+           },
+           "id"_a, "Ids of the entities joined to `id` by a relation either way, sorted.")
+      .def("k_hop",
+           [](const PyMemory& self, EntityId start, std::size_t hops) {
+             return self.read([&](const HDF5Memory& s) { return s.knowledge().traverse(start, hops); });
+           },
+           "start"_a, "hops"_a, "Every entity within `hops` relations of start as (id, distance), nearest "
+           "first, start included. Raises NotFoundError.")
+      .def("relations_from",
+           [](const PyMemory& self, EntityId id) {
+             return self.read([&](const HDF5Memory& s) { return s.knowledge().relations_from(id); });
+           },
+           "id"_a, "Relations whose source is id.")
+      .def("relations_to",
+           [](const PyMemory& self, EntityId id) {
+             return self.read([&](const HDF5Memory& s) { return s.knowledge().relations_to(id); });
+           },
+           "id"_a, "Relations whose target is id.")
+      .def("observations",
+           [](const PyMemory& self, EntityId id) {
+             return self.read([&](const HDF5Memory& s) { return s.knowledge().observations_of(id); });
+           },
+           "entity"_a, "The observations of an entity, in the order added.");
+}
+
+}  // namespace edgehdf5::python

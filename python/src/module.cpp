@@ -1,0 +1,24 @@
+// edgehdf5._edgehdf5: the compiled half of the Python package (python/edgehdf5/ is the rest).
+
+#include "common.hpp"
+#include "memory_binding.hpp"
+
+namespace edgehdf5::python {
+void register_async(py::module_& module);  // async_binding.cpp
+}
+
+PYBIND11_MODULE(_edgehdf5, module) {
+  namespace ep = edgehdf5::python;
+  module.doc() = "edgehdf5: an AI agent's memory in one HDF5 file (C++ extension).";
+  module.attr("__version__") = edgehdf5::kVersion;
+  ep::register_errors(module);
+  ep::register_records(module);
+  ep::register_memory(module);
+  ep::register_async(module);
+  module.def("embed_text", [](const std::string& text, std::size_t dim) {
+    auto embedder = edgehdf5::HashEmbedder(dim);
+    std::vector<float> v = embedder.embed(text);
+    return pybind11::array_t<float>(static_cast<pybind11::ssize_t>(v.size()), v.data());
+  }, pybind11::arg("text"), pybind11::arg("dim") = 384,
+     "The built-in embedder's (hash:dim) vector of a text, as a float32 array.");
+}
