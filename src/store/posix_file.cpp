@@ -114,7 +114,8 @@ FileLock FileLock::acquire(std::shared_ptr<FileSystem> file_system,
       if (error_number == EWOULDBLOCK) {
         const auto now = std::chrono::steady_clock::now();
         if (now < deadline) {
-          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+          using Duration = std::chrono::steady_clock::duration;
+          std::this_thread::sleep_for(std::min<Duration>(pause, deadline - now));
           pause = std::min(pause * 2, std::chrono::milliseconds{50});
           continue;
         }

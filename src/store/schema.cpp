@@ -349,7 +349,10 @@ h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
 
 void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
                       const StoreState& state, const IVFPQData* index) {
-  const h5::FileImage image = state_file_image(state, index, path.string());
+  // The in-memory file is not named after `path`: named after a file that exists, HDF5's
+  // create started from that file's old content (an in-place rewrite wrote the old bytes
+  // back; IVFPQStoreTest.AnUnusableIndexNeverKeepsTheMemoriesFromOpening catches it).
+  const h5::FileImage image = state_file_image(state, index, path.string() + " (in memory)");
   write_new_file(file_system, path, image.bytes());
 }
 

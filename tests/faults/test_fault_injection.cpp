@@ -254,10 +254,7 @@ TEST_P(FaultInjection, EveryOperationFailsInTurn) {
 
 INSTANTIATE_TEST_SUITE_P(Durability, FaultInjection,
                          ::testing::Values(Durability::on_flush, Durability::every_write),
-                         [](const auto& info) {
-                           return info.param == Durability::on_flush ? std::string("on_flush")
-                                                                     : std::string("every_write");
-                         });
+                         durability_test_name);
 
 }  // namespace
 }  // namespace edgehdf5::testing

@@ -189,10 +189,7 @@ TEST_P(PowerLoss, EveryPointEveryWayOfLosingUnsyncedData) {
 
 INSTANTIATE_TEST_SUITE_P(Durability, PowerLoss,
                          ::testing::Values(Durability::on_flush, Durability::every_write),
-                         [](const auto& info) {
-                           return info.param == Durability::on_flush ? std::string("on_flush")
-                                                                     : std::string("every_write");
-                         });
+                         durability_test_name);
 
 }  // namespace
 }  // namespace edgehdf5::testing

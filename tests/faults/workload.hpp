@@ -141,7 +141,9 @@ inline std::vector<Step> workload_steps(Durability durability) {
   steps.push_back({"save_batch 260", each, [](WorkloadState& state) {
                      std::vector<MemoryEntry> batch;
                      for (int i = 0; i < 260; ++i) {
-                       batch.push_back(entry_for("m" + std::to_string(i)));
+                       std::string text = "m";  // not "m" + ...: a false -Wrestrict in GCC 12
+                       text += std::to_string(i);
+                       batch.push_back(entry_for(text));
                      }
                      const std::vector<MemoryId> ids = state.store().save_batch(batch);
                      for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -180,7 +182,9 @@ inline std::vector<Step> workload_steps(Durability durability) {
   steps.push_back({"save_batch 5", each, [](WorkloadState& state) {
                      std::vector<MemoryEntry> batch;
                      for (int i = 262; i < 267; ++i) {
-                       batch.push_back(entry_for("m" + std::to_string(i)));
+                       std::string text = "m";  // not "m" + ...: a false -Wrestrict in GCC 12
+                       text += std::to_string(i);
+                       batch.push_back(entry_for(text));
                      }
                      const std::vector<MemoryId> ids = state.store().save_batch(batch);
                      for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -210,6 +214,11 @@ inline std::vector<Step> workload_steps(Durability durability) {
   steps.push_back({"flush", true, [](WorkloadState& state) { state.store().flush(); }});
   steps.push_back({"close", true, [](WorkloadState& state) { state.store().close(); }});
   return steps;
+}
+
+// The test-name suffix of each durability setting, for the parameterised suites.
+inline std::string durability_test_name(const ::testing::TestParamInfo<Durability>& info) {
+  return info.param == Durability::on_flush ? "on_flush" : "every_write";
 }
 
 }  // namespace edgehdf5::testing

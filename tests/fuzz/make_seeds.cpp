@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 MemoryEntry entry(int i, std::size_t dim) {
   MemoryEntry e;
-  e.chunk = "alpha note " + std::to_string(i) + (i % 2 ? " Grüße 🚀" : "");
+  e.chunk = "alpha note ";  // appended apart: `"..." + std::to_string` trips GCC 12's -Wrestrict
+  e.chunk += std::to_string(i);
+  e.chunk += i % 2 ? " Grüße 🚀" : "";
   for (std::size_t d = 0; d < dim; ++d) e.embedding.push_back(static_cast<float>((i + 1) * (d + 1) % 7) - 3.0f);
   e.source_channel = i % 2 ? "chat" : "email";
   e.timestamp = 1.7e9 + i;
