@@ -19,13 +19,17 @@ namespace fs = std::filesystem;
 
 MemoryEntry entry(int i, std::size_t dim) {
   MemoryEntry e;
-  e.chunk = "alpha note ";  // appended apart: `"..." + std::to_string` trips GCC 12's -Wrestrict
-  e.chunk += std::to_string(i);
-  e.chunk += i % 2 ? " Grüße 🚀" : "";
-  for (std::size_t d = 0; d < dim; ++d) e.embedding.push_back(static_cast<float>((i + 1) * (d + 1) % 7) - 3.0f);
+  // snprintf, not `"..." + std::to_string(...)`: that trips a false -Wrestrict in GCC 12.
+  char text[64];
+  std::snprintf(text, sizeof text, "alpha note %d%s", i, i % 2 ? " Grüße 🚀" : "");
+  e.chunk = text;
+  for (std::size_t d = 0; d < dim; ++d) {
+    e.embedding.push_back(static_cast<float>((i + 1) * (d + 1) % 7) - 3.0f);
+  }
   e.source_channel = i % 2 ? "chat" : "email";
   e.timestamp = 1.7e9 + i;
-  e.session_id = "s" + std::to_string(i / 3);
+  std::snprintf(text, sizeof text, "s%d", i / 3);
+  e.session_id = text;
   e.tags = "a,b";
   return e;
 }
