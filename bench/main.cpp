@@ -41,6 +41,8 @@ constexpr std::array kWorkloads{
              edgehdf5::bench::run_gpu_workload},
     Workload{"crash", "SIGKILLs a sync and an async writer N times; counts recoveries and lost or doubled changes",
              edgehdf5::bench::run_crash_workload},
+    Workload{"checkpoint", "a checkpoint written by the seam's HDF5 driver, the core-driver image and sec2 directly",
+             edgehdf5::bench::run_checkpoint_workload},
 };
 
 void print_usage(std::ostream& out) {

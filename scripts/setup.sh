@@ -10,7 +10,8 @@ packages=(
   libhwy-dev libopenblas-dev libfaiss-dev
   nlohmann-json3-dev libcli11-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhnswlib-dev
+  libhnswlib-dev libstemmer-dev
+  clang libclang-rt-14-dev
   python3-h5py python3-numpy
   pybind11-dev python3-pybind11 python3-dev python3-pytest python3-setuptools python3-hnswlib
   strace

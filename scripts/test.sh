@@ -57,7 +57,7 @@ fi
 fuzz_dir=build-fuzz
 # open_file is left out: within seconds it reaches crashes and leaks inside libhdf5 1.10.8
 # itself on malformed files (tests/fuzz/findings/open_file/, README "Fuzzing"); run it by hand.
-fuzz_targets=(log_replay jsonl_import text_embed migrate_cells)
+fuzz_targets=(log_replay jsonl_import text_embed migrate_cells mcp_request)
 CC=clang CXX=clang++ cmake -S . -B "$fuzz_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_FUZZ=ON \
   -DEDGEHDF5_CUDA=OFF -DEDGEHDF5_PYTHON=OFF \
   -DEDGEHDF5_TESTS=OFF -DEDGEHDF5_BENCH=OFF ${EDGEHDF5_CMAKE_ARGS:-}

@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "core/kernels/kernels.hpp"
+
 namespace edgehdf5 {
 
 half_bits float_to_half(float value) noexcept {
@@ -57,6 +59,14 @@ float half_to_float(half_bits bits) noexcept {
     f = sign | (static_cast<std::uint32_t>(112 - e) << 23) | ((mantissa & 0x3ffu) << 13);
   }
   return std::bit_cast<float>(f);
+}
+
+void floats_to_halves(std::span<const float> values, std::span<half_bits> out) {
+  kernels::best_simd_kernels().narrow_f32(values.data(), values.size(), out.data());
+}
+
+void halves_to_floats(std::span<const half_bits> bits, std::span<float> out) {
+  kernels::best_simd_kernels().widen_f16(bits.data(), bits.size(), out.data());
 }
 
 }  // namespace edgehdf5

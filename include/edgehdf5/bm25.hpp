@@ -12,11 +12,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "edgehdf5/config.hpp"
 
 namespace edgehdf5 {
 
@@ -26,6 +29,15 @@ namespace edgehdf5 {
 // Latin-1, Latin Extended-A, Greek and Cyrillic letters are folded to lower case. Invalid
 // UTF-8 bytes separate terms. Indexing and querying share this function.
 std::vector<std::string> tokenize(std::string_view text);
+// The terms of `tokenizer` (config.hpp): tokenize(text), each term Porter-stemmed for porter.
+std::vector<std::string> tokenize(std::string_view text, KeywordTokenizer tokenizer);
+// Replaces a term (lower-cased, as tokenize gives it) by its Porter stem (Snowball's porter,
+// Debian's libstemmer); terms under 3 or over 64 bytes stay as they are, as in FTS5.
+void porter_stem(std::string& term);
+
+// "unicode61" / "porter", as the file records them.
+std::string_view keyword_tokenizer_name(KeywordTokenizer tokenizer) noexcept;
+std::optional<KeywordTokenizer> parse_keyword_tokenizer(std::string_view name) noexcept;
 
 struct BM25Parameters {
   double k1 = 1.2;  // term-frequency saturation
@@ -36,11 +48,17 @@ class BM25Index {
  public:
   using Parameters = BM25Parameters;
 
-  explicit BM25Index(Parameters parameters = {}) : parameters_(parameters) {}
+  explicit BM25Index(Parameters parameters = {},
+                     KeywordTokenizer tokenizer = KeywordTokenizer::unicode61)
+      : parameters_(parameters), tokenizer_(tokenizer) {}
 
   // Indexes every row of `chunks`; rows whose tombstone is set are known but inactive.
   static BM25Index build(const std::vector<std::string>& chunks,
-                         const std::vector<std::uint8_t>& tombstones, Parameters parameters = {});
+                         const std::vector<std::uint8_t>& tombstones, Parameters parameters = {},
+                         KeywordTokenizer tokenizer = KeywordTokenizer::unicode61);
+
+  // How documents and queries are split into terms.
+  KeywordTokenizer tokenizer() const noexcept { return tokenizer_; }
 
   // Appends the next row (rows are numbered 0, 1, ... in the order added).
   void add(std::string_view text);
@@ -60,6 +78,7 @@ class BM25Index {
   template <typename Accept>
   std::vector<std::pair<std::size_t, float>> score(std::string_view query, Accept accept) const;
 
+  // The idf of a term (a word, stemmed here as documents were); 0 when no row holds it.
   double idf(std::string_view term) const;
 
  private:
@@ -78,6 +97,7 @@ class BM25Index {
                   std::vector<std::pair<std::size_t, float>>& scored) const;
 
   Parameters parameters_;
+  KeywordTokenizer tokenizer_;
   std::unordered_map<std::string, std::uint32_t> term_ids_;
   std::vector<TermPostings> postings_;
   std::vector<std::uint32_t> document_lengths_;  // in terms

@@ -12,6 +12,14 @@ namespace edgehdf5 {
 
 class FileSystem;  // file_system.hpp
 
+// How keyword search (BM25) splits text into terms; recorded in the file, so its index is
+// always rebuilt the same way. unicode61: lower-cased runs of letters and digits (SQLite
+// FTS5's tokenize='unicode61 remove_diacritics 0'); porter: the same terms reduced to their
+// Porter stems ("renovating", "renovation" -> "renov"; FTS5's 'porter unicode61'), so a
+// question finds memories that use another form of its words. Files made before 0.3, or by
+// other writers, have no setting and use unicode61.
+enum class KeywordTokenizer { unicode61, porter };
+
 // The largest embedding_dim a memory file may have.
 inline constexpr std::size_t kMaxEmbeddingDim = std::size_t{1} << 16;
 
@@ -28,6 +36,7 @@ struct MemoryConfig {
   double compact_threshold = 0.3; // compact automatically once this fraction is tombstoned;
                                   // 0 or >= 1 turns automatic compaction off
   std::string created_at;         // ISO-8601 UTC; filled with the current time when empty
+  KeywordTokenizer keyword_tokenizer = KeywordTokenizer::porter;  // new files stem
 };
 
 // When a save reaches the disk.

@@ -11,9 +11,10 @@
 // failure the same way: a negative errno (-EIO, -ENOSPC, -EINTR, ...), never an exception.
 // Writes may be short (fewer bytes than asked, as write(2)) and any call may fail with
 // -EINTR; the store retries both, and turns every other failure into Error(io) naming the
-// file and the operation. HDF5 never does file I/O of its own on a store's behalf: a
-// checkpoint is built in memory (HDF5's core driver) and written through here, and a file
-// is read through here unless reads_natively() lets HDF5 read it by path.
+// file and the operation. HDF5 never does file I/O of its own on a store's behalf: it writes
+// a checkpoint through here (with an HDF5 file driver of ours that buffers its small writes
+// into large pwrites), and a file is read through here unless reads_natively() lets HDF5
+// read it by path.
 //
 // Thread safety: implementations must allow concurrent calls from several threads (an
 // AsyncHDF5Memory's writer thread beside readers opening files).

@@ -6,6 +6,7 @@
 // same bits on every machine, because float16 values are logged and replayed.
 
 #include <cstdint>
+#include <span>
 
 namespace edgehdf5 {
 
@@ -13,6 +14,12 @@ using half_bits = std::uint16_t;  // the raw bits of an IEEE half, as stored in 
 
 half_bits float_to_half(float value) noexcept;
 float half_to_float(half_bits bits) noexcept;
+
+// The same conversions over arrays (REQUIRES: out.size() >= the input's), vectorised where the CPU
+// converts with IEEE rounding (x86 F16C): bit for bit what the scalar functions give, NaN
+// aside (a NaN stays a NaN, its payload bits may differ; the store never holds NaN).
+void floats_to_halves(std::span<const float> values, std::span<half_bits> out);
+void halves_to_floats(std::span<const half_bits> bits, std::span<float> out);
 
 // The largest finite half value; finite floats beyond it would become infinity.
 inline constexpr float kHalfMax = 65504.0f;

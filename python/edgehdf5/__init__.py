@@ -20,17 +20,18 @@ import functools as _functools
 from ._edgehdf5 import (  # noqa: F401
     CorruptionError, Entity, Error, HDF5Error, Hit, InvalidArgumentError, IoError, LockedError,
     Memory, NotFoundError, Observation, ReadOnlyError, Relation, SchemaError, SearchMetrics,
-    SearchResults, Session, UnsupportedError, ViewsAliveError, __version__, embed_text)
+    SearchResults, Session, UnsupportedError, ViewsAliveError, __version__, embed_text,
+    keyword_terms)
 from ._edgehdf5 import _AsyncStore
 
-IOError_ = IoError  # the name an earlier draft used
 Results = SearchResults
 Metrics = SearchMetrics
 
 __all__ = ["Memory", "AsyncMemory", "Hit", "SearchResults", "SearchMetrics", "Session",
            "Entity", "Relation", "Observation", "Error", "InvalidArgumentError",
            "NotFoundError", "IoError", "HDF5Error", "SchemaError", "CorruptionError",
-           "LockedError", "ReadOnlyError", "UnsupportedError", "ViewsAliveError", "embed_text"]
+           "LockedError", "ReadOnlyError", "UnsupportedError", "ViewsAliveError", "embed_text",
+           "keyword_terms"]
 
 
 class AsyncMemory:
@@ -44,16 +45,16 @@ class AsyncMemory:
         self._store = store
 
     @staticmethod
-    async def _run(function, *args):
+    async def _run(function, *args, **kwargs):
         loop = _asyncio.get_running_loop()
-        return await loop.run_in_executor(None, _functools.partial(function, *args))
+        return await loop.run_in_executor(None, _functools.partial(function, *args, **kwargs))
 
     @classmethod
-    async def create(cls, path, dim=384, embedder=None, float16=False, durability="on_flush",
-                     max_group=1024, flush_interval=0.1):
+    async def create(cls, path, dim=384, embedder=None, float16=False, tokenizer="porter",
+                     durability="on_flush", max_group=1024, flush_interval=0.1):
         """Creates a new memory file (as Memory.create) and starts the writer thread."""
         return cls(await cls._run(_AsyncStore.create, str(path), dim, embedder, float16,
-                                  durability, max_group, flush_interval))
+                                  tokenizer, durability, max_group, flush_interval))
 
     @classmethod
     async def open(cls, path, durability="on_flush", max_group=1024, flush_interval=0.1):
@@ -80,10 +81,13 @@ class AsyncMemory:
                                tags, timestamp)
 
     async def save_batch(self, chunks, embeddings, session_id="", source_channel="", tags=None,
-                         timestamp=None):
-        """Saves the rows of a 2-D float32/float16 array, all or none; returns the ids."""
-        return await self._run(self._store.save_batch, list(chunks), embeddings, session_id,
-                               source_channel, tags, timestamp)
+                         timestamps=None, timestamp=None):
+        """Saves the rows of a 2-D float32/float16 array, all or none; returns the ids.
+        Metadata as Memory.save_batch: one value for every row or one per row."""
+        if timestamps is None:
+            timestamps = timestamp
+        return await self._run(self._store.save_batch, chunks, embeddings, session_id,
+                               source_channel, tags, timestamps)
 
     async def add(self, text, embed=None, **metadata):
         """Embeds a text (the file's built-in embedder, or embed: list of str -> 2-D array)
@@ -114,12 +118,15 @@ class AsyncMemory:
         await self._run(self._store.remove, int(memory_id))
 
     async def add_session(self, session_id, start_id, end_id, channel="", summary=""):
+        """Records a session summary covering memory ids [start_id, end_id)."""
         await self._run(self._store.add_session, session_id, start_id, end_id, channel, summary)
 
     async def add_entity(self, name, type="", embedding_id=-1):
+        """Adds a knowledge-graph entity; returns its id."""
         return await self._run(self._store.add_entity, name, type, embedding_id)
 
     async def add_relation(self, source, target, type, weight=1.0):
+        """Adds a relation source -[type]-> target between two entities."""
         await self._run(self._store.add_relation, source, target, type, weight)
 
     async def flush(self):
@@ -130,15 +137,95 @@ class AsyncMemory:
         """Applies what is queued, fsyncs, checkpoints and closes; raises what failed."""
         await self._run(self._store.close)
 
-    async def search(self, query, k=10, session=None, channel=None, tags=None, all_tags=False,
-                     after=None, before=None, half_life=None, strategy="auto"):
-        """Cosine top-k (as Memory.search), off the event loop."""
-        return await self._run(self._store.search, query, k, session, channel, tags, all_tags,
-                               after, before, half_life, strategy)
+    # ---- reads: each runs the C++ read on an executor thread, under the store's shared lock
+    # (concurrent with other reads; the writer thread's groups wait for it).
+
+    async def search(self, query, k=10, **filters):
+        """Cosine top-k (as Memory.search: session, channel, tags, all_tags, after, before,
+        half_life, strategy, nprobe, rerank), off the event loop."""
+        return await self._run(self._store.search, query, k, **filters)
+
+    async def search_batch(self, queries, k=10, **filters):
+        """(ids, scores) numpy arrays of shape (q, k), as Memory.search_batch."""
+        return await self._run(self._store.search_batch, queries, k, **filters)
+
+    async def keyword_search(self, text, k=10, **filters):
+        """BM25 top-k over the chunks, as Memory.keyword_search."""
+        return await self._run(self._store.keyword_search, text, k, **filters)
+
+    async def hybrid_search(self, query, text, k=10, **options):
+        """Vector + keyword fusion, as Memory.hybrid_search (fusion, weights, filters)."""
+        return await self._run(self._store.hybrid_search, query, text, k, **options)
 
     async def get(self, memory_id):
         """The memory as a dict; NotFoundError when absent."""
         return await self._run(self._store.get, int(memory_id))
+
+    async def session_summary(self, session_id):
+        """The summary of a session; NotFoundError when absent."""
+        return await self._run(self._store.session_summary, session_id)
+
+    async def sessions(self):
+        """Every session (a list of Session)."""
+        return await self._run(self._store.sessions)
+
+    async def entities(self):
+        """Every entity of the knowledge graph."""
+        return await self._run(self._store.entities)
+
+    async def relations(self):
+        """Every relation of the knowledge graph."""
+        return await self._run(self._store.relations)
+
+    async def entity(self, entity_id):
+        """The entity with this id; NotFoundError when absent."""
+        return await self._run(self._store.entity, int(entity_id))
+
+    async def find_entity(self, name):
+        """The first entity with exactly this name, or None."""
+        return await self._run(self._store.find_entity, name)
+
+    async def entity_by_name(self, name):
+        """The id of the first entity with exactly this name, or None."""
+        return await self._run(self._store.entity_by_name, name)
+
+    async def neighbors(self, entity_id):
+        """Ids of the entities joined to this one by a relation either way, sorted."""
+        return await self._run(self._store.neighbors, int(entity_id))
+
+    async def k_hop(self, start, hops):
+        """Every entity within `hops` relations of start as (id, distance), nearest first."""
+        return await self._run(self._store.k_hop, int(start), int(hops))
+
+    async def relations_from(self, entity_id):
+        """Relations whose source is this entity."""
+        return await self._run(self._store.relations_from, int(entity_id))
+
+    async def relations_to(self, entity_id):
+        """Relations whose target is this entity."""
+        return await self._run(self._store.relations_to, int(entity_id))
+
+    async def observations(self, entity_id):
+        """The observations of an entity, in the order added."""
+        return await self._run(self._store.observations, int(entity_id))
+
+    @property
+    def nprobe(self):
+        """IVF-PQ lists scanned per query (default 16)."""
+        return self._store.nprobe
+
+    @nprobe.setter
+    def nprobe(self, value):
+        self._store.nprobe = value
+
+    @property
+    def rerank(self):
+        """IVF-PQ candidates re-scored exactly (default 400)."""
+        return self._store.rerank
+
+    @rerank.setter
+    def rerank(self, value):
+        self._store.rerank = value
 
     async def count(self):
         """Active memories."""

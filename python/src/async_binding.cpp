@@ -4,18 +4,16 @@
 
 #include <chrono>
 #include <optional>
+#include <utility>
 
 #include "common.hpp"
+#include "read_methods.hpp"
 
 namespace edgehdf5::python {
 
 using namespace pybind11::literals;
 
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Waits for a future without the GIL.
 template <typename T>
@@ -29,12 +27,28 @@ void wait(std::future<void> future) {
   future.get();
 }
 
+// Thread safety: AsyncHDF5Memory's own (changes queue to its writer thread, reads take its
+// shared lock); `store` itself is only replaced by close(), which AsyncMemory awaits.
 struct PyAsyncStore {
   std::optional<AsyncHDF5Memory> store;
-  AsyncHDF5Memory& get() {
+  std::size_t nprobe = 16;   // IVF-PQ lists scanned per query
+  std::size_t rerank = 400;  // IVF-PQ candidates re-scored exactly
+
+  const AsyncHDF5Memory& get() const {
     if (!store) throw Error(ErrorCode::invalid_argument, "edgehdf5.AsyncMemory: the memory is closed");
     return *store;
   }
+  AsyncHDF5Memory& get() { return const_cast<AsyncHDF5Memory&>(std::as_const(*this).get()); }
+
+  // Runs reader(const HDF5Memory&) under the store's shared lock without the GIL (the
+  // interface read_methods.hpp expects).
+  template <typename Reader>
+  auto read(Reader&& reader) const {
+    const AsyncHDF5Memory& memory = get();
+    py::gil_scoped_release nogil;
+    return memory.read(std::forward<Reader>(reader));
+  }
+  std::size_t embedding_dim() const { return get().config().embedding_dim; }
 };
 
 AsyncConfig async_config(std::size_t max_group, double flush_interval) {
@@ -58,16 +72,18 @@ OpenOptions options_for(const std::string& durability) {
 }  // namespace
 
 void register_async(py::module_& m) {
-  py::class_<PyAsyncStore>(m, "_AsyncStore", "The C++ AsyncHDF5Memory; use edgehdf5.AsyncMemory.")
-      .def_static(
+  py::class_<PyAsyncStore> cls(m, "_AsyncStore", "The C++ AsyncHDF5Memory; use edgehdf5.AsyncMemory.");
+  cls.def_static(
           "create",
           [](const std::string& path, std::size_t dim, std::optional<std::string> embedder, bool float16,
-             const std::string& durability, std::size_t max_group, double flush_interval) {
+             const std::string& tokenizer, const std::string& durability, std::size_t max_group,
+             double flush_interval) {
             MemoryConfig config;
             config.path = path;
             config.embedding_dim = dim;
             config.embedder = embedder.value_or("hash:" + std::to_string(dim));
             config.float16 = float16;
+            config.keyword_tokenizer = tokenizer_argument(tokenizer);
             auto* out = new PyAsyncStore;
             py::gil_scoped_release nogil;
             try {
@@ -79,7 +95,8 @@ void register_async(py::module_& m) {
             }
             return out;
           },
-          "path"_a, "dim"_a, "embedder"_a, "float16"_a, "durability"_a, "max_group"_a, "flush_interval"_a)
+          "path"_a, "dim"_a, "embedder"_a, "float16"_a, "tokenizer"_a, "durability"_a, "max_group"_a,
+          "flush_interval"_a)
       .def_static(
           "open",
           [](const std::string& path, const std::string& durability, std::size_t max_group,
@@ -102,42 +119,31 @@ void register_async(py::module_& m) {
            [](PyAsyncStore& self, const std::string& chunk, py::handle embedding, const std::string& session_id,
               const std::string& source_channel, py::handle tags, std::optional<double> timestamp) {
              AsyncHDF5Memory& store = self.get();
-             Float32Rows rows = checked_rows(embedding, "embedding", 1, store.config().embedding_dim, true);
-             MemoryEntry entry;
-             entry.chunk = chunk;
-             entry.embedding.assign(rows.data, rows.data + rows.dim);
-             entry.session_id = session_id;
-             entry.source_channel = source_channel;
-             entry.tags = tags_argument(tags, "tags");
-             entry.timestamp = timestamp.value_or(now_seconds());
-             return wait(store.save(std::move(entry)));
+             RowsToSave rows;
+             rows.rows = checked_rows(embedding, "embedding", 1, store.config().embedding_dim, true);
+             rows.chunks = {chunk};
+             rows.sessions = {session_id};
+             rows.channels = {source_channel};
+             rows.tags = {tags_argument(tags, "tags")};
+             rows.timestamps = {timestamp.value_or(now_seconds())};
+             return wait(store.save(std::move(make_entries(rows)[0])));
            },
            "chunk"_a, "embedding"_a, "session_id"_a, "source_channel"_a, "tags"_a, "timestamp"_a)
       .def("save_batch",
-           [](PyAsyncStore& self, std::vector<std::string> chunks, py::handle embeddings,
-              const std::string& session_id, const std::string& source_channel, py::handle tags,
-              std::optional<double> timestamp) {
+           [](PyAsyncStore& self, py::handle chunks, py::handle embeddings, py::handle session_id,
+              py::handle source_channel, py::handle tags, py::handle timestamps) {
              AsyncHDF5Memory& store = self.get();
-             Float32Rows rows = checked_rows(embeddings, "embeddings", 2, store.config().embedding_dim, true);
-             if (rows.rows != chunks.size()) {
-               throw Error(ErrorCode::invalid_argument, "embeddings: " + std::to_string(rows.rows) +
-                                                            " rows for " + std::to_string(chunks.size()) + " chunks");
+             RowsToSave rows = rows_to_save(chunks, embeddings, store.config().embedding_dim, session_id,
+                                            source_channel, tags, timestamps);
+             std::future<std::vector<MemoryId>> saved;
+             {
+               py::gil_scoped_release nogil;
+               saved = store.save_batch(make_entries(rows));
              }
-             std::vector<MemoryEntry> entries(rows.rows);
-             const std::string tag_text = tags_argument(tags, "tags");
-             const double when = timestamp.value_or(now_seconds());
-             for (std::size_t i = 0; i < rows.rows; ++i) {
-               entries[i].chunk = std::move(chunks[i]);
-               entries[i].embedding.assign(rows.data + i * rows.dim, rows.data + (i + 1) * rows.dim);
-               entries[i].session_id = session_id;
-               entries[i].source_channel = source_channel;
-               entries[i].tags = tag_text;
-               entries[i].timestamp = when;
-             }
-             std::vector<MemoryId> ids = wait(store.save_batch(std::move(entries)));
+             std::vector<MemoryId> ids = wait(std::move(saved));
              return py::array_t<MemoryId>(static_cast<py::ssize_t>(ids.size()), ids.data());
            },
-           "chunks"_a, "embeddings"_a, "session_id"_a, "source_channel"_a, "tags"_a, "timestamp"_a)
+           "chunks"_a, "embeddings"_a, "session_id"_a, "source_channel"_a, "tags"_a, "timestamps"_a)
       .def("remove", [](PyAsyncStore& self, MemoryId id) { wait(self.get().remove(id)); }, "id"_a)
       .def("add_session",
            [](PyAsyncStore& self, std::string id, MemoryId start, MemoryId end, std::string channel,
@@ -165,36 +171,6 @@ void register_async(py::module_& m) {
         self.store.reset();
         store->shutdown();
       })
-      .def("search",
-           [](PyAsyncStore& self, py::handle query, std::size_t k, std::optional<std::string> session,
-              std::optional<std::string> channel, py::object tags, bool all_tags, std::optional<double> after,
-              std::optional<double> before, std::optional<double> half_life, std::optional<std::string> strategy) {
-             AsyncHDF5Memory& store = self.get();
-             Float32Rows q = checked_rows(query, "query", 1, store.config().embedding_dim, true);
-             SearchOptions options;
-             options.k = k;
-             options.filter = make_filter(session, channel, tags, all_tags, after, before, half_life);
-             options.strategy = parse_strategy_argument(strategy);
-             py::gil_scoped_release nogil;
-             return store.read([&](const HDF5Memory& memory) {
-               return with_metadata(memory.search(std::span<const float>(q.data, q.dim), options),
-                                    memory.columns());
-             });
-           })
-      .def("get",
-           [](PyAsyncStore& self, MemoryId id) {
-             AsyncHDF5Memory& store = self.get();
-             MemoryEntry entry;
-             {
-               py::gil_scoped_release nogil;
-               entry = store.get(id);
-             }
-             return py::dict("id"_a = id, "chunk"_a = entry.chunk,
-                             "embedding"_a = py::array_t<float>(static_cast<py::ssize_t>(entry.embedding.size()),
-                                                                entry.embedding.data()),
-                             "session_id"_a = entry.session_id, "source_channel"_a = entry.source_channel,
-                             "tags"_a = entry.tags, "timestamp"_a = entry.timestamp);
-           })
       .def("count", [](PyAsyncStore& self) {
         AsyncHDF5Memory& store = self.get();
         py::gil_scoped_release nogil;
@@ -205,7 +181,20 @@ void register_async(py::module_& m) {
         return py::dict("requests"_a = s.requests, "failed_requests"_a = s.failed_requests, "groups"_a = s.groups,
                         "syncs"_a = s.syncs, "reopens"_a = s.reopens, "largest_group"_a = s.largest_group,
                         "queued"_a = s.queued);
-      });
+      })
+      .def("sessions", [](const PyAsyncStore& self) {
+        return self.read([](const HDF5Memory& s) { return s.sessions(); });
+      })
+      .def("entities", [](const PyAsyncStore& self) {
+        return self.read([](const HDF5Memory& s) { return s.knowledge().entities(); });
+      })
+      .def("relations", [](const PyAsyncStore& self) {
+        return self.read([](const HDF5Memory& s) { return s.knowledge().relations(); });
+      })
+      .def_readwrite("nprobe", &PyAsyncStore::nprobe)
+      .def_readwrite("rerank", &PyAsyncStore::rerank);
+  define_search_methods(cls);
+  define_graph_reads(cls);
 }
 
 }  // namespace edgehdf5::python

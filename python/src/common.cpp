@@ -2,10 +2,13 @@
 
 #include "common.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
 namespace edgehdf5::python {
+
+using namespace pybind11::literals;
 
 namespace {
 
@@ -116,7 +119,7 @@ Float32Rows checked_rows(const py::handle& object, const char* argument, std::si
   if (is_f16) {
     const auto* bits = static_cast<const half_bits*>(array.data());
     rows.widened.resize(values);
-    for (std::size_t i = 0; i < values; ++i) rows.widened[i] = half_to_float(bits[i]);
+    halves_to_floats(std::span<const half_bits>(bits, values), rows.widened);
     rows.data = rows.widened.data();
   } else {
     rows.data = static_cast<const float*>(array.data());
@@ -143,6 +146,108 @@ std::string tags_argument(const py::handle& tags, const char* argument) {
     joined += tag.cast<std::string>();
   }
   return joined;
+}
+
+std::vector<std::string> strings_argument(const py::handle& value, std::size_t count,
+                                          const char* argument) {
+  if (value.is_none()) return std::vector<std::string>(count);
+  if (py::isinstance<py::str>(value)) return std::vector<std::string>(count, value.cast<std::string>());
+  if (!py::isinstance<py::sequence>(value)) {
+    throw Error(ErrorCode::invalid_argument, std::string(argument) + ": expected a str or a list of str");
+  }
+  auto sequence = py::reinterpret_borrow<py::sequence>(value);
+  if (sequence.size() != count) {
+    throw Error(ErrorCode::invalid_argument,
+                std::string(argument) + ": expected " + std::to_string(count) +
+                    " values (one per chunk), got " + std::to_string(sequence.size()));
+  }
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (const py::handle& item : sequence) {
+    if (!py::isinstance<py::str>(item)) {
+      throw Error(ErrorCode::invalid_argument, std::string(argument) + ": every value must be a str");
+    }
+    out.push_back(item.cast<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::string> tags_per_row(const py::handle& tags, std::size_t count) {
+  // A str or a flat list of str: the same tags for every row. A list of lists: one per row.
+  if (tags.is_none() || py::isinstance<py::str>(tags)) {
+    return std::vector<std::string>(count, tags_argument(tags, "tags"));
+  }
+  auto sequence = py::reinterpret_borrow<py::sequence>(tags);
+  bool nested = sequence.size() > 0 && !py::isinstance<py::str>(sequence[0]);
+  if (!nested) return std::vector<std::string>(count, tags_argument(tags, "tags"));
+  if (sequence.size() != count) {
+    throw Error(ErrorCode::invalid_argument, "tags: expected " + std::to_string(count) +
+                                                 " lists (one per chunk), got " +
+                                                 std::to_string(sequence.size()));
+  }
+  std::vector<std::string> out;
+  for (const py::handle& row : sequence) out.push_back(tags_argument(row, "tags"));
+  return out;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<double> timestamps_argument(const py::handle& value, std::size_t count) {
+  if (value.is_none()) return std::vector<double>(count, now_seconds());
+  if (py::isinstance<py::float_>(value) || py::isinstance<py::int_>(value)) {
+    return std::vector<double>(count, value.cast<double>());
+  }
+  auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(value);
+  if (!values || values.ndim() != 1 || static_cast<std::size_t>(values.shape(0)) != count) {
+    throw Error(ErrorCode::invalid_argument,
+                "timestamps: expected a number or " + std::to_string(count) + " numbers");
+  }
+  return std::vector<double>(values.data(), values.data() + count);
+}
+
+RowsToSave rows_to_save(const py::handle& chunks, const py::handle& embeddings, std::size_t dim,
+                        const py::handle& session_id, const py::handle& source_channel,
+                        const py::handle& tags, const py::handle& timestamps) {
+  RowsToSave out;
+  out.rows = checked_rows(embeddings, "embeddings", 2, dim, true);
+  if (py::isinstance<py::str>(chunks)) refuse("chunks", "expected a list of str, got a str");
+  if (!py::isinstance<py::sequence>(chunks)) refuse("chunks", "expected a list of str");
+  out.chunks = strings_argument(chunks, py::len(chunks), "chunks");
+  if (out.chunks.size() != out.rows.rows) {
+    refuse("embeddings", std::to_string(out.rows.rows) + " rows for " +
+                             std::to_string(out.chunks.size()) + " chunks");
+  }
+  const std::size_t n = out.chunks.size();
+  out.sessions = strings_argument(session_id, n, "session_id");
+  out.channels = strings_argument(source_channel, n, "source_channel");
+  out.tags = tags_per_row(tags, n);
+  out.timestamps = timestamps_argument(timestamps, n);
+  return out;
+}
+
+std::vector<MemoryEntry> make_entries(RowsToSave& rows) {
+  const Float32Rows& vectors = rows.rows;
+  std::vector<MemoryEntry> entries(vectors.rows);
+  for (std::size_t i = 0; i < vectors.rows; ++i) {
+    MemoryEntry& entry = entries[i];
+    entry.chunk = std::move(rows.chunks[i]);
+    entry.embedding.assign(vectors.data + i * vectors.dim, vectors.data + (i + 1) * vectors.dim);
+    entry.session_id = std::move(rows.sessions[i]);
+    entry.source_channel = std::move(rows.channels[i]);
+    entry.tags = std::move(rows.tags[i]);
+    entry.timestamp = rows.timestamps[i];
+  }
+  return entries;
+}
+
+py::dict entry_dict(MemoryId id, const MemoryEntry& entry) {
+  return py::dict("id"_a = id, "chunk"_a = entry.chunk,
+                  "embedding"_a = py::array_t<float>(static_cast<py::ssize_t>(entry.embedding.size()),
+                                                     entry.embedding.data()),
+                  "session_id"_a = entry.session_id, "source_channel"_a = entry.source_channel,
+                  "tags"_a = entry.tags, "timestamp"_a = entry.timestamp);
 }
 
 SearchFilter make_filter(const std::optional<std::string>& session,
@@ -173,6 +278,29 @@ SearchFilter make_filter(const std::optional<std::string>& session,
 std::optional<Strategy> parse_strategy_argument(const std::optional<std::string>& strategy) {
   if (!strategy || *strategy == "auto") return std::nullopt;
   return parse_strategy(*strategy);
+}
+
+KeywordTokenizer tokenizer_argument(const std::string& name) {
+  const std::optional<KeywordTokenizer> tokenizer = parse_keyword_tokenizer(name);
+  if (!tokenizer) refuse("tokenizer", "expected 'porter' or 'unicode61', got '" + name + "'");
+  return *tokenizer;
+}
+
+HybridOptions hybrid_options(std::size_t k, const std::string& fusion, float vector_weight,
+                             float keyword_weight, std::size_t candidates) {
+  HybridOptions options;
+  options.k = k;
+  if (fusion == "weighted") {
+    options.fusion = Fusion::weighted;
+  } else if (fusion == "rrf") {
+    options.fusion = Fusion::rrf;
+  } else {
+    refuse("fusion", "expected 'weighted' or 'rrf', got '" + fusion + "'");
+  }
+  options.vector_weight = vector_weight;
+  options.keyword_weight = keyword_weight;
+  options.candidates = candidates;
+  return options;
 }
 
 Results with_metadata(const SearchResults& results, const MemoryColumns& columns) {
@@ -261,29 +389,29 @@ void register_records(py::module_& m) {
       }, "The ids of the hits, best first.");
 
   py::class_<Session>(m, "Session", "A summary of the memories with ids in [start_id, end_id).")
-      .def_readonly("id", &Session::id)
-      .def_readonly("start_id", &Session::start_id)
-      .def_readonly("end_id", &Session::end_id)
-      .def_readonly("channel", &Session::channel)
-      .def_readonly("timestamp", &Session::timestamp)
-      .def_readonly("summary", &Session::summary);
+      .def_readonly("id", &Session::id, "The session id.")
+      .def_readonly("start_id", &Session::start_id, "The first memory id it covers.")
+      .def_readonly("end_id", &Session::end_id, "One past the last memory id it covers.")
+      .def_readonly("channel", &Session::channel, "Where it took place (chat, ...).")
+      .def_readonly("timestamp", &Session::timestamp, "When it was recorded, seconds since the Unix epoch.")
+      .def_readonly("summary", &Session::summary, "What happened in it.");
   py::class_<Entity>(m, "Entity", "A knowledge-graph entity.")
-      .def_readonly("id", &Entity::id)
-      .def_readonly("name", &Entity::name)
-      .def_readonly("type", &Entity::type)
+      .def_readonly("id", &Entity::id, "The entity's id.")
+      .def_readonly("name", &Entity::name, "Its name.")
+      .def_readonly("type", &Entity::type, "Its type (person, project, ...).")
       .def_readonly("embedding_id", &Entity::embedding_id, "The memory describing it, or -1.")
       .def("__repr__", [](const Entity& e) {
         return "Entity(id=" + std::to_string(e.id) + ", name=" + std::string(py::repr(py::str(e.name))) + ")";
       });
   py::class_<Relation>(m, "Relation", "A typed, weighted edge source -[type]-> target.")
-      .def_readonly("source", &Relation::source)
-      .def_readonly("target", &Relation::target)
-      .def_readonly("type", &Relation::type)
-      .def_readonly("weight", &Relation::weight)
-      .def_readonly("timestamp", &Relation::timestamp);
+      .def_readonly("source", &Relation::source, "The id of the entity it starts from.")
+      .def_readonly("target", &Relation::target, "The id of the entity it points to.")
+      .def_readonly("type", &Relation::type, "What the relation is (knows, works_on, ...).")
+      .def_readonly("weight", &Relation::weight, "Its weight (default 1.0).")
+      .def_readonly("timestamp", &Relation::timestamp, "When it was added, seconds since the Unix epoch.");
   py::class_<Observation>(m, "Observation", "A fact recorded about an entity.")
-      .def_readonly("entity", &Observation::entity)
-      .def_readonly("text", &Observation::text)
+      .def_readonly("entity", &Observation::entity, "The id of the entity it is about.")
+      .def_readonly("text", &Observation::text, "The fact, as text.")
       .def_readonly("memory_id", &Observation::memory_id, "The memory holding the text, or -1.");
 }
 

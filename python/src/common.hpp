@@ -54,9 +54,52 @@ SearchFilter make_filter(const std::optional<std::string>& session,
 // "auto" (or None) -> empty, else parse_strategy.
 std::optional<Strategy> parse_strategy_argument(const std::optional<std::string>& strategy);
 
+// "porter" or "unicode61" (else invalid_argument naming `tokenizer`).
+KeywordTokenizer tokenizer_argument(const std::string& name);
+
+// A hybrid search's fusion settings; fusion is "weighted" or "rrf" (else invalid_argument).
+HybridOptions hybrid_options(std::size_t k, const std::string& fusion, float vector_weight,
+                             float keyword_weight, std::size_t candidates);
+
 // Tags as the file stores them: a str is taken as given ("a,b"), a list of str is joined by
 // commas. None: "".
 std::string tags_argument(const py::handle& tags, const char* argument);
+
+// Seconds since the epoch: a memory's timestamp when the caller gives none.
+double now_seconds();
+
+// The per-row arguments of a save: each is one value for every row or one per row, checked
+// against `count` rows and named in the error. strings_argument: a str, or a sequence of
+// `count` str (None: "" for every row). tags_per_row: a str or a flat list of str (the same
+// tags for every row), or a list of `count` lists. timestamps_argument: a number or `count`
+// numbers (None: now).
+std::vector<std::string> strings_argument(const py::handle& value, std::size_t count,
+                                          const char* argument);
+std::vector<std::string> tags_per_row(const py::handle& tags, std::size_t count);
+std::vector<double> timestamps_argument(const py::handle& value, std::size_t count);
+
+// What one save or save_batch call saves, converted from Python (with the GIL held); the
+// entries are made from it by make_entries, which needs no GIL.
+struct RowsToSave {
+  std::vector<std::string> chunks;
+  Float32Rows rows;
+  std::vector<std::string> sessions, channels, tags;
+  std::vector<double> timestamps;
+};
+
+// Checks and converts save_batch's arguments: `chunks` a list of str (not a str), one per
+// row of `embeddings` (a 2-D array of `dim` columns), the metadata as strings_argument and
+// friends take it. Throws Error(invalid_argument) naming the argument at fault.
+RowsToSave rows_to_save(const py::handle& chunks, const py::handle& embeddings, std::size_t dim,
+                        const py::handle& session_id, const py::handle& source_channel,
+                        const py::handle& tags, const py::handle& timestamps);
+
+// The MemoryEntry of every row (the strings are moved out of `rows`).
+std::vector<MemoryEntry> make_entries(RowsToSave& rows);
+
+// A memory as Python's get() returns it: a dict of id, chunk, embedding (a float32 copy),
+// session_id, source_channel, tags, timestamp.
+py::dict entry_dict(MemoryId id, const MemoryEntry& entry);
 
 // One search hit with the metadata of its memory, as Python sees it.
 struct Hit {

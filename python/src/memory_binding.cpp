@@ -2,6 +2,8 @@
 
 #include "memory_binding.hpp"
 
+#include "read_methods.hpp"
+
 #include <chrono>
 #include <cmath>
 
@@ -96,65 +98,6 @@ py::array column_view(const py::object& self, Column column) {
   return view;
 }
 
-std::vector<std::string> strings_argument(const py::handle& value, std::size_t count,
-                                          const char* argument) {
-  if (value.is_none()) return std::vector<std::string>(count);
-  if (py::isinstance<py::str>(value)) return std::vector<std::string>(count, value.cast<std::string>());
-  if (!py::isinstance<py::sequence>(value)) {
-    throw Error(ErrorCode::invalid_argument, std::string(argument) + ": expected a str or a list of str");
-  }
-  auto sequence = py::reinterpret_borrow<py::sequence>(value);
-  if (sequence.size() != count) {
-    throw Error(ErrorCode::invalid_argument,
-                std::string(argument) + ": expected " + std::to_string(count) +
-                    " values (one per chunk), got " + std::to_string(sequence.size()));
-  }
-  std::vector<std::string> out;
-  out.reserve(count);
-  for (const py::handle& item : sequence) {
-    if (!py::isinstance<py::str>(item)) {
-      throw Error(ErrorCode::invalid_argument, std::string(argument) + ": every value must be a str");
-    }
-    out.push_back(item.cast<std::string>());
-  }
-  return out;
-}
-
-std::vector<std::string> tags_per_row(const py::handle& tags, std::size_t count) {
-  // A str or a flat list of str: the same tags for every row. A list of lists: one per row.
-  if (tags.is_none() || py::isinstance<py::str>(tags)) {
-    return std::vector<std::string>(count, tags_argument(tags, "tags"));
-  }
-  auto sequence = py::reinterpret_borrow<py::sequence>(tags);
-  bool nested = sequence.size() > 0 && !py::isinstance<py::str>(sequence[0]);
-  if (!nested) return std::vector<std::string>(count, tags_argument(tags, "tags"));
-  if (sequence.size() != count) {
-    throw Error(ErrorCode::invalid_argument, "tags: expected " + std::to_string(count) +
-                                                 " lists (one per chunk), got " +
-                                                 std::to_string(sequence.size()));
-  }
-  std::vector<std::string> out;
-  for (const py::handle& row : sequence) out.push_back(tags_argument(row, "tags"));
-  return out;
-}
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::vector<double> timestamps_argument(const py::handle& value, std::size_t count) {
-  if (value.is_none()) return std::vector<double>(count, now_seconds());
-  if (py::isinstance<py::float_>(value) || py::isinstance<py::int_>(value)) {
-    return std::vector<double>(count, value.cast<double>());
-  }
-  auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(value);
-  if (!values || values.ndim() != 1 || static_cast<std::size_t>(values.shape(0)) != count) {
-    throw Error(ErrorCode::invalid_argument,
-                "timestamps: expected a number or " + std::to_string(count) + " numbers");
-  }
-  return std::vector<double>(values.data(), values.data() + count);
-}
-
 std::vector<std::string> texts_argument(const py::handle& value, const char* argument) {
   if (py::isinstance<py::str>(value)) return {value.cast<std::string>()};
   return strings_argument(value, py::len(value), argument);
@@ -210,18 +153,6 @@ struct Filters {
   std::optional<double> after, before, half_life;
 };
 
-SearchOptions vector_options(const PyMemory& memory, std::size_t k, const SearchFilter& filter,
-                             const std::optional<std::string>& strategy,
-                             std::optional<std::size_t> nprobe, std::optional<std::size_t> rerank) {
-  SearchOptions options;
-  options.k = k;
-  options.filter = filter;
-  options.strategy = parse_strategy_argument(strategy);
-  options.approximate.nprobe = nprobe.value_or(memory.nprobe);
-  options.approximate.rerank = rerank.value_or(memory.rerank);
-  return options;
-}
-
 py::dict ivfpq_info_dict(const IVFPQInfo& info) {
   return py::dict("embedding_dim"_a = info.embedding_dim, "nlist"_a = info.nlist,
                   "sub_quantizers"_a = info.sub_quantizers, "bits"_a = info.bits,
@@ -249,31 +180,12 @@ OpenOptions open_options(bool read_only, const std::string& durability, double l
   return options;
 }
 
-// Saves checked rows with their metadata as one save_batch (one log record).
-py::list save_rows(PyMemory& memory, std::vector<std::string> chunks,
-                                const Float32Rows& rows, std::vector<std::string> sessions,
-                                std::vector<std::string> channels, std::vector<std::string> tags,
-                                std::vector<double> timestamps) {
+// Saves checked rows with their metadata as one save_batch (one log record). The entries are
+// made without the GIL, under the store's lock.
+py::list save_rows(PyMemory& memory, RowsToSave& rows) {
   std::vector<MemoryId> ids = memory.write(
-      [&](HDF5Memory& store) {
-        std::vector<MemoryEntry> entries(rows.rows);
-        for (std::size_t i = 0; i < rows.rows; ++i) {
-          MemoryEntry& entry = entries[i];
-          entry.chunk = std::move(chunks[i]);
-          entry.embedding.assign(rows.data + i * rows.dim, rows.data + (i + 1) * rows.dim);
-          entry.session_id = std::move(sessions[i]);
-          entry.source_channel = std::move(channels[i]);
-          entry.tags = std::move(tags[i]);
-          entry.timestamp = timestamps[i];
-        }
-        return store.save_batch(entries);
-      },
-      true);
+      [&](HDF5Memory& store) { return store.save_batch(make_entries(rows)); }, true);
   return py::cast(ids);
-}
-
-std::size_t dim_of(const PyMemory& memory) {
-  return memory.read([](const HDF5Memory& m) { return m.config().embedding_dim; });
 }
 
 }  // namespace
@@ -294,7 +206,8 @@ concurrently, changes one at a time, all without the GIL.)doc");
          [](const std::filesystem::path& path, std::size_t dim, std::optional<std::string> embedder,
             bool float16, bool compression, int compression_level, const std::string& agent_id,
             std::size_t chunk_size, std::size_t overlap, double compact_threshold,
-            const std::string& durability, double lock_timeout, py::object embed) {
+            const std::string& tokenizer, const std::string& durability, double lock_timeout,
+            py::object embed) {
            MemoryConfig config;
            config.path = path;
            config.embedding_dim = dim;
@@ -306,6 +219,7 @@ concurrently, changes one at a time, all without the GIL.)doc");
            config.chunk_size = chunk_size;
            config.overlap = overlap;
            config.compact_threshold = compact_threshold;
+           config.keyword_tokenizer = tokenizer_argument(tokenizer);
            OpenOptions options = open_options(false, durability, lock_timeout);
            std::optional<HDF5Memory> store;
            {
@@ -317,9 +231,12 @@ concurrently, changes one at a time, all without the GIL.)doc");
          "path"_a, py::kw_only(), "dim"_a = 384, "embedder"_a = py::none(), "float16"_a = false,
          "compression"_a = false, "compression_level"_a = 4, "agent_id"_a = "agent",
          "chunk_size"_a = 512, "overlap"_a = 50, "compact_threshold"_a = 0.3,
-         "durability"_a = "on_flush", "lock_timeout"_a = 0.0, "embed"_a = py::none(),
+         "tokenizer"_a = "porter", "durability"_a = "on_flush", "lock_timeout"_a = 0.0,
+         "embed"_a = py::none(),
          R"doc(Creates a new memory file. embedder: the name recorded in /meta/embedder
-(default "hash:<dim>", the built-in embedder add() and recall() use). embed: a default
+(default "hash:<dim>", the built-in embedder add() and recall() use). tokenizer: how
+keyword search splits text, "porter" (Porter stems) or "unicode61" (words as written),
+recorded in the file. embed: a default
 callable (list of str -> 2-D array) for add()/recall(). durability: "on_flush" or
 "every_write". lock_timeout: seconds to wait for another writer. Raises IoError if the file
 exists, InvalidArgumentError for a bad setting.)doc")
@@ -365,19 +282,14 @@ exists, InvalidArgumentError for a bad setting.)doc")
           [](PyMemory& self, const std::string& chunk, py::handle embedding,
              const std::string& session_id, const std::string& source_channel, py::handle tags,
              std::optional<double> timestamp) {
-            Float32Rows rows = checked_rows(embedding, "embedding", 1, dim_of(self), true);
-            return self.write(
-                [&](HDF5Memory& store) {
-                  MemoryEntry entry;
-                  entry.chunk = chunk;
-                  entry.embedding.assign(rows.data, rows.data + rows.dim);
-                  entry.session_id = session_id;
-                  entry.source_channel = source_channel;
-                  entry.tags = tags_argument(tags, "tags");
-                  entry.timestamp = timestamp.value_or(now_seconds());
-                  return store.save(entry);
-                },
-                true);
+            RowsToSave rows;
+            rows.rows = checked_rows(embedding, "embedding", 1, self.embedding_dim(), true);
+            rows.chunks = {chunk};
+            rows.sessions = {session_id};
+            rows.channels = {source_channel};
+            rows.tags = {tags_argument(tags, "tags")};
+            rows.timestamps = {timestamp.value_or(now_seconds())};
+            return self.write([&](HDF5Memory& store) { return store.save(make_entries(rows)[0]); }, true);
           },
           "chunk"_a, "embedding"_a, py::kw_only(), "session_id"_a = "", "source_channel"_a = "",
           "tags"_a = py::none(), "timestamp"_a = py::none(),
@@ -388,20 +300,9 @@ exists, InvalidArgumentError for a bad setting.)doc")
           [](PyMemory& self, py::handle chunks, py::handle embeddings, py::handle session_id,
              py::handle source_channel, py::handle tags, py::handle timestamps, py::handle timestamp) {
             if (timestamps.is_none()) timestamps = timestamp;  // one number for all rows, by its other name
-            Float32Rows rows = checked_rows(embeddings, "embeddings", 2, dim_of(self), true);
-            if (py::isinstance<py::str>(chunks)) {
-              throw Error(ErrorCode::invalid_argument, "chunks: expected a list of str, got a str");
-            }
-            std::vector<std::string> texts = strings_argument(chunks, py::len(chunks), "chunks");
-            if (texts.size() != rows.rows) {
-              throw Error(ErrorCode::invalid_argument,
-                          "embeddings: " + std::to_string(rows.rows) + " rows for " +
-                              std::to_string(texts.size()) + " chunks");
-            }
-            const std::size_t n = texts.size();
-            return save_rows(self, std::move(texts), rows, strings_argument(session_id, n, "session_id"),
-                             strings_argument(source_channel, n, "source_channel"),
-                             tags_per_row(tags, n), timestamps_argument(timestamps, n));
+            RowsToSave rows = rows_to_save(chunks, embeddings, self.embedding_dim(), session_id, source_channel,
+                                           tags, timestamps);
+            return save_rows(self, rows);
           },
           "chunks"_a, "embeddings"_a, py::kw_only(), "session_id"_a = "", "source_channel"_a = "",
           "tags"_a = py::none(), "timestamps"_a = py::none(), "timestamp"_a = py::none(),
@@ -432,17 +333,6 @@ exists, InvalidArgumentError for a bad setting.)doc")
                 true);
           },
           "ids"_a, "Removes one id or an iterable of ids (all checked first: a missing id removes nothing).")
-      .def(
-          "get",
-          [](PyMemory& self, MemoryId id) {
-            MemoryEntry entry = self.read([&](const HDF5Memory& s) { return s.get(id); });
-            return py::dict("id"_a = id, "chunk"_a = entry.chunk,
-                            "embedding"_a = py::array_t<float>(static_cast<py::ssize_t>(entry.embedding.size()),
-                                                               entry.embedding.data()),
-                            "session_id"_a = entry.session_id, "source_channel"_a = entry.source_channel,
-                            "tags"_a = entry.tags, "timestamp"_a = entry.timestamp);
-          },
-          "id"_a, "The memory with this id as a dict (a copy). Raises NotFoundError (a KeyError).")
       .def_property_readonly("count", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.count_active(); });
       }, "Active memories (removed ones not counted).")
@@ -452,10 +342,14 @@ exists, InvalidArgumentError for a bad setting.)doc")
       .def_property_readonly("rows", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.count(); });
       }, "Rows in the arrays, removed-but-not-compacted ones included.")
-      .def_property_readonly("dim", &dim_of, "The file's embedding_dim.")
+      .def_property_readonly("dim", &PyMemory::embedding_dim, "The file's embedding_dim.")
       .def_property_readonly("embedder", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.config().embedder; });
       }, "The embedder name the file records.")
+      .def_property_readonly("keyword_tokenizer", [](const PyMemory& self) {
+        return std::string(keyword_tokenizer_name(
+            self.read([](const HDF5Memory& s) { return s.config().keyword_tokenizer; })));
+      }, "How keyword search splits text, as the file records it: 'porter' or 'unicode61'.")
       .def_property_readonly("float16", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.config().float16; });
       }, "Whether embeddings are stored as IEEE half.")
@@ -486,109 +380,8 @@ exists, InvalidArgumentError for a bad setting.)doc")
            "Seconds the previous call spent inside the C++ method (for the benchmark).");
 
   // ---- searches --------------------------------------------------------------------------
+  define_search_methods(cls);
   cls.def(
-         "search",
-         [](const PyMemory& self, py::handle query, std::size_t k, std::optional<std::string> session,
-            std::optional<std::string> channel, py::object tags, bool all_tags,
-            std::optional<double> after, std::optional<double> before, std::optional<double> half_life,
-            std::optional<std::string> strategy, std::optional<std::size_t> nprobe,
-            std::optional<std::size_t> rerank) {
-           Float32Rows q = checked_rows(query, "query", 1, dim_of(self), true);
-           SearchOptions options = vector_options(
-               self, k, make_filter(session, channel, tags, all_tags, after, before, half_life),
-               strategy, nprobe, rerank);
-           return self.read([&](const HDF5Memory& s) {
-             return with_metadata(s.search(std::span<const float>(q.data, q.dim), options), s.columns());
-           });
-         },
-         "query"_a, "k"_a = 10, py::kw_only(), "session"_a = py::none(), "channel"_a = py::none(),
-         "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
-         "half_life"_a = py::none(), "strategy"_a = "auto", "nprobe"_a = py::none(), "rerank"_a = py::none(),
-         "Cosine top-k of a 1-D float32 query over the active memories: SearchResults (Hit: id, score, "
-         "chunk, metadata; .metrics: strategy, isa, time). Filters: session, channel, tags (any, or "
-         "all with all_tags), after/before (timestamps), half_life (recency weighting, seconds). "
-         "strategy: auto, scalar, simd, blas, parallel, ivfpq, gpu.")
-      .def(
-          "search_batch",
-          [](const PyMemory& self, py::handle queries, std::size_t k, std::optional<std::string> session,
-             std::optional<std::string> channel, py::object tags, bool all_tags,
-             std::optional<double> after, std::optional<double> before, std::optional<double> half_life,
-             std::optional<std::string> strategy, std::optional<std::size_t> nprobe,
-             std::optional<std::size_t> rerank) {
-            Float32Rows q = checked_rows(queries, "queries", 2, dim_of(self), true);
-            SearchOptions options = vector_options(
-                self, k, make_filter(session, channel, tags, all_tags, after, before, half_life),
-                strategy, nprobe, rerank);
-            py::array_t<MemoryId> ids({static_cast<py::ssize_t>(q.rows), static_cast<py::ssize_t>(k)});
-            py::array_t<float> scores({static_cast<py::ssize_t>(q.rows), static_cast<py::ssize_t>(k)});
-            MemoryId* id_out = ids.mutable_data();
-            float* score_out = scores.mutable_data();
-            self.read([&](const HDF5Memory& s) {
-              std::vector<SearchResults> results =
-                  s.search_batch(std::span<const float>(q.data, q.rows * q.dim), q.rows, options);
-              for (std::size_t i = 0; i < q.rows; ++i) {
-                for (std::size_t j = 0; j < k; ++j) {
-                  const bool have = j < results[i].hits.size();
-                  id_out[i * k + j] = have ? results[i].hits[j].id : -1;
-                  score_out[i * k + j] = have ? results[i].hits[j].score : std::nanf("");
-                }
-              }
-            });
-            return py::make_tuple(ids, scores);
-          },
-          "queries"_a, "k"_a = 10, py::kw_only(), "session"_a = py::none(), "channel"_a = py::none(),
-          "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
-          "half_life"_a = py::none(), "strategy"_a = "auto", "nprobe"_a = py::none(), "rerank"_a = py::none(),
-          "Top-k of every row of a 2-D (q, dim) query array in one pass: (ids int64, scores float32), "
-          "each of shape (q, k), best first; a query with fewer than k hits is padded with id -1, score NaN.")
-      .def(
-          "keyword_search",
-          [](const PyMemory& self, const std::string& text, std::size_t k, std::optional<std::string> session,
-             std::optional<std::string> channel, py::object tags, bool all_tags,
-             std::optional<double> after, std::optional<double> before, std::optional<double> half_life) {
-            SearchFilter filter = make_filter(session, channel, tags, all_tags, after, before, half_life);
-            return self.read([&](const HDF5Memory& s) {
-              return with_metadata(s.keyword_search(text, k, filter), s.columns());
-            });
-          },
-          "text"_a, "k"_a = 10, py::kw_only(), "session"_a = py::none(), "channel"_a = py::none(),
-          "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
-          "half_life"_a = py::none(), "BM25 top-k over the chunks (the filters of search()).")
-      .def(
-          "hybrid_search",
-          [](const PyMemory& self, py::handle query, const std::string& text, std::size_t k,
-             const std::string& fusion, float vector_weight, float keyword_weight, std::size_t candidates,
-             std::optional<std::string> session, std::optional<std::string> channel, py::object tags,
-             bool all_tags, std::optional<double> after, std::optional<double> before,
-             std::optional<double> half_life, std::optional<std::string> strategy) {
-            Float32Rows q = checked_rows(query, "query", 1, dim_of(self), true);
-            HybridOptions options;
-            options.k = k;
-            if (fusion == "weighted") {
-              options.fusion = Fusion::weighted;
-            } else if (fusion == "rrf") {
-              options.fusion = Fusion::rrf;
-            } else {
-              throw Error(ErrorCode::invalid_argument, "fusion: expected 'weighted' or 'rrf', got '" + fusion + "'");
-            }
-            options.vector_weight = vector_weight;
-            options.keyword_weight = keyword_weight;
-            options.candidates = candidates;
-            options.filter = make_filter(session, channel, tags, all_tags, after, before, half_life);
-            options.strategy = parse_strategy_argument(strategy);
-            options.approximate.nprobe = self.nprobe;
-            options.approximate.rerank = self.rerank;
-            return self.read([&](const HDF5Memory& s) {
-              return with_metadata(s.hybrid_search(std::span<const float>(q.data, q.dim), text, options),
-                                   s.columns());
-            });
-          },
-          "query"_a, "text"_a, "k"_a = 10, py::kw_only(), "fusion"_a = "weighted", "vector_weight"_a = 0.7f,
-          "keyword_weight"_a = 0.3f, "candidates"_a = 100, "session"_a = py::none(), "channel"_a = py::none(),
-          "tags"_a = py::none(), "all_tags"_a = false, "after"_a = py::none(), "before"_a = py::none(),
-          "half_life"_a = py::none(), "strategy"_a = "auto",
-          "Vector + keyword fusion: fusion='weighted' (min-max normalised, weights) or 'rrf'.")
-      .def(
           "build_index",
           [](PyMemory& self, std::size_t nlist, std::size_t sub_quantizers, std::size_t iterations,
              std::uint64_t seed, std::size_t training_sample, std::size_t pq_training_sample,
@@ -628,14 +421,18 @@ exists, InvalidArgumentError for a bad setting.)doc")
            const bool one = py::isinstance<py::str>(text);
            std::vector<std::string> texts = texts_argument(text, "text");
            std::vector<float> vectors = embed_texts(self, texts, embed);
-           Float32Rows rows;
-           rows.rows = texts.size();
-           rows.dim = texts.empty() ? 0 : vectors.size() / texts.size();
-           rows.data = vectors.data();
            const std::size_t n = texts.size();
-           py::list ids = save_rows(self, std::move(texts), rows, strings_argument(session_id, n, "session_id"),
-                                                 strings_argument(source_channel, n, "source_channel"),
-                                                 tags_per_row(tags, n), timestamps_argument(timestamp, n));
+           RowsToSave rows;
+           rows.rows.rows = n;
+           rows.rows.dim = n == 0 ? 0 : vectors.size() / n;
+           rows.rows.widened = std::move(vectors);
+           rows.rows.data = rows.rows.widened.data();
+           rows.chunks = std::move(texts);
+           rows.sessions = strings_argument(session_id, n, "session_id");
+           rows.channels = strings_argument(source_channel, n, "source_channel");
+           rows.tags = tags_per_row(tags, n);
+           rows.timestamps = timestamps_argument(timestamp, n);
+           py::list ids = save_rows(self, rows);
            if (one) return ids[0];
            return ids;
          },
@@ -671,11 +468,6 @@ exists, InvalidArgumentError for a bad setting.)doc")
           },
           "session_id"_a, "start_id"_a, "end_id"_a, "channel"_a = "", "summary"_a = "",
           "Records a session summary covering memory ids [start_id, end_id).")
-      .def("session_summary",
-           [](const PyMemory& self, const std::string& id) {
-             return self.read([&](const HDF5Memory& s) { return s.get_session_summary(id); });
-           },
-           "session_id"_a, "The summary of a session. Raises NotFoundError.")
       .def_property_readonly("sessions", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.sessions(); });
       }, "Every session, as a list of Session (a copy).")
@@ -712,60 +504,8 @@ exists, InvalidArgumentError for a bad setting.)doc")
       }, "Every entity (a copy).")
       .def_property_readonly("relations", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.knowledge().relations(); });
-      }, "Every relation (a copy).")
-      .def("entity",
-           [](const PyMemory& self, EntityId id) {
-             return self.read([&](const HDF5Memory& s) {
-               const Entity* entity = s.knowledge().find_entity(id);
-               if (entity == nullptr) throw Error(ErrorCode::not_found, "id: no entity " + std::to_string(id));
-               return *entity;
-             });
-           },
-           "id"_a, "The entity with this id. Raises NotFoundError (a KeyError).")
-      .def("find_entity",
-           [](const PyMemory& self, const std::string& name) {
-             return self.read([&](const HDF5Memory& s) -> std::optional<Entity> {
-               const Entity* entity = s.knowledge().find_entity_by_name(name);
-               if (entity == nullptr) return std::nullopt;
-               return *entity;
-             });
-           },
-           "name"_a, "The first entity with exactly this name, or None.")
-      .def("entity_by_name",
-           [](const PyMemory& self, const std::string& name) {
-             return self.read([&](const HDF5Memory& s) -> std::optional<EntityId> {
-               const Entity* entity = s.knowledge().find_entity_by_name(name);
-               if (entity == nullptr) return std::nullopt;
-               return entity->id;
-             });
-           },
-           "name"_a, "The id of the first entity with exactly this name, or None.")
-      .def("neighbors",
-           [](const PyMemory& self, EntityId id) {
-             return self.read([&](const HDF5Memory& s) { return s.knowledge().neighbors(id); });
-           },
-           "id"_a, "Ids of the entities joined to `id` by a relation either way, sorted.")
-      .def("k_hop",
-           [](const PyMemory& self, EntityId start, std::size_t hops) {
-             return self.read([&](const HDF5Memory& s) { return s.knowledge().traverse(start, hops); });
-           },
-           "start"_a, "hops"_a, "Every entity within `hops` relations of start as (id, distance), nearest "
-           "first, start included. Raises NotFoundError.")
-      .def("relations_from",
-           [](const PyMemory& self, EntityId id) {
-             return self.read([&](const HDF5Memory& s) { return s.knowledge().relations_from(id); });
-           },
-           "id"_a, "Relations whose source is id.")
-      .def("relations_to",
-           [](const PyMemory& self, EntityId id) {
-             return self.read([&](const HDF5Memory& s) { return s.knowledge().relations_to(id); });
-           },
-           "id"_a, "Relations whose target is id.")
-      .def("observations",
-           [](const PyMemory& self, EntityId id) {
-             return self.read([&](const HDF5Memory& s) { return s.knowledge().observations_of(id); });
-           },
-           "entity"_a, "The observations of an entity, in the order added.");
+      }, "Every relation (a copy).");
+  define_graph_reads(cls);
 }
 
 }  // namespace edgehdf5::python

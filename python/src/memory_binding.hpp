@@ -59,6 +59,11 @@ class PyMemory {
     }
   }
 
+  // The file's embedding_dim (what a query or row must have).
+  std::size_t embedding_dim() const {
+    return read([](const HDF5Memory& store) { return store.config().embedding_dim; });
+  }
+
   // Checkpoints and closes (HDF5Memory::close); refused while views are alive. Idempotent.
   void close();
   bool closed() const;

@@ -21,4 +21,9 @@ PYBIND11_MODULE(_edgehdf5, module) {
     return pybind11::array_t<float>(static_cast<pybind11::ssize_t>(v.size()), v.data());
   }, pybind11::arg("text"), pybind11::arg("dim") = 384,
      "The built-in embedder's (hash:dim) vector of a text, as a float32 array.");
+  module.def("keyword_terms", [](const std::string& text, const std::string& tokenizer) {
+    return edgehdf5::tokenize(text, ep::tokenizer_argument(tokenizer));
+  }, pybind11::arg("text"), pybind11::arg("tokenizer") = "porter",
+     "The terms keyword search (BM25) makes of a text with this tokenizer ('porter' or "
+     "'unicode61'), in order: what a query must share with a memory to match it.");
 }

@@ -224,9 +224,7 @@ MemoryEntry to_entry(const eh5_record& record, const HDF5Memory& store, const st
     entry.embedding.assign(record.embedding, record.embedding + record.embedding_dim);
   } else {
     entry.embedding.resize(record.embedding_dim);
-    for (std::size_t i = 0; i < record.embedding_dim; ++i) {
-      entry.embedding[i] = half_to_float(record.embedding_f16[i]);
-    }
+    halves_to_floats(std::span<const half_bits>(record.embedding_f16, record.embedding_dim), entry.embedding);
   }
   entry.source_channel = text_or_empty(record.source_channel);
   entry.timestamp = record.timestamp;

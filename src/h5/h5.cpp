@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "edgehdf5/error.hpp"
+#include "h5/h5_internal.hpp"
 
 namespace edgehdf5::h5 {
 namespace {
@@ -46,6 +47,8 @@ std::string take_error_stack() {
   return text.empty() ? std::string("no detail from HDF5") : text;
 }
 
+}  // namespace
+
 [[noreturn]] void fail(const std::string& what) {
   throw Error(ErrorCode::hdf5, what + " (HDF5: " + take_error_stack() + ")");
 }
@@ -59,11 +62,15 @@ void check(herr_t status, const std::string& what) {
   if (status < 0) fail(what);
 }
 
+namespace {
+
 std::string child_path(const Object& parent, const char* name) {
   std::string path = path_of(parent);
   if (path.empty() || path.back() != '/') path.push_back('/');
   return path + name;
 }
+
+}  // namespace
 
 Object file_access_list() {
   Object fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate(file access)"));
@@ -72,6 +79,8 @@ Object file_access_list() {
   check(H5Pset_file_locking(fapl.id(), false, true), "H5Pset_file_locking");
   return fapl;
 }
+
+namespace {
 
 Object utf8_variable_string_type() {
   Object type(check(H5Tcopy(H5T_C_S1), "H5Tcopy(string)"));

@@ -83,11 +83,13 @@ class FileImage {
 };
 
 // Builds a file in memory only (the core driver without a backing store) and returns its
-// bytes: HDF5 does no file I/O for it, so no failing disk can leave HDF5 cleaning up a
-// half-written file; the caller writes the bytes where it wants. `fill` writes the content
-// into the open file and must close every object it opens. The driver's own buffer is
-// handed over at close (file image callbacks), so the bytes are never copied. `name` labels
-// the file in messages; `size_hint` is about how large it will be (it grows as needed).
+// bytes: HDF5 does no file I/O for it; the caller writes the bytes where it wants. The store
+// writes its files with write_file_through_seam (seam_driver.hpp) instead, which costs no
+// file image and no second write; this stays as what edgehdf5-bench checkpoint compares
+// that with. `fill` writes the content into the open file and must close every object it
+// opens. The driver's own buffer is handed over at close (file image callbacks), so the
+// bytes are never copied. `name` labels the file in messages; `size_hint` is about how large
+// it will be (it grows as needed).
 FileImage build_memory_file(const std::string& name, std::size_t size_hint,
                             const std::function<void(Object& file)>& fill);
 // Opens `image` (a whole file's bytes, copied) read-only in memory; `name` labels it in

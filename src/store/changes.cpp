@@ -43,8 +43,7 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
       columns.embeddings_f16.resize(offset + dim);
       reader.get_array(std::span<half_bits>(columns.embeddings_f16.data() + offset, dim));
       // The norm of what is stored (the rounded values), so cosine scores stay exact.
-      for (std::size_t d = 0; d < dim; ++d)
-        widened[d] = half_to_float(columns.embeddings_f16[offset + d]);
+      halves_to_floats(std::span<const half_bits>(columns.embeddings_f16.data() + offset, dim), widened);
       columns.norms.push_back(compute_norm(widened));
     } else {
       const std::size_t offset = columns.embeddings_f32.size();
@@ -190,7 +189,7 @@ std::string encode_save_batch(const StoreState& state, std::span<const MemoryEnt
     writer.put_string(entry.session_id);
     writer.put_string(entry.tags);
     if (half) {
-      for (std::size_t d = 0; d < dim; ++d) narrowed[d] = float_to_half(entry.embedding[d]);
+      floats_to_halves(entry.embedding, narrowed);
       writer.put_array(std::span<const half_bits>(narrowed));
     } else {
       writer.put_array(std::span<const float>(entry.embedding));

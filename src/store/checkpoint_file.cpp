@@ -61,14 +61,13 @@ class LogSetAside {
   bool held_ = false;
 };
 
-// The new file, complete and on disk, at `temporary`. HDF5 builds it in memory and it is
-// written through the seam: a failing write or fsync is our Error(io), and HDF5 has no
-// half-written file of its own to clean up (the SIGSEGV in its close path that a failing
-// pwrite used to cause).
+// The new file, complete and on disk, at `temporary`. HDF5 writes it through the seam as it
+// goes (h5/seam_driver.hpp): a failing write or fsync is our Error(io), and HDF5 never sees
+// the failure, so it has no failed write of its own to clean up (the SIGSEGV in its close
+// path that a failing pwrite used to cause).
 void stage(FileSystem& file_system, const TemporaryFile& temporary, const StoreState& state,
            const IVFPQData* index) {
-  const h5::FileImage image = state_file_image(state, index, temporary.path().string());
-  write_new_file(file_system, temporary.path(), image.bytes());
+  write_state_file(file_system, temporary.path(), state, index);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace edgehdf5::store {
 // Writes `state` (with `index` as its /ivfpq group when given) to `temporary`, fsyncs it,
 // renames it over `target` and fsyncs the directory. On failure the temporary is removed
 // and `target` is as it was. REQUIRES: both paths in one directory (the rename is atomic).
-// Every file operation goes through `file_system`; HDF5 builds the file in memory.
+// Every file operation goes through `file_system`; HDF5 writes through it too.
 // `renamed`, when given, tells a caller that catches an error whether the new file had
 // replaced `target` already (only the directory's fsync failed) or not (target unchanged).
 void write_file_atomically(FileSystem& file_system, const std::filesystem::path& target,

@@ -2,10 +2,12 @@
 
 namespace edgehdf5::store {
 
-const BM25Index& DerivedKeywordIndex::get(const MemoryColumns& columns) const {
+const BM25Index& DerivedKeywordIndex::get(const MemoryColumns& columns,
+                                          KeywordTokenizer tokenizer) const {
   std::lock_guard lock(build_mutex_);
   if (!index_) {
-    index_ = std::make_unique<BM25Index>(BM25Index::build(columns.chunks, columns.tombstones));
+    index_ = std::make_unique<BM25Index>(
+        BM25Index::build(columns.chunks, columns.tombstones, {}, tokenizer));
   }
   return *index_;
 }

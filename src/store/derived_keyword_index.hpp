@@ -12,9 +12,10 @@ namespace edgehdf5::store {
 
 class DerivedKeywordIndex final : public DerivedIndex {
  public:
-  // The index over `columns`, building it first if need be. Safe to call concurrently.
-  // REQUIRES: `columns` is the store's, the one notifications describe.
-  const BM25Index& get(const MemoryColumns& columns) const;
+  // The index over `columns` with the file's tokenizer, building it first if need be. Safe
+  // to call concurrently. REQUIRES: `columns` is the store's, the one notifications
+  // describe, and `tokenizer` is the same at every call.
+  const BM25Index& get(const MemoryColumns& columns, KeywordTokenizer tokenizer) const;
 
   void rows_appended(const MemoryColumns& columns, std::size_t first_row) noexcept override;
   void row_removed(const MemoryColumns& columns, std::size_t row) noexcept override;

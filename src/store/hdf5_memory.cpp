@@ -520,7 +520,7 @@ const MemoryConfig& HDF5Memory::config() const { return impl_->state.config; }
 const MemoryColumns& HDF5Memory::columns() const { return impl_->columns(); }
 
 const BM25Index& HDF5Memory::keyword_index() const {
-  return impl_->keyword.get(impl_->columns());
+  return impl_->keyword.get(impl_->columns(), impl_->state.config.keyword_tokenizer);
 }
 bool HDF5Memory::read_only() const { return !impl_->writable; }
 

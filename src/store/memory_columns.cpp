@@ -14,9 +14,7 @@ std::vector<float> MemoryColumns::embedding(std::size_t row) const {
   std::vector<float> values(embedding_dim);
   const std::size_t offset = row * embedding_dim;
   if (embedding_type == EmbeddingType::float16) {
-    for (std::size_t i = 0; i < embedding_dim; ++i) {
-      values[i] = half_to_float(embeddings_f16[offset + i]);
-    }
+    halves_to_floats(std::span<const half_bits>(embeddings_f16.data() + offset, embedding_dim), values);
   } else {
     std::copy_n(embeddings_f32.begin() + static_cast<std::ptrdiff_t>(offset), embedding_dim,
                 values.begin());

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <type_traits>
 
+#include "edgehdf5/bm25.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/version.hpp"
 #include "h5/h5.hpp"
+#include "h5/seam_driver.hpp"
 #include "index/ivfpq/ivfpq_group.hpp"
 #include "store/posix_file.hpp"
 
@@ -96,6 +99,18 @@ std::size_t non_negative(const h5::Object& meta, const char* name) {
   return static_cast<std::size_t>(value);
 }
 
+// /meta/keyword_tokenizer; files without it (before 0.3, other writers) used unicode61.
+KeywordTokenizer read_keyword_tokenizer(const h5::Object& meta) {
+  if (!h5::has_attribute(meta, "keyword_tokenizer")) return KeywordTokenizer::unicode61;
+  const std::string name = h5::read_string_attribute(meta, "keyword_tokenizer");
+  const std::optional<KeywordTokenizer> tokenizer = parse_keyword_tokenizer(name);
+  if (!tokenizer) {
+    throw Error(ErrorCode::schema, "attribute /meta/keyword_tokenizer is '" + name +
+                                       "'; this build knows 'unicode61' and 'porter'");
+  }
+  return *tokenizer;
+}
+
 void read_meta(const h5::Object& file, StoreState& state) {
   h5::Object meta = h5::open_group(file, "meta");
   state.schema_version = h5::read_string_attribute(meta, "schema_version");
@@ -123,6 +138,7 @@ void read_meta(const h5::Object& file, StoreState& state) {
   config.compact_threshold = h5::has_attribute(meta, "compact_threshold")
                                  ? h5::read_double_attribute(meta, "compact_threshold")
                                  : 0.3;
+  config.keyword_tokenizer = read_keyword_tokenizer(meta);
   state.checkpoint_lsn = static_cast<std::uint64_t>(optional_int(meta, "checkpoint_lsn", 0));
   state.last_lsn = state.checkpoint_lsn;
   state.next_id = optional_int(meta, "next_id", -1);  // settled once the ids are read
@@ -336,24 +352,23 @@ std::size_t expected_file_bytes(const StoreState& state) {
   return bytes + (std::size_t{1} << 16);
 }
 
-void write_groups(h5::Object& file, const StoreState& state, const IVFPQData* index);
-
 }  // namespace
 
 h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
                                const std::string& name) {
   h5::LibraryLock lock;
   return h5::build_memory_file(name, expected_file_bytes(state),
-                               [&](h5::Object& file) { write_groups(file, state, index); });
+                               [&](h5::Object& file) { write_state_groups(file, state, index); });
 }
 
 void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
                       const StoreState& state, const IVFPQData* index) {
-  // The in-memory file is not named after `path`: named after a file that exists, HDF5's
-  // create started from that file's old content (an in-place rewrite wrote the old bytes
-  // back; IVFPQStoreTest.AnUnusableIndexNeverKeepsTheMemoriesFromOpening catches it).
-  const h5::FileImage image = state_file_image(state, index, path.string() + " (in memory)");
-  write_new_file(file_system, path, image.bytes());
+  // HDF5 writes the file through the seam as it goes (h5/seam_driver.hpp): each byte once,
+  // no file image in memory, and a failing write is our Error(io) while HDF5 carries on
+  // unaware of it (its cleanup after a failed write is where it used to crash).
+  h5::write_file_through_seam(file_system, path, [&](h5::Object& file) {
+    write_state_groups(file, state, index);
+  });
 }
 
 void write_state_file(const std::filesystem::path& path, const StoreState& state,
@@ -361,9 +376,7 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
   write_state_file(*posix_file_system(), path, state, index);
 }
 
-namespace {
-
-void write_groups(h5::Object& file, const StoreState& state, const IVFPQData* index) {
+void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQData* index) {
   const MemoryConfig& config = state.config;
   const MemoryColumns& columns = state.columns;
   {
@@ -381,6 +394,7 @@ void write_groups(h5::Object& file, const StoreState& state, const IVFPQData* in
     h5::write_attribute(meta, "compression_level",
                         static_cast<std::int64_t>(config.compression_level));
     h5::write_attribute(meta, "compact_threshold", config.compact_threshold);
+    h5::write_attribute(meta, "keyword_tokenizer", keyword_tokenizer_name(config.keyword_tokenizer));
     h5::write_attribute(meta, "next_id", static_cast<std::int64_t>(state.next_id));
     h5::write_attribute(meta, "checkpoint_lsn", static_cast<std::int64_t>(state.last_lsn));
     meta.close();
@@ -479,6 +493,8 @@ void write_groups(h5::Object& file, const StoreState& state, const IVFPQData* in
   }
   if (index != nullptr) ivfpq::write_group(file, *index);
 }
+
+namespace {
 
 // The file at `path`, opened read-only: by HDF5 itself on the operating system's files (it
 // then reads only what it needs), else from its bytes read through the seam.

@@ -45,14 +45,20 @@ struct StoredIndex {
   std::string problem;            // why a group that is present cannot be read; else empty
 };
 
-// The bytes of `state` as an HDF5 file, with `index` as its /ivfpq group when given. Built
-// in memory by HDF5's core driver, so HDF5 itself never writes to a disk: the caller writes
-// the bytes through the I/O seam (checkpoint_file.hpp). `name` labels it in messages.
+// Writes the groups of `state` (and `index` as its /ivfpq group when given) into `file`, a
+// new, empty HDF5 file: the content of a state file, whatever driver writes it.
+void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQData* index);
+
+// The bytes of `state` as an HDF5 file, built in memory by HDF5's core driver. The store
+// no longer writes files this way (write_state_file below); kept as the alternative that
+// edgehdf5-bench checkpoint measures the seam's driver against. `name` labels it.
 h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
                                const std::string& name);
 
 // Writes `state` as a new HDF5 file at `path` (truncating it; fsynced), through
-// `file_system`. Not atomic by itself: the store writes to a temporary and renames.
+// `file_system`: HDF5 writes it through the seam with the driver of h5/seam_driver.hpp.
+// Error(io) naming `path` and the operation when a seam call fails (the file is then
+// removed). Not atomic by itself: the store writes to a temporary and renames.
 void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
                       const StoreState& state, const IVFPQData* index = nullptr);
 // The same on the operating system's files.

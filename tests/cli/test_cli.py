@@ -28,7 +28,7 @@ EXPORT_KEYS = ["id", "chunk", "embedding", "source_channel", "timestamp", "sessi
 HIT_KEYS = ["id", "score", "chunk", "session_id", "source_channel", "timestamp", "tags"]
 INFO_KEYS = {
     "path", "schema_version", "edgehdf5_version", "agent_id", "embedder", "created_at",
-    "embedding_dim", "dtype", "total", "active", "deleted", "sessions", "entities",
+    "embedding_dim", "dtype", "keyword_tokenizer", "total", "active", "deleted", "sessions", "entities",
     "relations", "compression", "compression_level", "compact_threshold", "chunk_size",
     "overlap", "log_bytes", "log_records_replayed",
 }
@@ -265,6 +265,7 @@ class InfoTest(CliTestCase):
         self.assertLessEqual(INFO_KEYS, set(info))
         self.assertEqual((info["total"], info["active"], info["deleted"]), (10, 9, 1))
         self.assertEqual((info["agent_id"], info["embedder"]), ("demo", "hash64"))
+        self.assertEqual(info["keyword_tokenizer"], "porter")  # the default for new files
         self.assertEqual(info["schema_version"], "1.0")
         self.assertEqual((info["sessions"], info["entities"], info["relations"]), (0, 0, 0))
         self.assertIsInstance(info["log_bytes"], int)

@@ -76,6 +76,7 @@ class CreateForTextTest(TextCliTestCase):
     def test_embedder_picks_the_dimension(self):
         created = self.json_of("create", self.file, "--embedder", "hash:64", "--float16")
         self.assertEqual(created, {"path": str(self.file), "embedding_dim": 64,
+                                   "keyword_tokenizer": "porter",
                                    "dtype": "float16", "embedder": "hash:64",
                                    "compression": False})
         self.cli("create", self.dir / "same.h5", "--embedder", "hash:32", "--dim", 32)

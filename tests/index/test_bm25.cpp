@@ -41,6 +41,33 @@ double expected_score(double tf, double length, double average, double documents
   return idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average));
 }
 
+TEST(Tokenizer, SuperscriptsAndFractionsAreWordCharactersAsInFts5) {
+  // Unicode "No" characters of Latin-1 (² ³ ¹ ¼ ½ ¾) are token characters to FTS5's unicode61.
+  EXPECT_EQ(tokenize("r\u00b3 x\u00b2 \u00bd-cup"),
+            (std::vector<std::string>{"r\u00b3", "x\u00b2", "\u00bd", "cup"}));
+}
+
+TEST(Tokenizer, PorterStemsAllButVeryShortAndVeryLongTerms) {
+  EXPECT_EQ(tokenize("Renovating renovations is", KeywordTokenizer::porter),
+            (std::vector<std::string>{"renov", "renov", "is"}));
+  EXPECT_EQ(tokenize("Renovating", KeywordTokenizer::unicode61),
+            (std::vector<std::string>{"renovating"}));
+  const std::string longest = "b" + std::string(59, 'a') + "ings";  // 64 bytes: stemmed
+  EXPECT_EQ(tokenize(longest, KeywordTokenizer::porter),
+            (std::vector<std::string>{"b" + std::string(59, 'a')}));
+  const std::string too_long = "b" + std::string(60, 'a') + "ings";  // 65 bytes: as written
+  EXPECT_EQ(tokenize(too_long, KeywordTokenizer::porter), (std::vector<std::string>{too_long}));
+}
+
+TEST(BM25, PorterIndexMatchesOtherFormsAndStemsIdfTerms) {
+  const BM25Index index = BM25Index::build({"renovating the flat", "renovation costs", "flat tyre"},
+                                           {0, 0, 0}, {}, KeywordTokenizer::porter);
+  EXPECT_EQ(index.tokenizer(), KeywordTokenizer::porter);
+  EXPECT_EQ(index.score("renovations", [](std::size_t) { return true; }).size(), 2u);
+  EXPECT_DOUBLE_EQ(index.idf("renovations"), index.idf("renov"));
+  EXPECT_GT(index.idf("renovations"), 0.0);
+}
+
 TEST(BM25, MatchesTheFormula) {
   const std::vector<std::string> chunks{"the cat sat on the mat", "dogs and cats", "a cat, a cat!",
                                         "nothing here", "mat mat mat mat"};

@@ -5,7 +5,9 @@ Builds 10,000 real-looking paragraphs (seeded), imports them with `edgehdf5 impo
 some with `edgehdf5 delete`, loads the same active rows into an FTS5 table (tokenizer
 unicode61 with remove_diacritics 0, which splits and folds case as our tokenizer does), runs
 many OR-queries through `edgehdf5 search --text` and FTS5's `ORDER BY bm25()`, and requires
-the same top-10 with the same scores (-bm25).
+the same top-10 with the same scores (-bm25). Twice: for files made with `--tokenizer
+unicode61` against FTS5's 'unicode61 remove_diacritics 0', and with `--tokenizer porter`
+against 'porter unicode61 remove_diacritics 0' (Porter stems on both sides).
 
 Why the two should agree exactly: edgehdf5 uses FTS5's idf, ln((N - n + 0.5) / (n + 0.5))
 floored at 1e-6, with k1 = 1.2 and b = 0.75, and counts N, n and the average length over
@@ -77,6 +79,9 @@ def make_queries(rng, topic_words, rare):
 
 
 class Fts5Oracle(unittest.TestCase):
+    TOKENIZER = "unicode61"                          # edgehdf5 create --tokenizer
+    FTS5_TOKENIZER = "unicode61 remove_diacritics 0"  # the same rules in FTS5
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="edgehdf5-fts5-")
@@ -86,7 +91,8 @@ class Fts5Oracle(unittest.TestCase):
         cls.queries = make_queries(rng, topic_words, rare)
 
         cls.file = directory / "memory.h5"
-        subprocess.run([BINARY, "create", cls.file, "--dim", "4"], check=True, capture_output=True)
+        subprocess.run([BINARY, "create", cls.file, "--dim", "4", "--tokenizer", cls.TOKENIZER],
+                       check=True, capture_output=True)
         jsonl = directory / "corpus.jsonl"
         with jsonl.open("w", encoding="utf-8") as out:
             for text in documents:
@@ -99,7 +105,7 @@ class Fts5Oracle(unittest.TestCase):
 
         cls.db = sqlite3.connect(":memory:")
         cls.db.execute("CREATE VIRTUAL TABLE docs USING fts5(chunk, "
-                       "tokenize = 'unicode61 remove_diacritics 0')")
+                       f"tokenize = '{cls.FTS5_TOKENIZER}')")
         deleted_set = set(deleted)
         cls.db.executemany("INSERT INTO docs(rowid, chunk) VALUES (?, ?)",
                            [(i, text) for i, text in enumerate(documents) if i not in deleted_set])
@@ -144,6 +150,17 @@ class Fts5Oracle(unittest.TestCase):
                              capture_output=True, text=True)
         self.assertEqual(run.returncode, 1)
         self.assertIn("no terms", run.stderr)
+
+
+class Fts5OraclePorter(Fts5Oracle):
+    TOKENIZER = "porter"
+    FTS5_TOKENIZER = "porter unicode61 remove_diacritics 0"
+
+    def test_stemming_merges_forms(self):
+        # "bookings" and "booking" are one term once stemmed, in both engines.
+        self.assertEqual([i for i, _ in self.ours_top10(["bookings"])],
+                         [i for i, _ in self.ours_top10(["booking"])])
+        self.assertEqual(self.fts5_top10(["bookings"]), self.fts5_top10(["booking"]))
 
 
 if __name__ == "__main__":

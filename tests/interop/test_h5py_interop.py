@@ -54,6 +54,7 @@ def meta_attributes(entry):
         "compression": (INTEGER, int(config["compression"])),
         "compression_level": (INTEGER, config["compression_level"]),
         "compact_threshold": (F64, config["compact_threshold"]),
+        "keyword_tokenizer": (STRING, config["keyword_tokenizer"]),
         "next_id": (INTEGER, entry["next_id"]),
         "checkpoint_lsn": (INTEGER, None),  # the log position the file includes
     }

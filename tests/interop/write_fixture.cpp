@@ -165,6 +165,7 @@ json config_json(const edgehdf5::MemoryConfig& config) {
           {"compression", config.compression},
           {"compression_level", config.compression_level},
           {"compact_threshold", config.compact_threshold},
+          {"keyword_tokenizer", std::string(keyword_tokenizer_name(config.keyword_tokenizer))},
           {"created_at", config.created_at}};
 }
 

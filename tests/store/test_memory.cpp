@@ -77,6 +77,7 @@ TEST_P(MemoryTypes, EveryConfigSettingSurvivesReopen) {
   config.compression_level = 7;
   config.compact_threshold = 0.5;
   config.created_at = "2025-01-01T00:00:00Z";
+  config.keyword_tokenizer = KeywordTokenizer::unicode61;  // not the default
   HDF5Memory::create(config).close();
   const HDF5Memory memory = HDF5Memory::open(config.path, read_only());
   const MemoryConfig& got = memory.config();
@@ -90,7 +91,35 @@ TEST_P(MemoryTypes, EveryConfigSettingSurvivesReopen) {
   EXPECT_EQ(got.compression_level, 7);
   EXPECT_EQ(got.compact_threshold, 0.5);
   EXPECT_EQ(got.created_at, "2025-01-01T00:00:00Z");
+  EXPECT_EQ(got.keyword_tokenizer, KeywordTokenizer::unicode61);
   EXPECT_EQ(memory.info().schema_version, "1.0");
+}
+
+// The keyword tokenizer is the file's: porter (the default) matches other forms of a word,
+// unicode61 only the form written, and each survives reopen with the log replayed.
+TEST(Memory, KeywordSearchUsesTheFilesTokenizerAcrossReopen) {
+  TempDir dir;
+  for (const KeywordTokenizer tokenizer : {KeywordTokenizer::porter, KeywordTokenizer::unicode61}) {
+    MemoryConfig config = config_at(dir / (std::string(keyword_tokenizer_name(tokenizer)) + ".h5"), 4);
+    config.keyword_tokenizer = tokenizer;
+    std::vector<MemoryEntry> entries = make_entries(3, 4);
+    entries[0].chunk = "We are renovating the kitchen";
+    entries[1].chunk = "The renovation budget doubled";
+    entries[2].chunk = "Nothing to see here";
+    {
+      HDF5Memory memory = HDF5Memory::create(config);
+      memory.save_batch(entries);
+      memory.flush();  // in the log only: reopen must rebuild with the same tokenizer
+      const bool stems = tokenizer == KeywordTokenizer::porter;
+      // No row holds "renovations" as written; both hold its stem.
+      EXPECT_EQ(memory.keyword_search("renovations", 10, {}).hits.size(), stems ? 2u : 0u);
+      EXPECT_EQ(memory.keyword_search("renovation", 10, {}).hits.size(), stems ? 2u : 1u);
+    }
+    const HDF5Memory reopened = HDF5Memory::open(config.path, read_only());
+    EXPECT_EQ(reopened.config().keyword_tokenizer, tokenizer);
+    EXPECT_EQ(reopened.keyword_search("renovating", 10, {}).hits.size(),
+              tokenizer == KeywordTokenizer::porter ? 2u : 1u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Float32AndFloat16, MemoryTypes, ::testing::Values(false, true),

@@ -31,6 +31,7 @@ nlohmann::ordered_json describe(const HDF5Memory& memory, const std::filesystem:
       {"created_at", config.created_at},
       {"embedding_dim", config.embedding_dim},
       {"dtype", config.float16 ? "float16" : "float32"},
+      {"keyword_tokenizer", keyword_tokenizer_name(config.keyword_tokenizer)},
       {"total", memory.count()},
       {"active", memory.count_active()},
       {"deleted", memory.count() - memory.count_active()},

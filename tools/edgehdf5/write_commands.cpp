@@ -46,6 +46,7 @@ struct CreateOptions {
   std::optional<std::string> embedder;
   std::optional<std::string> embed_command;
   int compression_level = 0;  // 0: no compression
+  std::string tokenizer = std::string(keyword_tokenizer_name(MemoryConfig{}.keyword_tokenizer));
   bool json = false;
 };
 
@@ -82,6 +83,7 @@ MemoryConfig create_config(const CreateOptions& options) {
   } else if (!options.dim) {
     config.embedder = HashEmbedder().name();
   }  // else: --dim alone, vectors from elsewhere: the library's "unknown"
+  config.keyword_tokenizer = *parse_keyword_tokenizer(options.tokenizer);  // checked by CLI11
   if (options.dim) {
     config.embedding_dim = *options.dim;
   } else if (is_builtin_embedder(config.embedder)) {
@@ -104,10 +106,12 @@ ExitStatus run_create(const CreateOptions& options) {
                  {"embedding_dim", config.embedding_dim},
                  {"dtype", dtype},
                  {"embedder", config.embedder},
+                 {"keyword_tokenizer", keyword_tokenizer_name(config.keyword_tokenizer)},
                  {"compression", config.compression}},
                 "created " + config.path.string() + " (dim " +
                     std::to_string(config.embedding_dim) + ", " + dtype + ", embedder " +
-                    config.embedder + ")");
+                    config.embedder + ", keyword tokenizer " +
+                    std::string(keyword_tokenizer_name(config.keyword_tokenizer)) + ")");
   return kExitSuccess;
 }
 
@@ -271,6 +275,13 @@ Command add_create_command(CLI::App& app) {
                    "Deflate the memory datasets at this LEVEL (1-9)")
       ->option_text("LEVEL")
       ->check(CLI::Range(1, 9));
+  command
+      ->add_option("--tokenizer", options->tokenizer,
+                   "How keyword search splits text: porter (Porter stems, so 'renovating'\n"
+                   "finds 'renovation') or unicode61 (words as written)")
+      ->check(CLI::IsMember({"porter", "unicode61"}))
+      ->capture_default_str()
+      ->option_text("NAME");
   command->add_flag("--json", options->json, "Print one JSON object describing the new file");
   command->callback([options] { check_create_options(*options); });
   add_lock_timeout_option(*command);

@@ -26,6 +26,11 @@ using DotRowsF16Batch = void (*)(const float* queries, std::size_t query_count,
 // out[i] = the IEEE half bits[i] as float, for i < count (exact: every half is a float).
 using WidenF16 = void (*)(const std::uint16_t* bits, std::size_t count, float* out);
 
+// out[i] = bits[i]'s float rounded to the nearest IEEE half (ties to even), exactly as
+// float_to_half, for i < count. Not for NaN (whose payload bits may differ): the store
+// refuses NaN before anything is narrowed.
+using NarrowF32 = void (*)(const float* values, std::size_t count, std::uint16_t* out);
+
 struct KernelSet {
   const char* isa = "scalar";  // the instruction set these kernels were compiled for
   DotRowsF32 dot_f32 = nullptr;
@@ -33,6 +38,7 @@ struct KernelSet {
   DotRowsF32Batch dot_f32_batch = nullptr;
   DotRowsF16Batch dot_f16_batch = nullptr;
   WidenF16 widen_f16 = nullptr;
+  NarrowF32 narrow_f32 = nullptr;
 };
 
 // The plain C++ reference: the truth every other kernel set is tested against.

@@ -44,11 +44,15 @@ void widen_f16(const std::uint16_t* bits, std::size_t count, float* out) {
   for (std::size_t i = 0; i < count; ++i) out[i] = half_to_float(bits[i]);
 }
 
+void narrow_f32(const float* values, std::size_t count, std::uint16_t* out) {
+  for (std::size_t i = 0; i < count; ++i) out[i] = float_to_half(values[i]);
+}
+
 }  // namespace
 
 KernelSet scalar_kernels() {
   return {"scalar", dot_f32, dot_f16, batch<float, dot_f32>, batch<std::uint16_t, dot_f16>,
-          widen_f16};
+          widen_f16, narrow_f32};
 }
 
 }  // namespace edgehdf5::kernels

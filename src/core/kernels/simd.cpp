@@ -131,16 +131,46 @@ void dot_f16_batch(const float* queries, std::size_t query_count, const std::uin
   dot_rows_batch(queries, query_count, matrix, dim, begin, end, out);
 }
 
+// Whether Highway converts halves with the CPU's own instructions on this target: x86's F16C
+// from the AVX2 target up (VCVTPH2PS / VCVTPS2PH, IEEE semantics), and NEON where the compiler
+// has Arm's half-precision conversions (__ARM_FP bit 2; always on AArch64). Highway 1.0's
+// emulation on the other targets truncates when narrowing and widens infinities and NaNs to
+// finite numbers (tested: tests/h5/test_half.cpp), so the conversions there stay scalar. The
+// dot kernels may still use the emulation: the store never holds infinite or NaN halves.
+#if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2 && !defined(HWY_DISABLE_F16C)) || \
+    (HWY_TARGET == HWY_NEON && defined(__ARM_FP) && (__ARM_FP & 2))
+#define EDGEHDF5_NATIVE_HALF_CONVERSION 1
+#else
+#define EDGEHDF5_NATIVE_HALF_CONVERSION 0
+#endif
+
 void widen_f16(const std::uint16_t* bits, std::size_t count, float* out) {
+  std::size_t i = 0;
+#if EDGEHDF5_NATIVE_HALF_CONVERSION
   const FloatTagFor<std::uint16_t> d;
   const std::size_t lanes = hn::Lanes(d);
-  std::size_t i = 0;
   for (; i + lanes <= count; i += lanes) hn::StoreU(load_row(d, bits, i), d, out + i);
+#endif
   for (; i < count; ++i) out[i] = half_to_float(bits[i]);
 }
 
+// Rounds to the nearest half, ties to even, as float_to_half (the bits are logged and
+// replayed, so every machine must store the same ones).
+void narrow_f32(const float* values, std::size_t count, std::uint16_t* out) {
+  std::size_t i = 0;
+#if EDGEHDF5_NATIVE_HALF_CONVERSION
+  const hn::CappedTag<float, 8> d;
+  const hn::Rebind<hwy::float16_t, decltype(d)> dh;
+  const std::size_t lanes = hn::Lanes(d);
+  auto* halves = reinterpret_cast<hwy::float16_t*>(out);
+  for (; i + lanes <= count; i += lanes) hn::StoreU(hn::DemoteTo(dh, hn::LoadU(d, values + i)), dh, halves + i);
+#endif
+  for (; i < count; ++i) out[i] = float_to_half(values[i]);
+}
+#undef EDGEHDF5_NATIVE_HALF_CONVERSION
+
 KernelSet kernel_set() {
-  return {target_name(), dot_f32, dot_f16, dot_f32_batch, dot_f16_batch, widen_f16};
+  return {target_name(), dot_f32, dot_f16, dot_f32_batch, dot_f16_batch, widen_f16, narrow_f32};
 }
 
 }  // namespace HWY_NAMESPACE

@@ -7,8 +7,9 @@
 namespace edgehdf5 {
 
 BM25Index BM25Index::build(const std::vector<std::string>& chunks,
-                           const std::vector<std::uint8_t>& tombstones, Parameters parameters) {
-  BM25Index index(parameters);
+                           const std::vector<std::uint8_t>& tombstones, Parameters parameters,
+                           KeywordTokenizer tokenizer) {
+  BM25Index index(parameters, tokenizer);
   for (std::size_t row = 0; row < chunks.size(); ++row) {
     index.add(chunks[row]);
     if (row < tombstones.size() && tombstones[row]) index.remove(row);
@@ -21,7 +22,7 @@ void BM25Index::add(std::string_view text) {
     throw Error(ErrorCode::unsupported, "the keyword index holds at most 2^32 - 1 rows");
   }
   const auto row = static_cast<std::uint32_t>(document_lengths_.size());
-  const std::vector<std::string> terms = tokenize(text);
+  const std::vector<std::string> terms = tokenize(text, tokenizer_);
   // Count each distinct term once per document, with its frequency.
   std::vector<std::uint32_t> ids;
   ids.reserve(terms.size());
@@ -77,13 +78,15 @@ double BM25Index::idf_of(const TermPostings& term) const {
 }
 
 double BM25Index::idf(std::string_view term) const {
-  const auto it = term_ids_.find(std::string(term));
+  std::string key(term);
+  if (tokenizer_ == KeywordTokenizer::porter) porter_stem(key);
+  const auto it = term_ids_.find(key);
   if (it == term_ids_.end()) return 0.0;
   return idf_of(postings_[it->second]);
 }
 
 std::vector<const BM25Index::TermPostings*> BM25Index::query_terms(std::string_view query) const {
-  std::vector<std::string> terms = tokenize(query);
+  std::vector<std::string> terms = tokenize(query, tokenizer_);
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
   std::vector<const TermPostings*> found;

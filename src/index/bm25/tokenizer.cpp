@@ -36,14 +36,25 @@ void encode(std::uint32_t code, std::string& out) {
   }
 }
 
+// Latin-1's letters and numbers among its punctuation and symbols (0x80-0xbf): ª µ º, and
+// the superscripts ² ³ ¹ and fractions ¼ ½ ¾ (Unicode "No", word characters to FTS5 too).
+bool is_latin1_word_character(std::uint32_t code) {
+  switch (code) {
+    case 0xaa: case 0xb5: case 0xba: case 0xb2: case 0xb3: case 0xb9: case 0xbc: case 0xbd:
+    case 0xbe:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Spaces, punctuation and symbols of the common blocks separate terms.
 bool is_separator(std::uint32_t code) {
   if (code < 0x80) {
     return !((code >= '0' && code <= '9') || (code >= 'a' && code <= 'z') ||
              (code >= 'A' && code <= 'Z'));
   }
-  return (code >= 0x80 && code <= 0xbf && code != 0xaa && code != 0xb5 &&
-          code != 0xba) ||  // Latin-1 punctuation, symbols
+  return (code >= 0x80 && code <= 0xbf && !is_latin1_word_character(code)) ||  // punctuation, symbols
          code == 0xd7 ||
          code == 0xf7 ||                        // × ÷
          (code >= 0x2000 && code <= 0x206f) ||  // general punctuation: dashes, quotes, …
