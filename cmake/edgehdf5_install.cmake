@@ -1,5 +1,5 @@
 # Install rules for the library: `cmake --install BUILD --prefix P` puts
-#   P/lib/libedgehdf5.a, P/lib/libedgehdf5.so.0.2.0 (+ .so.0.2, .so)   the libraries
+#   P/lib/libedgehdf5.a, P/lib/libedgehdf5.so.0.3.0 (+ .so.0.3, .so)   the libraries
 #   P/include/edgehdf5/*.hpp, P/include/edgehdf5/edgehdf5.h           the public headers only
 #                                                                     (edgehdf5.h: the C ABI)
 #   P/lib/cmake/edgehdf5/                                             find_package(edgehdf5 CONFIG)
@@ -31,7 +31,7 @@ install(EXPORT edgehdf5Targets
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/edgehdf5Config.cmake.in
   ${PROJECT_BINARY_DIR}/edgehdf5Config.cmake
   INSTALL_DESTINATION ${EDGEHDF5_INSTALL_CMAKEDIR})
-# 0.x: a program built against 0.2 needs 0.2.y (see EDGEHDF5_ABI_VERSION in CMakeLists.txt).
+# 0.x: a program built against 0.3 needs 0.3.y (see EDGEHDF5_ABI_VERSION in CMakeLists.txt).
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/edgehdf5ConfigVersion.cmake
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY SameMinorVersion)

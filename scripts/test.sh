@@ -55,8 +55,8 @@ fi
 # to a scratch directory, never into tests/fuzz/corpus; a crash stops the script with the
 # input saved as crash-* in build-fuzz/ (keep it under tests/fuzz/regressions/NAME/ once fixed).
 fuzz_dir=build-fuzz
-# open_file is left out: within seconds it reaches crashes and leaks inside libhdf5 1.10.8
-# itself on malformed files (tests/fuzz/findings/open_file/, README "Fuzzing"); run it by hand.
+# open_file is left out: it reaches hangs and leaks inside libhdf5 1.10.8 itself on
+# malformed files (tests/fuzz/findings/open_file/, README "Fuzzing"); run it by hand.
 fuzz_targets=(log_replay jsonl_import text_embed migrate_cells mcp_request)
 CC=clang CXX=clang++ cmake -S . -B "$fuzz_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_FUZZ=ON \
   -DEDGEHDF5_CUDA=OFF -DEDGEHDF5_PYTHON=OFF \

@@ -60,6 +60,16 @@ struct OpenOptions {
   // means the operating system's files (posix_file_system()). Tests pass one that fails
   // operations on purpose or simulates a power loss.
   std::shared_ptr<FileSystem> file_system = nullptr;
+  // The file may be hostile (downloaded, sent by a user). libhdf5 is not hardened against
+  // crafted files (README, "Fuzzing"), so open() first checks what our code can: the HDF5
+  // signature at byte 0 and a superblock of version 2 or 3, the format edgehdf5 writes since
+  // 0.3, in which HDF5 verifies a checksum on every metadata block it reads except the
+  // global heaps (where variable-length strings live). Files of the unchecksummed 1.0 format
+  // (the original tool's, h5py's default) are refused with ErrorCode::schema before HDF5
+  // parses a byte. This narrows what reaches HDF5's parser; it does not close it: a damaged
+  // global heap can still hang libhdf5 1.10.8, and a crafted file with valid checksums can
+  // reach any of its bugs. Open files from an adversary in a separate process.
+  bool untrusted = false;
 };
 
 }  // namespace edgehdf5

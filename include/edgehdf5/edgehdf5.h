@@ -96,7 +96,7 @@ typedef struct eh5_strings eh5_strings; /* a list of strings (verify's problems)
 
 /* ---- versions and errors ------------------------------------------------------------------ */
 
-/* The library's version, e.g. "0.2.0" (static). */
+/* The library's version, e.g. "0.3.0" (static). */
 EH5_API const char* eh5_version(void);
 /* The ABI version the library implements (EH5_ABI_VERSION of the header it was built with). */
 EH5_API int eh5_abi_version(void);

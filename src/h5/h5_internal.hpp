@@ -19,5 +19,7 @@ void check(herr_t status, const std::string& what);
 // A new file access property list with what every file of ours gets: HDF5's own file
 // locking off (see h5.hpp).
 Object file_access_list();
+// The same, for a file HDF5 creates: the checksummed 1.10 format (see h5.cpp).
+Object new_file_access_list();
 
 }  // namespace edgehdf5::h5

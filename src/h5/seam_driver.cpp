@@ -544,7 +544,7 @@ void write_file_through_seam(FileSystem& file_system, const std::filesystem::pat
   auto seam = std::make_unique<SeamFile>(file_system, handle, path, buffering);
   std::exception_ptr hdf5_error;
   try {
-    Object fapl = file_access_list();
+    Object fapl = new_file_access_list();
     const DriverInfo info{seam.get()};
     check(H5Pset_driver(fapl.id(), driver_id(), &info), "H5Pset_driver(edgehdf5_seam)");
     // The name only labels the file in HDF5's messages: the driver opens nothing by name.

@@ -23,6 +23,7 @@
 #include "store/recovery.hpp"
 #include "store/schema.hpp"
 #include "store/sidecar_paths.hpp"
+#include "store/untrusted_file.hpp"
 #include "store/validation.hpp"
 #include "store/wal.hpp"
 #include "util/text.hpp"
@@ -254,6 +255,7 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
     // A checkpoint a crash interrupted; the file and the log hold everything it held.
     store::remove_file(*impl->files, store::checkpoint_temporary_for(path));
   }
+  if (options.untrusted) store::check_untrusted_file(*impl->files, path);
   store::RecoveredStore recovered =
       store::recover(*impl->files, path, impl->writable ? 1 : kReaderOpenAttempts);
   impl->state = std::move(recovered.state);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -315,6 +316,12 @@ void write_file_atomically(FileSystem& file_system, const std::filesystem::path&
 
 std::optional<std::string> read_file(FileSystem& file_system, const std::filesystem::path& path,
                                      bool missing_ok) {
+  return read_file_prefix(file_system, path, missing_ok, std::numeric_limits<std::size_t>::max());
+}
+
+std::optional<std::string> read_file_prefix(FileSystem& file_system,
+                                            const std::filesystem::path& path, bool missing_ok,
+                                            std::size_t max_bytes) {
   int fd;
   do {
     fd = file_system.open(path, FileOpenMode::read);
@@ -325,11 +332,12 @@ std::optional<std::string> read_file(FileSystem& file_system, const std::filesys
   }
   std::string content;
   const FileStatus status = file_system.stat(fd);
-  if (status.error == 0) content.reserve(status.size);
+  if (status.error == 0) content.reserve(std::min<std::uint64_t>(status.size, max_bytes));
   char buffer[1 << 16];
-  while (true) {
+  while (content.size() < max_bytes) {
+    const std::size_t want = std::min(sizeof buffer, max_bytes - content.size());
     const std::int64_t got = retry_interrupted(
-        [&] { return file_system.pread(fd, buffer, sizeof buffer, content.size()); });
+        [&] { return file_system.pread(fd, buffer, want, content.size()); });
     if (got < 0) {
       file_system.close(fd);
       fail_result("cannot read", path, got);

@@ -120,6 +120,10 @@ bool remove_file(FileSystem& file_system, const std::filesystem::path& path) noe
 // nullopt when `missing_ok` (else it is an error too).
 std::optional<std::string> read_file(FileSystem& file_system, const std::filesystem::path& path,
                                      bool missing_ok);
+// The same, at most the first `max_bytes` of it.
+std::optional<std::string> read_file_prefix(FileSystem& file_system,
+                                            const std::filesystem::path& path, bool missing_ok,
+                                            std::size_t max_bytes);
 // The size of the file at `path`, or 0 when there is none (or it cannot be stat'ed).
 std::uint64_t file_size_or_zero(FileSystem& file_system,
                                 const std::filesystem::path& path) noexcept;
