@@ -172,7 +172,7 @@ MemoryColumns float32_columns(std::vector<float> vectors, std::size_t dim) {
   for (std::size_t row = 0; row < rows; ++row) {
     columns.norms[row] = compute_norm(std::span<const float>(vectors).subspan(row * dim, dim));
   }
-  columns.embeddings_f32 = std::move(vectors);
+  columns.embeddings_f32.assign(vectors.begin(), vectors.end());
   columns.tombstones.assign(rows, 0);
   columns.ids.resize(rows);
   for (std::size_t row = 0; row < rows; ++row) columns.ids[row] = static_cast<MemoryId>(row);

@@ -70,6 +70,16 @@ struct OpenOptions {
   // global heap can still hang libhdf5 1.10.8, and a crafted file with valid checksums can
   // reach any of its bugs. Open files from an adversary in a separate process.
   bool untrusted = false;
+  // Map the file's embedding matrix into memory instead of reading it (README, "Mapped
+  // embeddings"): open() reads none of it, its pages come from the page cache as a scan
+  // touches them, and processes with the same file open share them. Only for a contiguous,
+  // uncompressed matrix of 64 KiB or more in a file on the operating system's files;
+  // otherwise, or when false, it is read. A private mapping: the file is never written
+  // through it. edgehdf5 never changes a file in place (checkpoints write a new file and
+  // rename it), which is what makes the mapping safe; another program that truncates or
+  // rewrites the file in place while it is open can make this process fail with SIGBUS
+  // (as with SQLite's mmap_size). Set false where that may happen.
+  bool map_embeddings = true;
 };
 
 }  // namespace edgehdf5

@@ -14,6 +14,7 @@
 
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/half.hpp"
+#include "edgehdf5/row_allocator.hpp"
 
 namespace edgehdf5 {
 
@@ -22,8 +23,10 @@ enum class EmbeddingType { float32, float16 };
 struct MemoryColumns {
   std::size_t embedding_dim = 0;
   EmbeddingType embedding_type = EmbeddingType::float32;
-  std::vector<float> embeddings_f32;      // rows * embedding_dim, when float32
-  std::vector<half_bits> embeddings_f16;  // rows * embedding_dim, when float16
+  // rows * embedding_dim, of the stored type only. A RowVector: std::vector with an allocator
+  // that lets an open store map the file's matrix instead of reading it (row_allocator.hpp).
+  RowVector<float> embeddings_f32;
+  RowVector<half_bits> embeddings_f16;
   std::vector<float> norms;               // L2 norm of each stored (rounded) embedding
   std::vector<std::uint8_t> tombstones;   // 1 = deleted
   std::vector<MemoryId> ids;              // strictly increasing
@@ -41,10 +44,11 @@ struct MemoryColumns {
 
   // Calls visit(column, values) for every per-row column, in the order of the file's
   // /memory group: chunks, embeddings (the vector of the stored type only), source_channel,
-  // timestamps, session_ids, tags, tombstones, norms, ids. `values` is the std::vector
-  // itself (const in the const overload). This is the one list of the columns: whatever
-  // treats every column alike (compaction, growth, the file's layout, verify, statistics)
-  // goes through it, so a column added here reaches all of them.
+  // timestamps, session_ids, tags, tombstones, norms, ids. `values` is the vector itself
+  // (std::vector, or RowVector for the embeddings; const in the const overload). This is
+  // the one list of the columns: whatever treats every column alike (compaction, growth,
+  // the file's layout, verify, statistics) goes through it, so a column added here reaches
+  // all of them.
   template <typename Visitor>
   void for_each_column(Visitor&& visit) {
     visit_columns(*this, visit);

@@ -243,9 +243,10 @@ exists, InvalidArgumentError for a bad setting.)doc")
       .def_static(
           "open",
           [](const std::filesystem::path& path, bool read_only, const std::string& durability,
-             double lock_timeout, bool untrusted, py::object embed) {
+             double lock_timeout, bool untrusted, bool map_embeddings, py::object embed) {
             OpenOptions options = open_options(read_only, durability, lock_timeout);
             options.untrusted = untrusted;
+            options.map_embeddings = map_embeddings;
             std::optional<HDF5Memory> store;
             {
               py::gil_scoped_release nogil;
@@ -254,11 +255,14 @@ exists, InvalidArgumentError for a bad setting.)doc")
             return new PyMemory(std::move(*store), std::move(embed));
           },
           "path"_a, "read_only"_a = false, py::kw_only(), "durability"_a = "on_flush",
-          "lock_timeout"_a = 0.0, "untrusted"_a = false, "embed"_a = py::none(),
+          "lock_timeout"_a = 0.0, "untrusted"_a = false, "map_embeddings"_a = true,
+          "embed"_a = py::none(),
           "Opens an existing file (replaying its log). Raises LockedError when another process "
           "writes it, SchemaError/CorruptionError for a bad file. untrusted=True for a file "
           "that may be hostile: only HDF5's checksummed format (what edgehdf5 writes since "
-          "0.3) is handed to HDF5; others raise SchemaError before HDF5 reads them.")
+          "0.3) is handed to HDF5; others raise SchemaError before HDF5 reads them. map_embeddings=False reads the "
+          "embedding matrix instead of mapping it from the file (README, \"Mapped embeddings\"): "
+          "for a file another program may truncate or rewrite in place while it is open.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__",
            [](PyMemory& self, py::object, py::object, py::object) {

@@ -644,6 +644,35 @@ void read_half_into(const Object& dataset, std::uint16_t* out) {
   read_raw(dataset, type.id(), out);
 }
 
+std::optional<RawExtent> raw_extent(const Object& dataset, hid_t memory_type) {
+  Lock lock;
+  Object type(check(H5Dget_type(dataset.id()), "H5Dget_type"));
+  if (H5Tequal(type.id(), memory_type) <= 0) return std::nullopt;
+  Object dcpl(check(H5Dget_create_plist(dataset.id()), "H5Dget_create_plist"));
+  if (H5Pget_layout(dcpl.id()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.id()) != 0) {
+    return std::nullopt;
+  }
+  const haddr_t offset = H5Dget_offset(dataset.id());  // HADDR_UNDEF until written
+  if (offset == HADDR_UNDEF) return std::nullopt;
+  Object file(check(H5Iget_file_id(dataset.id()), "H5Iget_file_id"));
+  Object fapl(check(H5Fget_access_plist(file.id()), "H5Fget_access_plist"));
+  if (H5Pget_driver(fapl.id()) != H5FD_SEC2) return std::nullopt;
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file.id(), fapl.id(), &handle) < 0 || handle == nullptr) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  // H5Dget_offset counts from the start of the file, a user block included.
+  return RawExtent{*static_cast<int*>(handle), std::uint64_t{offset},
+                   std::uint64_t{H5Dget_storage_size(dataset.id())}};
+}
+
+std::optional<RawExtent> raw_half_extent(const Object& dataset) {
+  Lock lock;
+  Object type = half_type();
+  return raw_extent(dataset, type.id());
+}
+
 std::vector<std::string> read_strings(const Object& dataset) {
   Lock lock;
   const DatasetInfo info = describe(dataset);

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -158,5 +159,20 @@ void read_into(const Object& dataset, std::uint8_t* out);
 void read_half_into(const Object& dataset, std::uint16_t* out);
 // Fixed-length (null-padded, null-terminated or space-padded) or variable-length strings.
 std::vector<std::string> read_strings(const Object& dataset);
+
+// Where a dataset's values lie in its file byte for byte as they would in memory: a
+// contiguous, unfiltered, allocated dataset whose element type is exactly `memory_type`
+// (H5Tequal: width, byte order and bit layout), in a file HDF5 opened with its POSIX (sec2)
+// driver, whose descriptor is given. Anything else (chunked, compressed, converted, a file
+// image, another driver) has no such extent: nullopt. Used to map the embeddings
+// (store/mapped_rows.hpp) instead of reading them.
+struct RawExtent {
+  int descriptor = -1;      // owned by the open file: valid while it is open
+  std::uint64_t offset = 0; // of the first value, in bytes from the start of the file
+  std::uint64_t bytes = 0;
+};
+std::optional<RawExtent> raw_extent(const Object& dataset, hid_t memory_type);
+// raw_extent for IEEE half elements as read_half_into gives them.
+std::optional<RawExtent> raw_half_extent(const Object& dataset);
 
 }  // namespace edgehdf5::h5

@@ -9,8 +9,8 @@ namespace {
 
 // Moves the values of kept rows to the front of `values` and cuts off the rest; one pass,
 // in place, so compaction needs no second copy of the matrix.
-template <typename Value>
-void keep_rows(std::vector<Value>& values, std::size_t values_per_row,
+template <typename Vector>
+void keep_rows(Vector& values, std::size_t values_per_row,
                const std::vector<std::uint8_t>& tombstones) {
   std::size_t kept = 0;
   for (std::size_t row = 0; row < tombstones.size(); ++row) {

@@ -11,6 +11,7 @@
 #include "h5/h5.hpp"
 #include "h5/seam_driver.hpp"
 #include "index/ivfpq/ivfpq_group.hpp"
+#include "store/mapped_rows.hpp"
 #include "store/posix_file.hpp"
 
 namespace edgehdf5::store {
@@ -70,12 +71,12 @@ void expect_rows(const Column& column, std::size_t rows, const std::string& refe
   }
 }
 
-template <typename T>
-std::vector<T> read_numbers(const h5::Object& group, const char* name, h5::TypeClass type_class,
-                            std::size_t rows, const std::string& reference) {
+template <typename T, typename Vector = std::vector<T>>
+Vector read_numbers(const h5::Object& group, const char* name, h5::TypeClass type_class,
+                    std::size_t rows, const std::string& reference) {
   Column column = open_column(group, name, type_class, 1);
   expect_rows(column, rows, reference);
-  std::vector<T> values(rows);
+  Vector values(rows);
   h5::read_into(column.dataset, values.data());
   return values;
 }
@@ -144,7 +145,28 @@ void read_meta(const h5::Object& file, StoreState& state) {
   state.next_id = optional_int(meta, "next_id", -1);  // settled once the ids are read
 }
 
-void read_memory(const h5::Object& file, StoreState& state) {
+// Maps the embedding matrix from the file into `rows` instead of reading it, when its bytes
+// lie there as they would in memory (h5::raw_extent) and it is large enough for a mapping
+// to pay (store/mapped_rows.hpp says why this is safe). The block reserves room for as many
+// rows again (at least 1 MiB), so rows saved after the open extend it in place. False when
+// it was not mapped: the caller reads it.
+template <typename T>
+bool map_matrix(const std::optional<h5::RawExtent>& extent, std::size_t values,
+                RowVector<T>& rows) {
+  const std::size_t bytes = values * sizeof(T);
+  if (!extent || extent->bytes != bytes || bytes < kSmallestMappedBytes ||
+      extent->offset % alignof(T) != 0) {
+    return false;
+  }
+  constexpr std::size_t kOneMiB = std::size_t{1} << 20;
+  const std::size_t capacity = std::max(2 * bytes, kOneMiB) / 64 * 64;
+  void* block = map_file_block(extent->descriptor, extent->offset, bytes, capacity);
+  if (block == nullptr) return false;
+  adopt_block(rows, block, values, capacity);
+  return true;
+}
+
+void read_memory(const h5::Object& file, StoreState& state, bool map) {
   h5::Object memory = h5::open_group(file, "memory");
   MemoryColumns& columns = state.columns;
   const std::string reference = "/memory/chunks";
@@ -167,12 +189,18 @@ void read_memory(const h5::Object& file, StoreState& state) {
   const std::size_t element = embeddings.info.type_size;
   if (element == 2) {
     columns.embedding_type = EmbeddingType::float16;
-    columns.embeddings_f16.resize(rows * dim);
-    h5::read_half_into(embeddings.dataset, columns.embeddings_f16.data());
+    if (!map ||
+        !map_matrix(h5::raw_half_extent(embeddings.dataset), rows * dim, columns.embeddings_f16)) {
+      columns.embeddings_f16.resize(rows * dim);
+      h5::read_half_into(embeddings.dataset, columns.embeddings_f16.data());
+    }
   } else if (element == 4 || element == 8) {
     columns.embedding_type = EmbeddingType::float32;
-    columns.embeddings_f32.resize(rows * dim);
-    h5::read_into(embeddings.dataset, columns.embeddings_f32.data());
+    if (!map || !map_matrix(h5::raw_extent(embeddings.dataset, H5T_NATIVE_FLOAT), rows * dim,
+                            columns.embeddings_f32)) {
+      columns.embeddings_f32.resize(rows * dim);
+      h5::read_into(embeddings.dataset, columns.embeddings_f32.data());
+    }
   } else {
     throw Error(ErrorCode::schema, embeddings.info.path + " has an unsupported element type " +
                                        embeddings.info.describe_type());
@@ -193,7 +221,8 @@ void read_memory(const h5::Object& file, StoreState& state) {
     } else if constexpr (!std::is_same_v<Value, half_bits>) {  // half: only the embeddings
       constexpr h5::TypeClass type_class =
           std::is_floating_point_v<Value> ? h5::TypeClass::floating : h5::TypeClass::integer;
-      values = read_numbers<Value>(memory, name.c_str(), type_class, rows, reference);
+      values = read_numbers<Value, std::decay_t<decltype(values)>>(memory, name.c_str(),
+                                                                    type_class, rows, reference);
     }
   });
   if (h5::has_link(memory, "ids")) {
@@ -403,18 +432,15 @@ void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQDa
   {
     h5::Object memory = h5::create_group(file, "memory");
     columns.for_each_column([&](const MemoryColumn& column, const auto& values) {
-      using Value = typename std::decay_t<decltype(values)>::value_type;
+      using Values = std::decay_t<decltype(values)>;
       const std::string name(column.dataset);
-      if constexpr (std::is_same_v<Value, half_bits>) {
+      // The embeddings (the RowVectors): rows x dim, even when dim is 1.
+      if constexpr (std::is_same_v<Values, RowVector<half_bits>>) {
         h5::write_half_matrix(memory, name.c_str(), values.data(), columns.rows(),
                               column.values_per_row, options);
-      } else if constexpr (std::is_same_v<Value, float>) {
-        if (column.dataset == "embeddings") {  // rows x dim, even when dim is 1
-          h5::write_matrix(memory, name.c_str(), values.data(), columns.rows(),
-                           column.values_per_row, options);
-        } else {
-          h5::write_dataset(memory, name.c_str(), values, options);
-        }
+      } else if constexpr (std::is_same_v<Values, RowVector<float>>) {
+        h5::write_matrix(memory, name.c_str(), values.data(), columns.rows(),
+                         column.values_per_row, options);
       } else {
         h5::write_dataset(memory, name.c_str(), values, options);
       }
@@ -515,13 +541,13 @@ StoredIndex read_stored_index(const std::filesystem::path& path) {
 }
 
 StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                           StoredIndex* index) {
+                           StoredIndex* index, bool map_embeddings) {
   h5::LibraryLock lock;
   try {
     StoreState state;
     h5::Object file = open_for_reading(file_system, path);
     read_meta(file, state);
-    read_memory(file, state);
+    read_memory(file, state, map_embeddings);
     read_sessions(file, state);
     read_knowledge_graph(file, state);
     if (index != nullptr) read_index_group(file, *index);

@@ -46,8 +46,9 @@ struct GroupSize {
 };
 
 // The raw bytes of one column: its strings' UTF-8 bytes, or its numbers at their width.
-template <typename Value>
-std::uint64_t column_bytes(const std::vector<Value>& values) {
+template <typename Vector>
+std::uint64_t column_bytes(const Vector& values) {
+  using Value = typename Vector::value_type;
   if constexpr (std::is_same_v<Value, std::string>) {
     std::uint64_t total = 0;
     for (const auto& text : values) total += text.size();
