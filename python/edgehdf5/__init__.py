@@ -21,7 +21,7 @@ from ._edgehdf5 import (  # noqa: F401
     CorruptionError, Entity, Error, HDF5Error, Hit, InvalidArgumentError, IoError, LockedError,
     Memory, NotFoundError, Observation, ReadOnlyError, Relation, SchemaError, SearchMetrics,
     SearchResults, Session, UnsupportedError, ViewsAliveError, __version__, embed_text,
-    keyword_terms)
+    keyword_terms, verify)
 from ._edgehdf5 import _AsyncStore
 
 Results = SearchResults
@@ -31,7 +31,7 @@ __all__ = ["Memory", "AsyncMemory", "Hit", "SearchResults", "SearchMetrics", "Se
            "Entity", "Relation", "Observation", "Error", "InvalidArgumentError",
            "NotFoundError", "IoError", "HDF5Error", "SchemaError", "CorruptionError",
            "LockedError", "ReadOnlyError", "UnsupportedError", "ViewsAliveError", "embed_text",
-           "keyword_terms"]
+           "keyword_terms", "verify"]
 
 
 class AsyncMemory:

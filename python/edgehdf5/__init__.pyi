@@ -78,6 +78,7 @@ class Observation:
 
 def embed_text(text: str, dim: int = 384) -> npt.NDArray[np.float32]: ...
 def keyword_terms(text: str, tokenizer: str = "porter") -> list[str]: ...
+def verify(path: PathLike) -> list[str]: ...
 
 class Memory:
     nprobe: int
@@ -113,6 +114,7 @@ class Memory:
     rows: int
     dim: int
     embedder: str
+    agent_id: str
     keyword_tokenizer: str
     float16: bool
     path: str

@@ -353,6 +353,9 @@ exists, InvalidArgumentError for a bad setting.)doc")
       .def_property_readonly("embedder", [](const PyMemory& self) {
         return self.read([](const HDF5Memory& s) { return s.config().embedder; });
       }, "The embedder name the file records.")
+      .def_property_readonly("agent_id", [](const PyMemory& self) {
+        return self.read([](const HDF5Memory& s) { return s.config().agent_id; });
+      }, "The agent id the file records (/meta agent_id).")
       .def_property_readonly("keyword_tokenizer", [](const PyMemory& self) {
         return std::string(keyword_tokenizer_name(
             self.read([](const HDF5Memory& s) { return s.config().keyword_tokenizer; })));

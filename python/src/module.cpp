@@ -26,4 +26,11 @@ PYBIND11_MODULE(_edgehdf5, module) {
   }, pybind11::arg("text"), pybind11::arg("tokenizer") = "porter",
      "The terms keyword search (BM25) makes of a text with this tokenizer ('porter' or "
      "'unicode61'), in order: what a query must share with a memory to match it.");
+  module.def("verify", [](const std::filesystem::path& path) {
+    pybind11::gil_scoped_release nogil;
+    return edgehdf5::verify_file(path);
+  }, pybind11::arg("path"),
+     "Deep consistency check of a memory file and its log, without changing them (what "
+     "`edgehdf5 verify` runs): the problems found, [] when the file is sound. A file that "
+     "cannot be read at all is one problem, not an exception.");
 }
