@@ -184,14 +184,9 @@ def _search_file(path: str, query: Any, text: Optional[str], mode: str, k: int,
 
 def _search_batch(batch: list, query: Any, text: Optional[str], mode: str, k: int,
                   filters: dict) -> tuple:
-    hits, failures = [], []
-    for path in batch:
-        report = _guarded(path, lambda path=path: _search_file(path, query, text, mode, k,
-                                                                 filters))
-        if report.ok:
-            hits.extend(report.result["hits"])
-        else:
-            failures.append(report)
+    reports = _apply_to_batch(batch, _search_file, query, text, mode, k, filters)
+    hits = [hit for report in reports if report.ok for hit in report.result["hits"]]
+    failures = [report for report in reports if not report.ok]
     return sorted(hits, key=_rank)[:k], failures  # this batch's top-k: small to send back
 
 
@@ -262,7 +257,7 @@ def _matching_ids(memory: edgehdf5.Memory, text: Optional[str],
 def _forget_file(path: str, text: Optional[str], where: Any, filters: dict,
                  lock_timeout: float) -> dict:
     with edgehdf5.Memory.open(path, lock_timeout=lock_timeout) as memory:
-        before = len(_active_ids(memory))
+        before = len(memory)  # active memories
         ids = _matching_ids(memory, text, where, filters)
         if ids:
             memory.remove(ids)
@@ -323,7 +318,7 @@ def verify(paths: Union[PathLike, Iterable[PathLike]], *, client: Any = None,
 
 def _stats_file(path: str) -> dict:
     with edgehdf5.Memory.open(path, read_only=True) as memory:
-        active = len(_active_ids(memory))
+        active = len(memory)
         info = memory.info
         return {"agent_id": memory.agent_id, "embedder": memory.embedder, "dim": memory.dim,
                 "float16": memory.float16, "memories": active, "removed": memory.count - active,

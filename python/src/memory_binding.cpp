@@ -260,9 +260,10 @@ exists, InvalidArgumentError for a bad setting.)doc")
           "Opens an existing file (replaying its log). Raises LockedError when another process "
           "writes it, SchemaError/CorruptionError for a bad file. untrusted=True for a file "
           "that may be hostile: only HDF5's checksummed format (what edgehdf5 writes since "
-          "0.3) is handed to HDF5; others raise SchemaError before HDF5 reads them. map_embeddings=False reads the "
-          "embedding matrix instead of mapping it from the file (README, \"Mapped embeddings\"): "
-          "for a file another program may truncate or rewrite in place while it is open.")
+          "0.3) is handed to HDF5; others raise SchemaError before HDF5 reads them. "
+          "map_embeddings=False reads the embedding matrix instead of mapping it from the file "
+          "(README, \"Mapped embeddings\"): for a file another program may truncate or rewrite "
+          "in place while it is open.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__",
            [](PyMemory& self, py::object, py::object, py::object) {

@@ -159,7 +159,7 @@ bool map_matrix(const std::optional<h5::RawExtent>& extent, std::size_t values,
     return false;
   }
   constexpr std::size_t kOneMiB = std::size_t{1} << 20;
-  const std::size_t capacity = std::max(2 * bytes, kOneMiB) / 64 * 64;
+  const std::size_t capacity = std::max(2 * bytes, kOneMiB);  // a multiple of sizeof(T)
   void* block = map_file_block(extent->descriptor, extent->offset, bytes, capacity);
   if (block == nullptr) return false;
   adopt_block(rows, block, values, capacity);
