@@ -2,13 +2,15 @@
 one process, one run, same files.
 
 Run: PYTHONPATH=build/python /usr/bin/python3 bench/python/bench_fleet.py [--files 1000]
-     [--min-rows 1000] [--max-rows 10000] [--dim 64] [--dir /tmp]
+     [--min-rows 1000] [--max-rows 10000] [--dim 64] [--reembed-files 200] [--dir /tmp]
 Made: --files memory files, each of a random row count in [min-rows, max-rows] (random
 vectors, short texts, a session id per 100 rows). Measured (page cache warm, median of
 --repeat): a vector search's global top-10 (fleet.search vs opening and searching each file
 in a loop, then merging); a forget of one session in every file (fleet.forget vs the same
-work in a loop, on two different sessions so each removes as much); the per-task cost of the
-cluster (a no-op task per file) and the fleet search with one file per task.
+work in a loop, on two different sessions so each removes as much); a re-embedding with a new
+model (the built-in hash embedder at 2 x dim) of --reembed-files files (fleet.reembed on half
+of them vs Memory.reembed in a loop on the other half); the per-task cost of the cluster (a
+no-op task per file) and the fleet search with one file per task.
 """
 import argparse
 import os
@@ -58,6 +60,14 @@ def loop_forget(paths, session):
     return removed
 
 
+def loop_reembed(paths, model):
+    embedded = 0
+    for path in paths:
+        with edgehdf5.Memory.open(path) as m:
+            embedded += m.reembed(embedder=model)["memories"]
+    return embedded
+
+
 def timed(fn):
     start = time.perf_counter()
     value = fn()
@@ -75,6 +85,7 @@ def main():
     parser.add_argument("--max-rows", type=int, default=10000)
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reembed-files", type=int, default=200)
     parser.add_argument("--dir", default=tempfile.gettempdir())
     args = parser.parse_args()
     from dask.distributed import Client, LocalCluster
@@ -111,9 +122,21 @@ def main():
             per_task = statistics.median(noop_times) / len(paths)
             print(f"cluster cost: {per_task * 1e6:.0f} us per no-op task "
                   f"({len(paths)} tasks, 2 workers)")
+            model = f"hash:{2 * args.dim}"
+            chosen = paths[:args.reembed_files]
+            by_fleet, by_loop = chosen[0::2], chosen[1::2]
+            t_fleet_re, reports = timed(lambda: fleet.reembed(by_fleet, embedder=model,
+                                                              client=client))
+            assert all(r.ok for r in reports), [r.error for r in reports if not r.ok]
+            embedded_fleet = sum(r.result["memories"] for r in reports)
             t_fleet, reports = timed(lambda: fleet.forget(paths, client=client, session="s-3"))
             removed_fleet = sum(len(r.result.get("removed", [])) for r in reports)
             assert all(r.ok for r in reports)
+        t_loop_re, embedded_loop = timed(lambda: loop_reembed(by_loop, model))
+        print(f"reembed ({model}): fleet {t_fleet_re:.2f} s ({len(by_fleet)} files, "
+              f"{embedded_fleet / t_fleet_re:.0f} memories/s), loop {t_loop_re:.2f} s "
+              f"({len(by_loop)} files, {embedded_loop / t_loop_re:.0f} memories/s): "
+              f"loop/fleet per memory {(t_loop_re / embedded_loop) / (t_fleet_re / embedded_fleet):.2f}x")
         t_loop, removed_loop = timed(lambda: loop_forget(paths, "s-4"))
         print(f"forget one session: fleet {t_fleet:.2f} s ({removed_fleet} removed, "
               f"{len(paths) / t_fleet:.0f} files/s), loop {t_loop:.2f} s ({removed_loop} "

@@ -65,6 +65,20 @@ class HDF5Memory final : public AgentMemory {
   void remove(MemoryId id) override;
   std::size_t compact() override;
   void snapshot(const std::filesystem::path& destination) override;
+  // Replaces every memory's embedding, as when the embedding model changes: `embeddings`
+  // holds one row of `embedding_dim` values (any dimension up to kMaxEmbeddingDim) for each
+  // memory of `ids`, which must be the active memories in increasing id order, as the caller
+  // read them to embed their chunks (so a change in between is refused, not misapplied).
+  // The file records `embedder` as its embedder from then on. Ids, chunks, metadata,
+  // sessions and the knowledge graph stay as they are; the IVF-PQ index, trained on the old
+  // vectors, is dropped (build it again). The change is one checkpoint: a crash leaves the
+  // old file or the new one, never a mix. Throws invalid_argument (ids that are not the
+  // active memories, a wrong number of values, a NaN, infinite or, for float16 files,
+  // out-of-range value, a built-in embedder name "hash:D" whose D is not embedding_dim:
+  // nothing changes), read_only, and io/hdf5 from the checkpoint (the
+  // store is then as it was, unless only the directory's fsync failed: see checkpoint()).
+  void replace_embeddings(std::span<const MemoryId> ids, std::span<const float> embeddings,
+                          std::size_t embedding_dim, const std::string& embedder);
   // Also safe while other threads make const calls (search, get, count, columns(), ...): it
   // fsyncs the log and may checkpoint, which reads the in-memory state but does not change it.
   void flush() override;

@@ -11,6 +11,8 @@ client: a dask.distributed.Client for any cluster; None uses the current default
 there is one, else starts a LocalCluster (one single-threaded worker process per core) for
 the call, so a laptop works as it is.
 
+reembed(paths, embed) re-embeds every file when the embedding model changes.
+
 Tasks and retries: files are grouped into tasks of `files_per_task` (default: about four
 tasks per worker thread), and Dask reruns the tasks of a worker that dies. A rerun of a
 forget finds what the first run removed already gone and removes nothing twice: what a task
@@ -285,6 +287,37 @@ def forget(paths: Union[PathLike, Iterable[PathLike]], *, text: Optional[str] = 
                       where, filters, lock_timeout)
 
 
+def _reembed_file(path: str, embed: Optional[Callable], embedder: Optional[str],
+                  batch_size: int, lock_timeout: float) -> dict:
+    with edgehdf5.Memory.open(path, lock_timeout=lock_timeout) as memory:
+        dim_before, embedder_before = memory.dim, memory.embedder
+        done = memory.reembed(embed=embed, embedder=embedder, batch_size=batch_size)
+    return {"memories": done["memories"], "dim_before": dim_before, "dim": done["dim"],
+            "embedder_before": embedder_before, "embedder": done["embedder"],
+            "index_dropped": done["index_dropped"]}
+
+
+def reembed(paths: Union[PathLike, Iterable[PathLike]], embed: Optional[Callable] = None, *,
+            embedder: Optional[str] = None, batch_size: int = 256, lock_timeout: float = 0.0,
+            client: Any = None, files_per_task: Optional[int] = None,
+            progress: Optional[Callable[[int, int], None]] = None) -> list:
+    """Re-embeds every file with a new embedding model (Memory.reembed): each task opens a
+    file for writing (its writer lock held throughout), embeds the chunks of its active
+    memories with `embed` (list of str -> 2-D array; it must be picklable, and importable by
+    the workers when it is a function) `batch_size` at a time, and replaces the embeddings in
+    one checkpoint, so a crash or a killed worker leaves each file wholly old or wholly new,
+    and a rerun simply embeds again. Ids, chunks, metadata, sessions and the graph stay; an
+    IVF-PQ index is dropped (rebuild it). embed=None uses the built-in embedder `embedder`
+    names ("hash:768"). embedder: the name each file records from then on (default:
+    unchanged). A locked file is reported, as in forget. result: {"memories", "dim_before",
+    "dim", "embedder_before", "embedder", "index_dropped"}."""
+    if embed is None and embedder is None:
+        raise edgehdf5.InvalidArgumentError(
+            "reembed needs embed (a callable) or embedder (a built-in name such as 'hash:768')")
+    return _map_files(_reembed_file, expand_paths(paths), client, files_per_task, progress,
+                      embed, embedder, batch_size, lock_timeout)
+
+
 def _compact_file(path: str, lock_timeout: float) -> dict:
     size_before = os.path.getsize(path)
     with edgehdf5.Memory.open(path, lock_timeout=lock_timeout) as memory:
@@ -379,6 +412,16 @@ def _parser() -> argparse.ArgumentParser:
     forget_cmd.add_argument("--text", help="memories holding every keyword term of TEXT")
     forget_cmd.add_argument("--lock-timeout", type=float, default=0.0)
     filters(forget_cmd)
+    reembed_cmd = commands.add_parser(
+        "reembed", help="embed every file's memories again with a new model")
+    reembed_cmd.add_argument("target")
+    reembed_cmd.add_argument("--embedder", help="the name every file records from then on; "
+                             "without --embed, a built-in embedder (hash:D)")
+    reembed_cmd.add_argument("--embed", metavar="MODULE:FUNCTION",
+                             help="a Python function list of str -> 2-D array, importable by "
+                             "every worker")
+    reembed_cmd.add_argument("--batch-size", type=int, default=256)
+    reembed_cmd.add_argument("--lock-timeout", type=float, default=0.0)
     for name, help_text in (("compact", "drop removed rows from every file"),
                             ("verify", "check every file"), ("stats", "what every file holds")):
         sub = commands.add_parser(name, help=help_text)
@@ -397,6 +440,20 @@ def _filters_of(args: argparse.Namespace) -> dict:
         chosen["tags"] = args.tags.split(",")
         chosen["all_tags"] = args.all_tags
     return chosen
+
+
+def _function_named(spec: Optional[str]) -> Optional[Callable]:
+    """MODULE:FUNCTION imported, or None."""
+    if spec is None:
+        return None
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise edgehdf5.InvalidArgumentError(f"--embed: expected MODULE:FUNCTION, got {spec!r}")
+    import importlib
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as error:
+        raise edgehdf5.InvalidArgumentError(f"--embed: cannot import {spec!r}: {error}")
 
 
 def _progress_printer() -> Optional[Callable[[int, int], None]]:
@@ -456,6 +513,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 2
             reports = forget(args.target, text=args.text, lock_timeout=args.lock_timeout,
                              client=client, progress=progress, **chosen)
+        elif args.command == "reembed":
+            if args.embed is None and args.embedder is None:
+                print("reembed: give --embedder (a built-in hash:D) or --embed MODULE:FUNCTION",
+                      file=sys.stderr)
+                return 2
+            reports = reembed(args.target, _function_named(args.embed), embedder=args.embedder,
+                              batch_size=args.batch_size, lock_timeout=args.lock_timeout,
+                              client=client, progress=progress)
         elif args.command == "compact":
             reports = compact(args.target, lock_timeout=args.lock_timeout, client=client,
                               progress=progress)

@@ -188,6 +188,81 @@ py::list save_rows(PyMemory& memory, RowsToSave& rows) {
   return py::cast(ids);
 }
 
+
+// ---- replacing the embeddings ----------------------------------------------------------------
+
+// The columns of a 2-D array (what replace_embeddings takes as the new dimension), or 0 for
+// anything else, which checked_rows then refuses with its own message.
+std::size_t columns_of(const py::handle& object) {
+  if (!py::isinstance<py::array>(object)) return 0;
+  const auto array = py::reinterpret_borrow<py::array>(object);
+  return array.ndim() == 2 ? static_cast<std::size_t>(array.shape(1)) : 0;
+}
+
+// The ids and chunks of the active memories, in id order: what reembed embeds.
+struct ActiveChunks {
+  std::vector<MemoryId> ids;
+  std::vector<std::string> chunks;
+};
+
+ActiveChunks active_chunks(const PyMemory& memory) {
+  return memory.read([](const HDF5Memory& store) {
+    ActiveChunks active;
+    const MemoryColumns& columns = store.columns();
+    for (std::size_t row = 0; row < columns.rows(); ++row) {
+      if (columns.tombstones[row] != 0) continue;
+      active.ids.push_back(columns.ids[row]);
+      active.chunks.push_back(columns.chunks[row]);
+    }
+    return active;
+  });
+}
+
+// The new embeddings of `chunks` for reembed: from `embed` (a callable, list of str -> 2-D
+// array, called batch_size texts at a time with the GIL held, every batch of the dimension
+// the first one has), else from the built-in embedder `embedder` names.
+std::vector<float> embed_for_replacement(const std::vector<std::string>& chunks, const py::object& embed,
+                                         const std::string& embedder, std::size_t batch_size,
+                                         std::size_t& dim) {
+  std::vector<float> values;
+  if (embed.is_none()) {
+    if (!is_builtin_embedder(embedder)) {
+      throw Error(ErrorCode::unsupported, "reembed: '" + embedder +
+                                              "' is not a built-in embedder; pass embed= (a "
+                                              "callable: list of str -> 2-D array)");
+    }
+    py::gil_scoped_release nogil;
+    auto built_in = make_embedder(embedder);
+    dim = built_in->dimension();
+    values.reserve(chunks.size() * dim);
+    for (const std::string& chunk : chunks) {
+      const std::vector<float> v = built_in->embed(chunk);
+      values.insert(values.end(), v.begin(), v.end());
+    }
+    return values;
+  }
+  const py::object as_array = py::module_::import("numpy").attr("ascontiguousarray");
+  dim = 0;
+  for (std::size_t first = 0; first < chunks.size(); first += batch_size) {
+    const std::size_t count = std::min(batch_size, chunks.size() - first);
+    py::list batch;
+    for (std::size_t i = first; i < first + count; ++i) batch.append(py::str(chunks[i]));
+    py::object array = as_array(embed(batch), "dtype"_a = "float32");
+    const auto checked = py::cast<py::array>(array);
+    if (checked.ndim() != 2 || static_cast<std::size_t>(checked.shape(0)) != count) {
+      throw Error(ErrorCode::invalid_argument,
+                  "embed: the callable must return a 2-D array with one row per text (" +
+                      std::to_string(count) + " rows), got shape " +
+                      std::string(py::str(array.attr("shape"))));
+    }
+    if (first == 0) dim = static_cast<std::size_t>(checked.shape(1));
+    Float32Rows rows = checked_rows(array, "embed (the callable's result)", 2, dim, false);
+    if (values.empty()) values.reserve(chunks.size() * dim);
+    values.insert(values.end(), rows.data, rows.data + rows.rows * rows.dim);
+  }
+  return values;
+}
+
 }  // namespace
 
 void register_memory(py::module_& m) {
@@ -317,6 +392,52 @@ exists, InvalidArgumentError for a bad setting.)doc")
           "Saves many memories at once (one log record): embeddings is a C-contiguous 2-D "
           "float32/float16 array, one row per chunk. Metadata: one value for all rows or one "
           "per row. All or nothing. Returns the ids (a list of int).")
+      .def(
+          "replace_embeddings",
+          [](PyMemory& self, py::handle ids, py::handle embeddings, std::optional<std::string> embedder) {
+            const std::vector<MemoryId> list = ids.cast<std::vector<MemoryId>>();
+            Float32Rows rows = checked_rows(embeddings, "embeddings", 2, columns_of(embeddings), true);
+            self.write(
+                [&](HDF5Memory& store) {
+                  store.replace_embeddings(list, std::span<const float>(rows.data, rows.rows * rows.dim),
+                                           rows.dim, embedder.value_or(store.config().embedder));
+                },
+                true);
+          },
+          "ids"_a, "embeddings"_a, py::kw_only(), "embedder"_a = py::none(),
+          "Replaces every memory's embedding (a new embedding model): ids are the active memories "
+          "in increasing id order (as you read them to embed their chunks), embeddings a "
+          "C-contiguous 2-D float32/float16 array with one row per id, of any dimension (it "
+          "becomes the file's dim). embedder: the name the file records from then on (default: "
+          "unchanged). Ids, chunks, metadata, sessions and the graph stay; the IVF-PQ index is "
+          "dropped (build it again). One checkpoint: a crash leaves the old file or the new one. "
+          "InvalidArgumentError (nothing changes) when the ids are not the active memories or a "
+          "value is NaN/infinite.")
+      .def(
+          "reembed",
+          [](PyMemory& self, py::object embed, std::optional<std::string> embedder, std::size_t batch_size) {
+            if (batch_size == 0) throw Error(ErrorCode::invalid_argument, "batch_size: must be at least 1");
+            const std::string name =
+                embedder.value_or(self.read([](const HDF5Memory& s) { return s.config().embedder; }));
+            if (embed.is_none()) embed = self.embed;
+            const bool had_index = self.read([](const HDF5Memory& s) { return s.ivfpq_index() != nullptr; });
+            const ActiveChunks active = active_chunks(self);
+            std::size_t dim = 0;
+            const std::vector<float> values = embed_for_replacement(active.chunks, embed, name, batch_size, dim);
+            if (active.ids.empty()) {
+              dim = self.embedding_dim();  // nothing to embed: the dimension stays
+            }
+            self.write([&](HDF5Memory& store) { store.replace_embeddings(active.ids, values, dim, name); }, true);
+            return py::dict("memories"_a = active.ids.size(), "dim"_a = dim, "embedder"_a = name,
+                            "index_dropped"_a = had_index);
+          },
+          py::kw_only(), "embed"_a = py::none(), "embedder"_a = py::none(), "batch_size"_a = 256,
+          "Re-embeds every active memory's chunk and replaces the embeddings (replace_embeddings). "
+          "embed: a callable list of str -> 2-D array, called batch_size chunks at a time (default: "
+          "the Memory's embed=, else the built-in embedder named by embedder, such as 'hash:768'). "
+          "embedder: the name the file records (default: unchanged). Returns {memories, dim, "
+          "embedder, index_dropped}. Raises InvalidArgumentError when a save or remove ran between "
+          "reading the chunks and replacing (nothing changes: call it again).")
       .def(
           "remove",
           [](PyMemory& self, py::handle ids) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <optional>
 
+#include "edgehdf5/embedder.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/file_system.hpp"
 #include "edgehdf5/hybrid.hpp"
@@ -19,6 +20,7 @@
 #include "store/compaction.hpp"
 #include "store/derived_ivfpq_index.hpp"
 #include "store/derived_keyword_index.hpp"
+#include "store/embedding_replacement.hpp"
 #include "store/posix_file.hpp"
 #include "store/recovery.hpp"
 #include "store/schema.hpp"
@@ -176,6 +178,35 @@ struct HDF5Memory::Impl {
     return dropped;
   }
 
+  // HDF5Memory::replace_embeddings, once the arguments are checked. The log is emptied
+  // first (a checkpoint), so that no record of the old layout is ever replayed onto the new
+  // file; then the new matrix is swapped in and written, and swapped back if that fails.
+  void replace_embeddings(std::span<const float> embeddings, std::size_t dim,
+                          const std::string& embedder) {
+    if (!log->empty()) checkpoint();
+    store::EmbeddingColumns replacement = store::make_embedding_columns(columns(), embeddings, dim);
+    const MemoryConfig previous = state.config;
+    store::swap_embeddings(state.columns, replacement);
+    state.config.embedding_dim = dim;
+    state.config.embedder = embedder;
+    bool renamed = false;
+    try {
+      // No /ivfpq group: the index was trained on the old vectors.
+      store::write_file_atomically(*files, path(), store::checkpoint_temporary_for(path()), state,
+                                   nullptr, &renamed);
+    } catch (const Error& error) {
+      if (renamed) {
+        failure = error.what();  // the new file is in place; what reached the disk is unknown
+        ivfpq.drop();
+        throw;
+      }
+      store::swap_embeddings(state.columns, replacement);
+      state.config = previous;
+      throw;
+    }
+    ivfpq.drop();
+  }
+
   // At rest a store is FILE alone: a clean close writes everything into it, then removes the
   // log (every record in it is in the file now: one a crash leaves behind is skipped at
   // replay) and the lock file. After a failure the log stays: it may hold what the file lacks.
@@ -327,6 +358,55 @@ void HDF5Memory::snapshot(const std::filesystem::path& destination) {
   store::install_store_file(*impl_->files, destination,
                             store::checkpoint_temporary_for(destination), impl_->state,
                             index ? &*index : nullptr);
+}
+
+void HDF5Memory::replace_embeddings(std::span<const MemoryId> ids,
+                                    std::span<const float> embeddings, std::size_t embedding_dim,
+                                    const std::string& embedder) {
+  impl_->require_writable();
+  const MemoryColumns& columns = impl_->columns();
+  if (embedding_dim == 0 || embedding_dim > kMaxEmbeddingDim) {
+    throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
+                                                 std::to_string(kMaxEmbeddingDim) + ", got " +
+                                                 std::to_string(embedding_dim));
+  }
+  util::require_text(embedder, "embedder");
+  if (is_builtin_embedder(embedder) && make_embedder(embedder)->dimension() != embedding_dim) {
+    throw Error(ErrorCode::invalid_argument,
+                "embedder '" + embedder + "' makes vectors of another dimension than the " +
+                    std::to_string(embedding_dim) + " given: name the model that made them");
+  }
+  if (ids.size() != count_active()) {
+    throw Error(ErrorCode::invalid_argument,
+                "ids: " + std::to_string(ids.size()) + " given, the store has " +
+                    std::to_string(count_active()) +
+                    " active memories (they changed since they were read?)");
+  }
+  std::size_t next = 0;
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (columns.tombstones[row] != 0) continue;
+    if (ids[next] != columns.ids[row]) {
+      throw Error(ErrorCode::invalid_argument,
+                  "ids[" + std::to_string(next) + "] is " + std::to_string(ids[next]) +
+                      ", the active memory there is " + std::to_string(columns.ids[row]) +
+                      " (the active ids in increasing order are required)");
+    }
+    ++next;
+  }
+  if (embeddings.size() != ids.size() * embedding_dim) {
+    throw Error(ErrorCode::invalid_argument,
+                "embeddings: " + std::to_string(embeddings.size()) + " values given, " +
+                    std::to_string(ids.size()) + " memories x " + std::to_string(embedding_dim) +
+                    " needed");
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    store::validate_embedding_values(embeddings.subspan(i * embedding_dim, embedding_dim),
+                                     columns.embedding_type, [&] {
+                                       return "embedding " + std::to_string(i) + " (id " +
+                                              std::to_string(ids[i]) + ")";
+                                     });
+  }
+  impl_->replace_embeddings(embeddings, embedding_dim, embedder);
 }
 
 void HDF5Memory::flush() {

@@ -44,17 +44,7 @@ void validate_entry(const MemoryEntry& entry, const MemoryColumns& columns, std:
     refuse("embedding has " + std::to_string(entry.embedding.size()) +
            " values, the store's embedding_dim is " + std::to_string(dim));
   }
-  const float limit = columns.embedding_type == EmbeddingType::float16
-                          ? kHalfMax
-                          : std::numeric_limits<float>::max();
-  for (std::size_t i = 0; i < dim; ++i) {
-    const float value = entry.embedding[i];
-    if (std::fabs(value) <= limit) continue;  // false for NaN too
-    if (std::isnan(value)) refuse("embedding value " + std::to_string(i) + " is NaN");
-    if (std::isinf(value)) refuse("embedding value " + std::to_string(i) + " is infinite");
-    refuse("embedding value " + std::to_string(i) + " (" + std::to_string(value) +
-           ") is outside the float16 range");
-  }
+  validate_embedding_values(entry.embedding, columns.embedding_type, entry_name);
   if (!std::isfinite(entry.timestamp)) refuse("timestamp is not finite");
   const std::pair<const char*, const std::string*> texts[] = {
       {"chunk", &entry.chunk},
@@ -65,6 +55,21 @@ void validate_entry(const MemoryEntry& entry, const MemoryColumns& columns, std:
     if (!util::is_plain_text(*text)) {
       util::require_text(*text, entry_name() + ": " + field);  // throws, saying what is wrong
     }
+  }
+}
+
+void validate_embedding_values(std::span<const float> values, EmbeddingType type,
+                               const std::function<std::string()>& what) {
+  const float limit =
+      type == EmbeddingType::float16 ? kHalfMax : std::numeric_limits<float>::max();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float value = values[i];
+    if (std::fabs(value) <= limit) continue;  // false for NaN too
+    const std::string where = what() + ": embedding value " + std::to_string(i);
+    if (std::isnan(value)) throw Error(ErrorCode::invalid_argument, where + " is NaN");
+    if (std::isinf(value)) throw Error(ErrorCode::invalid_argument, where + " is infinite");
+    throw Error(ErrorCode::invalid_argument,
+                where + " (" + std::to_string(value) + ") is outside the float16 range");
   }
 }
 

@@ -7,6 +7,9 @@
 // names the field, and returns normally when the change may be committed.
 
 #include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
 
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/entry.hpp"
@@ -24,6 +27,11 @@ void validate_config(const MemoryConfig& config);
 // float16 columns), a finite timestamp, text fields that are UTF-8 without NUL bytes.
 // `index` names the entry in a batch ("entry 3: ..."); -1 for a single save.
 void validate_entry(const MemoryEntry& entry, const MemoryColumns& columns, std::ptrdiff_t index);
+
+// The values of one embedding the columns can take: finite, and within the half range when
+// `type` is float16. Throws Error(invalid_argument) "<what>: embedding value 3 is NaN"...
+void validate_embedding_values(std::span<const float> values, EmbeddingType type,
+                               const std::function<std::string()>& what);
 
 // A session summary: a non-empty id, a range start_id <= end_id of non-negative ids, a
 // finite timestamp, text fields as above.

@@ -1,7 +1,7 @@
 #pragma once
 // The scripted workload the fault-injection and power-loss tests run on a SimFileSystem:
 // saves, a batch, removes, sessions, entities, a relation, flushes, checkpoints, an IVF-PQ
-// build, compaction, a snapshot and a reopen, in a fixed order. The test's oracle is the
+// build, compaction, a snapshot, a re-embedding and a reopen, in a fixed order. The test's oracle is the
 // Model: what the steps that returned have made the store hold, kept by the test itself
 // (memory texts, session ids, entity names, relations by names), never read from the store.
 
@@ -203,6 +203,21 @@ inline std::vector<Step> workload_steps(Durability durability) {
   steps.push_back({"flush", true, [](WorkloadState& state) { state.store().flush(); }});
   steps.push_back({"snapshot", false, [](WorkloadState& state) {
                      state.store().snapshot(kSnapshotPath);
+                   }});
+  steps.push_back({"replace_embeddings", true, [](WorkloadState& state) {
+                     // A new embedding model (of the same dimension, so that the steps after
+                     // it and the test's probe save as before): every active memory's vector
+                     // is replaced in one checkpoint.
+                     const MemoryColumns& columns = state.store().columns();
+                     std::vector<MemoryId> ids;
+                     std::vector<float> vectors;
+                     for (std::size_t row = 0; row < columns.rows(); ++row) {
+                       if (columns.tombstones[row]) continue;
+                       ids.push_back(columns.ids[row]);
+                       const MemoryEntry made = entry_for("new model: " + columns.chunks[row]);
+                       vectors.insert(vectors.end(), made.embedding.begin(), made.embedding.end());
+                     }
+                     state.store().replace_embeddings(ids, vectors, kDim, "new-model");
                    }});
   steps.push_back({"reopen", true, [](WorkloadState& state) {
                      state.store().close();

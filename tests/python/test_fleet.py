@@ -186,6 +186,20 @@ def test_the_command_line_searches_a_directory(tmp_path):
     assert {line["chunk"] for line in lines[:2]} == {"the deploy key rotates on mondays",
                                                      "rotate the deploy key before friday"}
     assert lines[-1] == {"files": 2, "failed": 0}
+    # A new model for every file (the built-in one at 64 dimensions); questions follow it.
+    out = subprocess.run([sys.executable, "-m", "edgehdf5.fleet", "--json", "reembed",
+                          str(directory), "--embedder", "hash:64"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(line["result"]["dim_before"], line["result"]["dim"]) for line in lines[:2]] == \
+        [(384, 64), (384, 64)]
+    assert lines[-1]["totals"]["memories"] == 3
+    out = subprocess.run([sys.executable, "-m", "edgehdf5.fleet", "--json", "search",
+                          str(directory), "deploy key", "--k", "1", "--mode", "vector"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "deploy key" in json.loads(out.stdout.splitlines()[0])["chunk"]
     shutil.rmtree(directory)
 
 
@@ -198,3 +212,50 @@ def test_a_locked_file_is_waited_for_when_asked(tmp_path, client):
     reports = fleet.forget([first, second], channel="chat", lock_timeout=30, client=client)
     assert [r.ok for r in reports] == [True, True], [r.error for r in reports]
     assert [len(r.result["removed"]) for r in reports] == [30, 30]
+
+
+NEW_DIM = 24
+
+
+def new_model(texts):
+    """The 'new embedding model' the workers run (imported from this module): the built-in
+    embedder at another dimension."""
+    return np.stack([edgehdf5.embed_text(t, NEW_DIM) for t in texts])
+
+
+def test_reembed_replaces_every_files_vectors_and_reports_the_locked_and_missing(tmp_path, client):
+    made = make_fleet(tmp_path, files=5)
+    paths = sorted(made)
+    missing = str(tmp_path / "missing.h5")
+    with h5py.File(paths[0], "r") as f:
+        ids_before = f["memory/ids"][...]
+    with edgehdf5.Memory.open(paths[4]):  # its agent writes it: skipped, left as it was
+        reports = fleet.reembed(paths + [missing], new_model, embedder="new-model-24",
+                                batch_size=16, client=client, files_per_task=2)
+    by_path = {r.path: r for r in reports}
+    assert by_path[paths[4]].error_type == "LockedError"
+    assert by_path[missing].error_type == "IoError"
+    for path in paths[:4]:
+        report = by_path[path]
+        assert report.ok, report.error
+        assert report.result == {"memories": 60, "dim_before": DIM, "dim": NEW_DIM,
+                                 "embedder_before": f"hash:{DIM}", "embedder": "new-model-24",
+                                 "index_dropped": False}
+        _, chunks, _ = made[path]
+        with h5py.File(path, "r") as f:  # h5py: the new vectors, the same memories
+            np.testing.assert_array_equal(f["memory/embeddings"][...], new_model(chunks))
+            assert [c.decode() for c in f["memory/chunks"][...]] == chunks
+            np.testing.assert_array_equal(f["memory/ids"][...], ids_before)
+    with h5py.File(paths[4], "r") as f:
+        assert f["memory/embeddings"].shape == (60, DIM)
+    # The fleet searches the re-embedded files with the new model's vectors: numpy brute force.
+    query = new_model(["agent 2 note 10 about alice smith"])[0]
+    report = fleet.search(paths[:4], query, k=5, client=client)
+    scored = []
+    for path in paths[:4]:
+        vectors = new_model(made[path][1])
+        cosine = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
+        scored += [(-float(s), path, i) for i, s in enumerate(cosine)]
+    assert [(h.path, h.id) for h in report.hits] == [(p, i) for _, p, i in sorted(scored)[:5]]
+    with pytest.raises(edgehdf5.InvalidArgumentError):
+        fleet.reembed(paths, client=client)  # neither a callable nor a built-in name
