@@ -669,7 +669,7 @@ void HybridBench::run_size(std::size_t rows) {
   for (std::size_t b = 0; b < repeats.builds; ++b) {
     built.reset();  // freeing the last one is not part of the build
     build_seconds.push_back(
-        seconds_to_run([&] { built.emplace(BM25Index::build(columns.chunks, columns.tombstones)); }));
+        seconds_to_run([&] { built.emplace(BM25Index::build(columns.chunks.values(), columns.tombstones)); }));
   }
   BM25Index& index = *built;
   std::vector<double> fts5_build_seconds;
@@ -678,7 +678,7 @@ void HybridBench::run_size(std::size_t rows) {
     fts5.reset();
     fts5_build_seconds.push_back(seconds_to_run([&] {
       fts5 = std::make_unique<Fts5Peer>();
-      fts5->insert_all(columns.chunks);
+      fts5->insert_all(columns.chunks.values());
     }));
   }
   const Summary build = summarize(build_seconds);
@@ -825,7 +825,7 @@ void HybridBench::run_size(std::size_t rows) {
 
   // Persist vs rebuild at open.
   {
-    const FlatPostings flat = flatten_postings(columns.chunks);
+    const FlatPostings flat = flatten_postings(columns.chunks.values());
     const ScratchDir scratch(options_.dir);
     const fs::path path = scratch.path() / "keyword_index.h5";
     std::vector<double> write_seconds;

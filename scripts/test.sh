@@ -12,12 +12,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # --- AsyncHDF5Memory and the multi-process tests under ThreadSanitizer ------------------------
 # Only what those tests need is built (the library, tests/async, and test_crash and
-# test_graph_store: SIGKILLed writers, readers beside a writer, processes racing on the lock),
+# test_graph_store: SIGKILLed writers, readers beside a writer, processes racing on the lock;
+# test_text_on_demand: threads reading rows of a text column while one reads it whole),
 # to keep this short: about 2 minutes to build the tests beside test_async, 15 s to run them.
 tsan_dir=build-tsan
 cmake -S . -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEHDF5_SANITIZE=thread \
   -DEDGEHDF5_BENCH=OFF ${EDGEHDF5_CMAKE_ARGS:-}
-cmake --build "$tsan_dir" -j "$jobs" --target test_async test_crash test_graph_store
+cmake --build "$tsan_dir" -j "$jobs" --target test_async test_crash test_graph_store \
+  test_text_on_demand
 # TSan's shadow memory assumes an address layout that kernels with more mmap randomisation
 # (vm.mmap_rnd_bits above 28) break: "FATAL: ThreadSanitizer: unexpected memory mapping".
 # Running without address randomisation avoids it. setarch is refused in some containers,
@@ -26,7 +28,7 @@ no_aslr=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then
   no_aslr=(setarch "$(uname -m)" -R)
 fi
-(cd "$tsan_dir" && "${no_aslr[@]}" ctest -R 'async|Crash\.|AtRest\.|LockTimeout\.' \
+(cd "$tsan_dir" && "${no_aslr[@]}" ctest -R 'async|Crash\.|AtRest\.|LockTimeout\.|TextOnDemand\.' \
   --output-on-failure -j "$jobs" --timeout 600)
 
 # --- the store, the I/O seam and the C ABI under AddressSanitizer + UndefinedBehaviorSanitizer --
@@ -45,8 +47,8 @@ if [[ -n ${EDGEHDF5_ASAN_ALL:-} ]]; then
   (cd "$asan_dir" && ctest --output-on-failure -j "$jobs" --timeout 600)
 else
   cmake --build "$asan_dir" -j "$jobs" --target capi_test_c capi_test_cpp capi_write_fixture \
-    test_faults test_crash test_graph_store
-  (cd "$asan_dir" && ctest -R 'capi|FaultInjection|PowerLoss|Crash|AtRest|GraphChanges|LockTimeout|KnowledgeGraphRemoval' \
+    test_faults test_crash test_graph_store test_text_on_demand
+  (cd "$asan_dir" && ctest -R 'capi|FaultInjection|PowerLoss|Crash|AtRest|GraphChanges|LockTimeout|KnowledgeGraphRemoval|TextOnDemand' \
     --output-on-failure -j "$jobs" --timeout 600)
 fi
 

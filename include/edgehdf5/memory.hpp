@@ -166,7 +166,8 @@ class HDF5Memory final : public AgentMemory {
   void checkpoint();
   // Checkpoints if anything changed, then removes FILE.wal and FILE.lock (a closed store is
   // FILE alone) and releases the lock. After an earlier write failure the log stays (it may
-  // hold what FILE lacks). Further calls throw. Idempotent.
+  // hold what FILE lacks). Further calls throw; what the store held is released (columns(),
+  // sessions() and knowledge() are empty after it, and the file is no longer open). Idempotent.
   void close();
 
   const MemoryConfig& config() const;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "edgehdf5/text_column.hpp"
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/half.hpp"
 #include "edgehdf5/row_allocator.hpp"
@@ -30,17 +31,21 @@ struct MemoryColumns {
   std::vector<float> norms;               // L2 norm of each stored (rounded) embedding
   std::vector<std::uint8_t> tombstones;   // 1 = deleted
   std::vector<MemoryId> ids;              // strictly increasing
-  std::vector<std::string> chunks;
-  std::vector<std::string> source_channels;
+  // The text columns: an open store reads them from its file when asked (text_column.hpp).
+  TextColumn chunks;
+  TextColumn source_channels;
   std::vector<double> timestamps;
-  std::vector<std::string> session_ids;
-  std::vector<std::string> tags;
+  TextColumn session_ids;
+  TextColumn tags;
 
   std::size_t rows() const noexcept { return ids.size(); }
   // Row of `id`, or -1 when no row has it. O(log n).
   std::ptrdiff_t row_of(MemoryId id) const noexcept;
   // Embedding of a row widened to float32.
   std::vector<float> embedding(std::size_t row) const;
+  // Reads what an open store left of the text columns in its file (text_column.hpp), each
+  // in one pass: for a caller about to look at every row of them.
+  void load_texts() const;
 
   // Calls visit(column, values) for every per-row column, in the order of the file's
   // /memory group: chunks, embeddings (the vector of the stored type only), source_channel,

@@ -209,6 +209,7 @@ ActiveChunks active_chunks(const PyMemory& memory) {
   return memory.read([](const HDF5Memory& store) {
     ActiveChunks active;
     const MemoryColumns& columns = store.columns();
+    columns.chunks.load();  // every text: one pass over the file
     for (std::size_t row = 0; row < columns.rows(); ++row) {
       if (columns.tombstones[row] != 0) continue;
       active.ids.push_back(columns.ids[row]);
@@ -318,10 +319,12 @@ exists, InvalidArgumentError for a bad setting.)doc")
       .def_static(
           "open",
           [](const std::filesystem::path& path, bool read_only, const std::string& durability,
-             double lock_timeout, bool untrusted, bool map_embeddings, py::object embed) {
+             double lock_timeout, bool untrusted, bool map_embeddings, bool text_on_demand,
+             py::object embed) {
             OpenOptions options = open_options(read_only, durability, lock_timeout);
             options.untrusted = untrusted;
             options.map_embeddings = map_embeddings;
+            options.text_on_demand = text_on_demand;
             std::optional<HDF5Memory> store;
             {
               py::gil_scoped_release nogil;
@@ -331,14 +334,15 @@ exists, InvalidArgumentError for a bad setting.)doc")
           },
           "path"_a, "read_only"_a = false, py::kw_only(), "durability"_a = "on_flush",
           "lock_timeout"_a = 0.0, "untrusted"_a = false, "map_embeddings"_a = true,
-          "embed"_a = py::none(),
+          "text_on_demand"_a = true, "embed"_a = py::none(),
           "Opens an existing file (replaying its log). Raises LockedError when another process "
           "writes it, SchemaError/CorruptionError for a bad file. untrusted=True for a file "
           "that may be hostile: only HDF5's checksummed format (what edgehdf5 writes since "
           "0.3) is handed to HDF5; others raise SchemaError before HDF5 reads them. "
           "map_embeddings=False reads the embedding matrix instead of mapping it from the file "
           "(README, \"Mapped embeddings\"): for a file another program may truncate or rewrite "
-          "in place while it is open.")
+          "in place while it is open. text_on_demand=False reads every chunk text at open "
+          "instead of when asked (README, \"Text on demand\"), for the same reason.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__",
            [](PyMemory& self, py::object, py::object, py::object) {

@@ -32,6 +32,11 @@ bool any_tag(std::string_view tags, Visit visit) {
 
 RowFilter::RowFilter(const SearchFilter& filter, const MemoryColumns& columns)
     : filter_(filter), columns_(columns), metadata_free_(filter.selects_all()) {
+  // A filter on a text column reads every row of it: one pass over the file, not one read
+  // per row (text_column.hpp).
+  if (filter.source_channel) columns.source_channels.load();
+  if (filter.session_id) columns.session_ids.load();
+  if (!filter.tags.empty()) columns.tags.load();
   if (filter.after && filter.before && *filter.after > *filter.before) {
     throw Error(ErrorCode::invalid_argument, "filter 'after' is later than 'before'");
   }

@@ -1,6 +1,7 @@
 #include "h5/h5.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -680,27 +681,59 @@ std::vector<std::string> read_strings(const Object& dataset) {
     throw Error(ErrorCode::schema,
                 info.path + " must be a 1-D string dataset, found " + info.describe_type());
   }
-  const std::size_t count = static_cast<std::size_t>(info.dims[0]);
+  return read_string_rows(dataset, 0, static_cast<std::size_t>(info.dims[0]));
+}
+
+std::vector<std::string> read_string_rows(const Object& dataset, std::size_t first,
+                                          std::size_t count) {
+  Lock lock;
+  const DatasetInfo info = describe(dataset);
+  if (info.type_class != TypeClass::string || info.dims.size() != 1) {
+    throw Error(ErrorCode::schema,
+                info.path + " must be a 1-D string dataset, found " + info.describe_type());
+  }
+  if (first + count > info.dims[0]) {
+    throw Error(ErrorCode::invalid_argument,
+                info.path + ": rows " + std::to_string(first) + ".." +
+                    std::to_string(first + count) + " are past its " +
+                    std::to_string(info.dims[0]) + " rows");
+  }
   std::vector<std::string> result(count);
   if (count == 0) return result;
+  // The rows asked for: the whole dataset, or a hyperslab of it and a memory space to match.
+  const bool whole = first == 0 && count == info.dims[0];
+  Object file_space(check(H5Dget_space(dataset.id()), "H5Dget_space"));
+  Object memory_space;
+  if (!whole) {
+    const hsize_t start[1] = {first};
+    const hsize_t rows[1] = {count};
+    check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, rows, nullptr),
+          "H5Sselect_hyperslab");
+    memory_space = Object(check(H5Screate_simple(1, rows, nullptr), "H5Screate_simple"));
+  }
+  const hid_t memory_selection = whole ? H5S_ALL : memory_space.id();
+  const hid_t file_selection = whole ? H5S_ALL : file_space.id();
   Object file_type(check(H5Dget_type(dataset.id()), "H5Dget_type"));
   if (info.variable_string) {
     Object memory_type = utf8_variable_string_type();
     std::vector<char*> pointers(count, nullptr);
-    check(H5Dread(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+    check(H5Dread(dataset.id(), memory_type.id(), memory_selection, file_selection, H5P_DEFAULT,
+                  pointers.data()),
           "cannot read dataset " + info.path);
     for (std::size_t i = 0; i < count; ++i) {
       if (pointers[i]) result[i] = pointers[i];
     }
-    Object space(check(H5Dget_space(dataset.id()), "H5Dget_space"));
-    H5Dvlen_reclaim(memory_type.id(), space.id(), H5P_DEFAULT, pointers.data());
+    Object reclaim_space(check(H5Screate_simple(1, std::array<hsize_t, 1>{count}.data(), nullptr),
+                               "H5Screate_simple"));
+    H5Dvlen_reclaim(memory_type.id(), reclaim_space.id(), H5P_DEFAULT, pointers.data());
     return result;
   }
   // Fixed-length: one contiguous read, then strip the padding (the original Rust tool
   // wrote null-padded strings; space padding is Fortran's convention).
   const std::size_t width = info.type_size;
   std::vector<char> buffer(count * width);
-  check(H5Dread(dataset.id(), file_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+  check(H5Dread(dataset.id(), file_type.id(), memory_selection, file_selection, H5P_DEFAULT,
+                buffer.data()),
         "cannot read dataset " + info.path);
   const bool space_padded = H5Tget_strpad(file_type.id()) == H5T_STR_SPACEPAD;
   for (std::size_t i = 0; i < count; ++i) {

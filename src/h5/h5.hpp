@@ -159,6 +159,10 @@ void read_into(const Object& dataset, std::uint8_t* out);
 void read_half_into(const Object& dataset, std::uint16_t* out);
 // Fixed-length (null-padded, null-terminated or space-padded) or variable-length strings.
 std::vector<std::string> read_strings(const Object& dataset);
+// Rows [first, first + count) of a 1-D string dataset (a hyperslab: HDF5 reads only them).
+// Throws Error(invalid_argument) for rows past its end.
+std::vector<std::string> read_string_rows(const Object& dataset, std::size_t first,
+                                          std::size_t count);
 
 // Where a dataset's values lie in its file byte for byte as they would in memory: a
 // contiguous, unfiltered, allocated dataset whose element type is exactly `memory_type`

@@ -7,7 +7,7 @@ const BM25Index& DerivedKeywordIndex::get(const MemoryColumns& columns,
   std::lock_guard lock(build_mutex_);
   if (!index_) {
     index_ = std::make_unique<BM25Index>(
-        BM25Index::build(columns.chunks, columns.tombstones, {}, tokenizer));
+        BM25Index::build(columns.chunks.values(), columns.tombstones, {}, tokenizer));
   }
   return *index_;
 }

@@ -226,6 +226,19 @@ struct HDF5Memory::Impl {
     log.reset();
     if (at_rest) store::remove_file(*files, store::log_path_for(path()));
     lock.reset();  // removes FILE.lock
+    release_state();
+  }
+
+  // A closed store holds nothing of its file: the columns go (with the mapped matrix and the
+  // open file the text columns read on demand, which would otherwise keep the file open in
+  // HDF5 and refuse, for one, h5py opening it for writing in the same process). The config
+  // stays, for messages.
+  void release_state() noexcept {
+    store::StoreState released;
+    released.config = std::move(state.config);
+    state = std::move(released);
+    keyword.rows_compacted(columns());
+    ivfpq.drop();
   }
 };
 
@@ -289,7 +302,7 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
   if (options.untrusted) store::check_untrusted_file(*impl->files, path);
   store::RecoveredStore recovered =
       store::recover(*impl->files, path, impl->writable ? 1 : kReaderOpenAttempts,
-                     options.map_embeddings);
+                     {options.map_embeddings, options.text_on_demand});
   impl->state = std::move(recovered.state);
   impl->replayed = recovered.replayed;
   impl->ivfpq.load(std::move(recovered.index), path);

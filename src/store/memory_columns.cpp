@@ -1,6 +1,7 @@
 #include "edgehdf5/memory_columns.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace edgehdf5 {
 
@@ -8,6 +9,12 @@ std::ptrdiff_t MemoryColumns::row_of(MemoryId id) const noexcept {
   const auto it = std::lower_bound(ids.begin(), ids.end(), id);
   if (it == ids.end() || *it != id) return -1;
   return it - ids.begin();
+}
+
+void MemoryColumns::load_texts() const {
+  for_each_column([](const MemoryColumn&, const auto& values) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(values)>, TextColumn>) values.load();
+  });
 }
 
 std::vector<float> MemoryColumns::embedding(std::size_t row) const {

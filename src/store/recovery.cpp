@@ -21,12 +21,12 @@ std::size_t replay_log(StoreState& state, const LogContents& log) {
 }
 
 RecoveredStore recover(FileSystem& file_system, const std::filesystem::path& path,
-                       int attempts, bool map_embeddings) {
+                       int attempts, const StateReading& reading) {
   const std::filesystem::path log_path = log_path_for(path);
   for (int attempt = 1;; ++attempt) {
     RecoveredStore recovered;
     const auto file_read = file_identity(file_system, path);
-    recovered.state = read_state_file(file_system, path, &recovered.index, map_embeddings);
+    recovered.state = read_state_file(file_system, path, &recovered.index, reading);
     recovered.log = read_log(file_system, log_path);
     // A writer that closes renames its last checkpoint over the file, then removes the log:
     // a missing log read after the old file's turn means the file we read is not the latest.

@@ -28,9 +28,9 @@ std::size_t replay_log(StoreState& state, const LogContents& log);
 // corruption. Likewise a missing log with a file replaced while it was read (a writer
 // closed: its last checkpoint was renamed in, then the log removed). A writer holding the
 // lock passes 1 (nothing can race it); a reader more.
-// Every read goes through `file_system`; `map_embeddings` as for read_state_file. Throws as
+// Every read goes through `file_system`; `reading` as for read_state_file. Throws as
 // read_state_file and read_log do.
 RecoveredStore recover(FileSystem& file_system, const std::filesystem::path& path, int attempts,
-                       bool map_embeddings = false);
+                       const StateReading& reading = {});
 
 }  // namespace edgehdf5::store

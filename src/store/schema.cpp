@@ -11,6 +11,7 @@
 #include "h5/h5.hpp"
 #include "h5/seam_driver.hpp"
 #include "index/ivfpq/ivfpq_group.hpp"
+#include "store/file_texts.hpp"
 #include "store/mapped_rows.hpp"
 #include "store/posix_file.hpp"
 
@@ -166,13 +167,19 @@ bool map_matrix(const std::optional<h5::RawExtent>& extent, std::size_t values,
   return true;
 }
 
-void read_memory(const h5::Object& file, StoreState& state, bool map) {
+// defer_text: leave the text columns in the file, read when asked (store/file_texts.hpp).
+void read_memory(const h5::Object& file, StoreState& state, bool map, bool defer_text) {
   h5::Object memory = h5::open_group(file, "memory");
   MemoryColumns& columns = state.columns;
   const std::string reference = "/memory/chunks";
   {
     Column chunks = open_column(memory, "chunks", h5::TypeClass::string, 1);
-    columns.chunks = h5::read_strings(chunks.dataset);
+    if (defer_text) {
+      const auto rows = static_cast<std::size_t>(chunks.info.dims[0]);
+      columns.chunks.defer_to(file_texts(std::move(chunks.dataset), rows));
+    } else {
+      columns.chunks = h5::read_strings(chunks.dataset);
+    }
   }
   const std::size_t rows = columns.chunks.size();
   const std::size_t dim = state.config.embedding_dim;
@@ -217,7 +224,13 @@ void read_memory(const h5::Object& file, StoreState& state, bool map) {
     if (column.dataset == "ids" && !h5::has_link(memory, "ids")) return;
     const std::string name(column.dataset);
     if constexpr (std::is_same_v<Value, std::string>) {
-      values = read_text(memory, name.c_str(), rows, reference);
+      if (defer_text) {
+        Column text = open_column(memory, name.c_str(), h5::TypeClass::string, 1);
+        expect_rows(text, rows, reference);
+        values.defer_to(file_texts(std::move(text.dataset), rows));
+      } else {
+        values = read_text(memory, name.c_str(), rows, reference);
+      }
     } else if constexpr (!std::is_same_v<Value, half_bits>) {  // half: only the embeddings
       constexpr h5::TypeClass type_class =
           std::is_floating_point_v<Value> ? h5::TypeClass::floating : h5::TypeClass::integer;
@@ -441,6 +454,8 @@ void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQDa
       } else if constexpr (std::is_same_v<Values, RowVector<float>>) {
         h5::write_matrix(memory, name.c_str(), values.data(), columns.rows(),
                          column.values_per_row, options);
+      } else if constexpr (std::is_same_v<Values, TextColumn>) {
+        h5::write_dataset(memory, name.c_str(), values.values(), options);  // reads them all
       } else {
         h5::write_dataset(memory, name.c_str(), values, options);
       }
@@ -541,13 +556,17 @@ StoredIndex read_stored_index(const std::filesystem::path& path) {
 }
 
 StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                           StoredIndex* index, bool map_embeddings) {
+                           StoredIndex* index, const StateReading& reading) {
   h5::LibraryLock lock;
   try {
     StoreState state;
     h5::Object file = open_for_reading(file_system, path);
     read_meta(file, state);
-    read_memory(file, state, map_embeddings);
+    // Texts on demand only from a file HDF5 opened by path: it tells files apart by inode,
+    // while files opened from their bytes are told apart by name, and a later open of the
+    // same name (after a checkpoint) would be handed this one.
+    read_memory(file, state, reading.map_embeddings,
+                reading.text_on_demand && file_system.reads_natively());
     read_sessions(file, state);
     read_knowledge_graph(file, state);
     if (index != nullptr) read_index_group(file, *index);

@@ -69,12 +69,20 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
 // file system reads_natively(), else from its bytes read through the seam). Throws schema
 // (with the dataset or attribute named), hdf5 or io errors. `path` is recorded into
 // state.config.path. With `index`, the /ivfpq group is read into it too (its problems go to
-// index->problem, never thrown). With `map_embeddings`, an embedding matrix stored as it
-// would lie in memory is mapped from the file rather than read (store/mapped_rows.hpp): only
-// for a store that never writes that file in place (HDF5Memory; not a tool that rewrites
-// the file it read).
+// index->problem, never thrown). `reading` may leave parts of the file where they are (for
+// a store that never writes that file in place: HDF5Memory, not a tool that rewrites the
+// file it read).
+struct StateReading {
+  // An embedding matrix stored as it would lie in memory is mapped from the file rather
+  // than read (store/mapped_rows.hpp).
+  bool map_embeddings = false;
+  // The text columns (chunks, source_channel, session_ids, tags) stay in the file, read
+  // when asked (store/file_texts.hpp); only for a file system that reads_natively(), else
+  // they are read.
+  bool text_on_demand = false;
+};
 StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                           StoredIndex* index = nullptr, bool map_embeddings = false);
+                           StoredIndex* index = nullptr, const StateReading& reading = {});
 StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index = nullptr);
 
 // Only the /ivfpq group of a file (for verify). Throws as read_state_file for the file itself.

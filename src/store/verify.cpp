@@ -40,6 +40,7 @@ std::string describe_row(const MemoryColumns& columns, std::size_t row) {
 }
 
 void check_memories(const MemoryColumns& columns, Problems& problems) {
+  columns.load_texts();  // every text is checked: one pass per column, not a read per row
   for (std::size_t row = 0; row < columns.rows(); ++row) {
     const std::vector<float> embedding = columns.embedding(row);
     bool finite = true;

@@ -657,11 +657,11 @@ TEST_F(Gpu, LargeStoreSingleAndBatchMatchTheCpu) {
       testing::append_embedding(columns, testing::random_vector(rng, dim));
       columns.tombstones.push_back(row % 97 == 0 ? 1 : 0);
       columns.ids.push_back(static_cast<MemoryId>(row + 1));
-      columns.chunks.emplace_back();
-      columns.source_channels.emplace_back("chat");
-      columns.session_ids.emplace_back("s");
+      columns.chunks.push_back("");
+      columns.source_channels.push_back("chat");
+      columns.session_ids.push_back("s");
       columns.timestamps.push_back(0.0);
-      columns.tags.emplace_back();
+      columns.tags.push_back("");
     }
     std::vector<float> queries;
     for (std::size_t q = 0; q < 64; ++q) {

@@ -46,7 +46,9 @@ void append_rows(MemoryColumns& columns, const std::vector<float>& points) {
     columns.chunks.push_back("chunk " + std::to_string(id));
     columns.source_channels.push_back("chat");
     columns.timestamps.push_back(1.7e9 + static_cast<double>(id));
-    columns.session_ids.push_back("s" + std::to_string(id % 4));
+    std::string session = "s";  // not "s" + ...: a false -Wrestrict in GCC 12
+    session += std::to_string(id % 4);
+    columns.session_ids.push_back(std::move(session));
     columns.tags.push_back("");
   }
 }

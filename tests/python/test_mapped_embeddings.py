@@ -68,3 +68,30 @@ def test_saves_after_open_extend_the_mapped_matrix(tmp_path, float16):
         np.testing.assert_array_equal(f["memory/embeddings"][...], current)
         np.testing.assert_array_equal(
             f["memory/embeddings"][ROWS:], more.astype(np.float16 if float16 else np.float32))
+
+
+def test_texts_read_on_demand_are_what_h5py_reads(tmp_path):
+    """text_on_demand (the default) leaves the text columns in the file: a hit's chunk and
+    metadata, keyword search and a session filter answer as h5py's read of the file says
+    and as a store that read every text at open answers."""
+    path = tmp_path / "texts.h5"
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((ROWS, DIM)).astype(np.float32)
+    with edgehdf5.Memory.create(path, dim=DIM, compact_threshold=0) as m:
+        m.save_batch([f"note {i} about {'ducks' if i % 7 == 0 else 'geese'}" for i in range(ROWS)],
+                     vectors, session_id=[f"s{i // 50}" for i in range(ROWS)],
+                     source_channel=["chat" if i % 2 else "mail" for i in range(ROWS)])
+    with h5py.File(path, "r") as f:
+        chunks = [c.decode() for c in f["memory/chunks"][...]]
+        sessions = [s.decode() for s in f["memory/session_ids"][...]]
+    with edgehdf5.Memory.open(path, read_only=True) as lazy, \
+            edgehdf5.Memory.open(path, read_only=True, text_on_demand=False) as eager:
+        for hit in lazy.search(vectors[123], k=5).hits:
+            assert hit.chunk == chunks[hit.id] and hit.session_id == sessions[hit.id]
+        assert lazy.get(77)["chunk"] == chunks[77]
+        for run in (lambda m: m.search(vectors[9], k=8, session="s3", channel="chat"),
+                    lambda m: m.keyword_search("ducks", k=10),
+                    lambda m: m.hybrid_search(vectors[14], "ducks", k=10)):
+            got, want = run(lazy), run(eager)
+            assert [(h.id, h.chunk) for h in got.hits] == [(h.id, h.chunk) for h in want.hits]
+            assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits])

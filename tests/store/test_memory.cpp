@@ -408,7 +408,7 @@ TEST(Memory, StoreSearchesAreTheFreeFunctionsWithTheStoresIndexes) {
   same(batch[1], memory.search(entries[2].embedding, options));
 
   EXPECT_EQ(&memory.keyword_index(), &keywords);  // kept current, not rebuilt
-  const BM25Index rebuilt = BM25Index::build(memory.columns().chunks, memory.columns().tombstones);
+  const BM25Index rebuilt = BM25Index::build(memory.columns().chunks.values(), memory.columns().tombstones);
   same(memory.keyword_search("memory number 5", 10),
        keyword_search("memory number 5", memory.columns(), rebuilt, 10));
   EXPECT_EQ(memory.keyword_search("number 3", 60).hits.size(), 60u);  // every row but id 3

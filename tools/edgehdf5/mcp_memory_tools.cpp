@@ -196,6 +196,7 @@ ToolOutput record_session(ToolContext& context, const json& arguments) {
   // By default the session covers the memories saved with its id.
   const MemoryColumns& columns = memory.columns();
   MemoryId start = -1, end = -1;
+  columns.session_ids.load();  // every row is looked at: one pass over the file
   for (std::size_t row = 0; row < columns.rows(); ++row) {
     if (columns.session_ids[row] != session_id) continue;
     if (start < 0) start = columns.ids[row];

@@ -60,6 +60,7 @@ void print_fields(const nlohmann::ordered_json& fields, std::ostream& out) {
 ExitStatus run_export(const FileOptions& options) {
   const auto memory = open_read_only(options.file);
   const auto& columns = memory.columns();
+  columns.load_texts();  // every text is printed: one pass per column, not a read per row
   // A bar beside JSON lines printed on the same terminal would garble both.
   std::optional<Progress> progress;
   if (::isatty(STDOUT_FILENO) != 1) progress.emplace("exporting", columns.rows());

@@ -36,6 +36,7 @@ struct SessionMemories {
 
 std::map<std::string, SessionMemories> memories_by_session(const MemoryColumns& columns) {
   std::map<std::string, SessionMemories> sessions;
+  columns.session_ids.load();  // every row is looked at: one pass over the file
   for (std::size_t row = 0; row < columns.rows(); ++row) {
     if (columns.tombstones[row] != 0 || columns.session_ids[row].empty()) continue;
     auto [it, added] = sessions.try_emplace(columns.session_ids[row]);
@@ -238,6 +239,7 @@ std::vector<std::size_t> session_rows(const MemoryColumns& columns, const Sessio
                                       const std::string& id) {
   if (record) return rows_in_range(columns, record->start_id, record->end_id);
   std::vector<std::size_t> rows;
+  columns.session_ids.load();  // every row is looked at: one pass over the file
   for (std::size_t row = 0; row < columns.rows(); ++row) {
     if (columns.tombstones[row] == 0 && columns.session_ids[row] == id) rows.push_back(row);
   }
