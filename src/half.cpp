@@ -1,6 +1,8 @@
 #include "edgehdf5/half.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 #include "core/kernels/kernels.hpp"
@@ -67,6 +69,28 @@ void floats_to_halves(std::span<const float> values, std::span<half_bits> out) {
 
 void halves_to_floats(std::span<const half_bits> bits, std::span<float> out) {
   kernels::best_simd_kernels().widen_f16(bits.data(), bits.size(), out.data());
+}
+
+std::size_t first_value_beyond(std::span<const float> values, float limit) noexcept {
+  // On the bits: for a non-negative limit, |x| > limit or x NaN is exactly "the magnitude
+  // bits of x, as an unsigned integer, exceed those of the limit" (IEEE order; a NaN's
+  // magnitude bits exceed infinity's). An integer max over a group of fixed size compiles to
+  // vector code; the scalar loop after it finds the exact index (and does the tail).
+  const std::uint32_t limit_bits = std::bit_cast<std::uint32_t>(std::fabs(limit));
+  const auto magnitude = [](float value) {
+    return std::bit_cast<std::uint32_t>(value) & 0x7fffffffu;
+  };
+  constexpr std::size_t kGroup = 64;
+  std::size_t i = 0;
+  for (; i + kGroup <= values.size(); i += kGroup) {
+    std::uint32_t largest = 0;
+    for (std::size_t j = 0; j < kGroup; ++j) largest = std::max(largest, magnitude(values[i + j]));
+    if (largest > limit_bits) break;
+  }
+  for (; i < values.size(); ++i) {
+    if (magnitude(values[i]) > limit_bits) return i;
+  }
+  return values.size();
 }
 
 }  // namespace edgehdf5

@@ -24,4 +24,11 @@ void halves_to_floats(std::span<const half_bits> bits, std::span<float> out);
 // The largest finite half value; finite floats beyond it would become infinity.
 inline constexpr float kHalfMax = 65504.0f;
 
+// The index of the first of `values` that is NaN or whose magnitude is above `limit`, or
+// values.size() when there is none: the one scan behind the checks that embeddings are
+// finite (limit: the largest float) or fit a half (kHalfMax). It runs over a save's whole
+// matrix, so it checks blocks without branching (the loop vectorises) and looks for the
+// exact index only in a block that holds one.
+std::size_t first_value_beyond(std::span<const float> values, float limit) noexcept;
+
 }  // namespace edgehdf5

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace edgehdf5::python {
 
@@ -124,12 +125,11 @@ Float32Rows checked_rows(const py::handle& object, const char* argument, std::si
   } else {
     rows.data = static_cast<const float*>(array.data());
   }
-  for (std::size_t i = 0; i < values; ++i) {
-    if (!std::isfinite(rows.data[i])) {
-      refuse(argument, (ndim == 1 ? std::string("vector") : "row " + std::to_string(i / dim)) +
-                           " holds a NaN or infinite value at column " +
-                           std::to_string(i % dim));
-    }
+  const std::size_t i =
+      first_value_beyond(std::span<const float>(rows.data, values), std::numeric_limits<float>::max());
+  if (i < values) {
+    refuse(argument, (ndim == 1 ? std::string("vector") : "row " + std::to_string(i / dim)) +
+                         " holds a NaN or infinite value at column " + std::to_string(i % dim));
   }
   rows.owner = array;
   return rows;

@@ -62,9 +62,8 @@ void validate_embedding_values(std::span<const float> values, EmbeddingType type
                                const std::function<std::string()>& what) {
   const float limit =
       type == EmbeddingType::float16 ? kHalfMax : std::numeric_limits<float>::max();
-  for (std::size_t i = 0; i < values.size(); ++i) {
+  if (const std::size_t i = first_value_beyond(values, limit); i < values.size()) {
     const float value = values[i];
-    if (std::fabs(value) <= limit) continue;  // false for NaN too
     const std::string where = what() + ": embedding value " + std::to_string(i);
     if (std::isnan(value)) throw Error(ErrorCode::invalid_argument, where + " is NaN");
     if (std::isinf(value)) throw Error(ErrorCode::invalid_argument, where + " is infinite");

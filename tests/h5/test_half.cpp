@@ -129,5 +129,34 @@ TEST(Half, EveryKernelSetNarrowsAndWidensBitForBitAsTheScalarConversion) {
   for (std::size_t i = 0; i + 3 < probes.size(); ++i) ASSERT_EQ(narrowed[i], want[i]) << probes[i];
 }
 
+// first_value_beyond against the plain loop it replaces, for every kind of value placed at
+// every position of arrays longer and shorter than its groups.
+TEST(FirstValueBeyond, FindsWhatTheScalarCheckFinds) {
+  const float limits[] = {std::numeric_limits<float>::max(), kHalfMax};
+  const float probes[] = {std::nanf(""), -std::nanf(""), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(), 65504.0f, -65504.0f,
+                          65520.0f, -1e30f, std::numeric_limits<float>::max(), 0.0f, -0.0f,
+                          std::numeric_limits<float>::denorm_min()};
+  for (const float limit : limits) {
+    for (const std::size_t size : {0u, 1u, 63u, 64u, 65u, 200u}) {
+      for (std::size_t at = 0; at < size; at += (size > 70 ? 7 : 1)) {
+        for (const float probe : probes) {
+          std::vector<float> values(size, 0.5f);
+          values[at] = probe;
+          std::size_t want = size;
+          for (std::size_t i = 0; i < size; ++i) {
+            if (!(std::fabs(values[i]) <= limit)) {
+              want = i;
+              break;
+            }
+          }
+          ASSERT_EQ(first_value_beyond(values, limit), want)
+              << "limit " << limit << " size " << size << " at " << at << " probe " << probe;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgehdf5
