@@ -8,7 +8,6 @@
 #include <array>
 #include <optional>
 
-#include "edgehdf5/embedder.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/file_system.hpp"
 #include "edgehdf5/hybrid.hpp"
@@ -377,48 +376,7 @@ void HDF5Memory::replace_embeddings(std::span<const MemoryId> ids,
                                     std::span<const float> embeddings, std::size_t embedding_dim,
                                     const std::string& embedder) {
   impl_->require_writable();
-  const MemoryColumns& columns = impl_->columns();
-  if (embedding_dim == 0 || embedding_dim > kMaxEmbeddingDim) {
-    throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
-                                                 std::to_string(kMaxEmbeddingDim) + ", got " +
-                                                 std::to_string(embedding_dim));
-  }
-  util::require_text(embedder, "embedder");
-  if (is_builtin_embedder(embedder) && make_embedder(embedder)->dimension() != embedding_dim) {
-    throw Error(ErrorCode::invalid_argument,
-                "embedder '" + embedder + "' makes vectors of another dimension than the " +
-                    std::to_string(embedding_dim) + " given: name the model that made them");
-  }
-  if (ids.size() != count_active()) {
-    throw Error(ErrorCode::invalid_argument,
-                "ids: " + std::to_string(ids.size()) + " given, the store has " +
-                    std::to_string(count_active()) +
-                    " active memories (they changed since they were read?)");
-  }
-  std::size_t next = 0;
-  for (std::size_t row = 0; row < columns.rows(); ++row) {
-    if (columns.tombstones[row] != 0) continue;
-    if (ids[next] != columns.ids[row]) {
-      throw Error(ErrorCode::invalid_argument,
-                  "ids[" + std::to_string(next) + "] is " + std::to_string(ids[next]) +
-                      ", the active memory there is " + std::to_string(columns.ids[row]) +
-                      " (the active ids in increasing order are required)");
-    }
-    ++next;
-  }
-  if (embeddings.size() != ids.size() * embedding_dim) {
-    throw Error(ErrorCode::invalid_argument,
-                "embeddings: " + std::to_string(embeddings.size()) + " values given, " +
-                    std::to_string(ids.size()) + " memories x " + std::to_string(embedding_dim) +
-                    " needed");
-  }
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    store::validate_embedding_values(embeddings.subspan(i * embedding_dim, embedding_dim),
-                                     columns.embedding_type, [&] {
-                                       return "embedding " + std::to_string(i) + " (id " +
-                                              std::to_string(ids[i]) + ")";
-                                     });
-  }
+  store::validate_replacement_embeddings(impl_->columns(), ids, embeddings, embedding_dim, embedder);
   impl_->replace_embeddings(embeddings, embedding_dim, embedder);
 }
 

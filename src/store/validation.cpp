@@ -1,10 +1,12 @@
 #include "store/validation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <utility>
 
+#include "edgehdf5/embedder.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/half.hpp"
 #include "util/text.hpp"
@@ -69,6 +71,51 @@ void validate_embedding_values(std::span<const float> values, EmbeddingType type
     if (std::isinf(value)) throw Error(ErrorCode::invalid_argument, where + " is infinite");
     throw Error(ErrorCode::invalid_argument,
                 where + " (" + std::to_string(value) + ") is outside the float16 range");
+  }
+}
+
+void validate_replacement_embeddings(const MemoryColumns& columns, std::span<const MemoryId> ids,
+                                     std::span<const float> embeddings, std::size_t dim,
+                                     const std::string& embedder) {
+  if (dim == 0 || dim > kMaxEmbeddingDim) {
+    throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
+                                                 std::to_string(kMaxEmbeddingDim) + ", got " +
+                                                 std::to_string(dim));
+  }
+  util::require_text(embedder, "embedder");
+  if (is_builtin_embedder(embedder) && make_embedder(embedder)->dimension() != dim) {
+    throw Error(ErrorCode::invalid_argument,
+                "embedder '" + embedder + "' makes vectors of another dimension than the " +
+                    std::to_string(dim) + " given: name the model that made them");
+  }
+  std::size_t next = 0;  // the next of `ids`
+  for (std::size_t row = 0; row < columns.rows(); ++row) {
+    if (columns.tombstones[row] != 0) continue;
+    if (next == ids.size()) break;
+    if (ids[next] != columns.ids[row]) {
+      throw Error(ErrorCode::invalid_argument,
+                  "ids[" + std::to_string(next) + "] is " + std::to_string(ids[next]) +
+                      ", the active memory there is " + std::to_string(columns.ids[row]) +
+                      " (the active ids in increasing order are required)");
+    }
+    ++next;
+  }
+  const std::size_t active = static_cast<std::size_t>(
+      std::count(columns.tombstones.begin(), columns.tombstones.end(), std::uint8_t{0}));
+  if (ids.size() != active) {
+    throw Error(ErrorCode::invalid_argument,
+                "ids: " + std::to_string(ids.size()) + " given, the store has " +
+                    std::to_string(active) + " active memories (they changed since they were read?)");
+  }
+  if (embeddings.size() != ids.size() * dim) {
+    throw Error(ErrorCode::invalid_argument,
+                "embeddings: " + std::to_string(embeddings.size()) + " values given, " +
+                    std::to_string(ids.size()) + " memories x " + std::to_string(dim) + " needed");
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    validate_embedding_values(embeddings.subspan(i * dim, dim), columns.embedding_type, [&] {
+      return "embedding " + std::to_string(i) + " (id " + std::to_string(ids[i]) + ")";
+    });
   }
 }
 

@@ -33,6 +33,14 @@ void validate_entry(const MemoryEntry& entry, const MemoryColumns& columns, std:
 void validate_embedding_values(std::span<const float> values, EmbeddingType type,
                                const std::function<std::string()>& what);
 
+// What HDF5Memory::replace_embeddings takes: `ids` the active memories of `columns` in
+// increasing order, `embeddings` one finite row of `dim` values (1..kMaxEmbeddingDim; within
+// the half range for float16 columns) per id, `embedder` text that, when it names a built-in
+// embedder (hash:D), makes vectors of `dim` values.
+void validate_replacement_embeddings(const MemoryColumns& columns, std::span<const MemoryId> ids,
+                                     std::span<const float> embeddings, std::size_t dim,
+                                     const std::string& embedder);
+
 // A session summary: a non-empty id, a range start_id <= end_id of non-negative ids, a
 // finite timestamp, text fields as above.
 void validate_session(const Session& session);
