@@ -103,45 +103,59 @@ std::vector<std::string> texts_argument(const py::handle& value, const char* arg
   return strings_argument(value, py::len(value), argument);
 }
 
+// What `callable` (list of str -> 2-D array) returns for texts[first, first + count), checked
+// as --embed-cmd's output is: one finite row per text, of `dim` values (0: of whatever
+// dimension it returns). Runs with the GIL held (the callable is Python).
+std::vector<float> called_embeddings(const py::object& callable, const std::vector<std::string>& texts,
+                                     std::size_t first, std::size_t count, std::size_t& dim) {
+  py::list batch;
+  for (std::size_t i = first; i < first + count; ++i) batch.append(py::str(texts[i]));
+  py::object array =
+      py::module_::import("numpy").attr("ascontiguousarray")(callable(batch), "dtype"_a = "float32");
+  const auto checked = py::cast<py::array>(array);
+  if (checked.ndim() != 2 || static_cast<std::size_t>(checked.shape(0)) != count) {
+    throw Error(ErrorCode::invalid_argument,
+                "embed: the callable must return a 2-D array with one row per text (" +
+                    std::to_string(count) + " rows), got shape " +
+                    std::string(py::str(array.attr("shape"))));
+  }
+  if (dim == 0) dim = static_cast<std::size_t>(checked.shape(1));
+  Float32Rows rows = checked_rows(array, "embed (the callable's result)", 2, dim, false);
+  return std::vector<float>(rows.data, rows.data + rows.rows * rows.dim);
+}
+
+// The built-in embedder `name`'s embeddings of `texts` (without the GIL); `dim` is set to its
+// dimension. `unsupported` names what to pass instead when `name` is not built in.
+std::vector<float> built_in_embeddings(const std::string& name, const std::vector<std::string>& texts,
+                                       std::size_t& dim, const std::string& unsupported) {
+  if (!is_builtin_embedder(name)) throw Error(ErrorCode::unsupported, unsupported);
+  py::gil_scoped_release nogil;
+  auto embedder = make_embedder(name);
+  dim = embedder->dimension();
+  std::vector<float> out;
+  out.reserve(texts.size() * dim);
+  for (const std::string& text : texts) {
+    const std::vector<float> v = embedder->embed(text);
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
 // The embeddings of `texts`: from `embed` (a callable, list of str -> 2-D array), else the
-// memory's default callable, else the file's built-in embedder. Runs the callable with the
-// GIL held (it is Python) and checks what it returns as --embed-cmd's output is checked.
+// memory's default callable, else the file's built-in embedder; of the file's dimension.
 std::vector<float> embed_texts(PyMemory& memory, const std::vector<std::string>& texts,
                                const py::object& embed) {
   const MemoryConfig config = memory.read([](const HDF5Memory& m) { return m.config(); });
   py::object callable = embed.is_none() ? memory.embed : embed;
-  if (!callable.is_none()) {
-    py::list batch;
-    for (const std::string& text : texts) batch.append(py::str(text));
-    py::object result = callable(batch);
-    py::object array = py::module_::import("numpy").attr("ascontiguousarray")(result, "dtype"_a = "float32");
-    if (py::cast<py::array>(array).ndim() != 2 ||
-        static_cast<std::size_t>(py::cast<py::array>(array).shape(0)) != texts.size()) {
-      throw Error(ErrorCode::invalid_argument,
-                  "embed: the callable must return a 2-D array with one row per text (" +
-                      std::to_string(texts.size()) + " rows), got shape " +
-                      std::string(py::str(array.attr("shape"))));
-    }
-    Float32Rows rows = checked_rows(array, "embed (the callable's result)", 2, config.embedding_dim, false);
-    return std::vector<float>(rows.data, rows.data + rows.rows * rows.dim);
-  }
-  if (!is_builtin_embedder(config.embedder)) {
-    throw Error(ErrorCode::unsupported,
-                "edgehdf5.Memory: the file's embedder '" + config.embedder +
-                    "' is not built in; pass embed= (a callable: list of str -> 2-D array)");
-  }
-  std::vector<float> out;
-  {
-    py::gil_scoped_release nogil;
-    auto embedder = make_embedder(config.embedder);
-    if (embedder->dimension() != config.embedding_dim) {
-      throw Error(ErrorCode::invalid_argument, "edgehdf5.Memory: the file's embedder '" +
-                                                   config.embedder + "' does not match its embedding_dim");
-    }
-    for (const std::string& text : texts) {
-      std::vector<float> v = embedder->embed(text);
-      out.insert(out.end(), v.begin(), v.end());
-    }
+  std::size_t dim = config.embedding_dim;
+  if (!callable.is_none()) return called_embeddings(callable, texts, 0, texts.size(), dim);
+  std::vector<float> out = built_in_embeddings(
+      config.embedder, texts, dim,
+      "edgehdf5.Memory: the file's embedder '" + config.embedder +
+          "' is not built in; pass embed= (a callable: list of str -> 2-D array)");
+  if (dim != config.embedding_dim) {
+    throw Error(ErrorCode::invalid_argument, "edgehdf5.Memory: the file's embedder '" +
+                                                 config.embedder + "' does not match its embedding_dim");
   }
   return out;
 }
@@ -220,46 +234,25 @@ ActiveChunks active_chunks(const PyMemory& memory) {
 }
 
 // The new embeddings of `chunks` for reembed: from `embed` (a callable, list of str -> 2-D
-// array, called batch_size texts at a time with the GIL held, every batch of the dimension
-// the first one has), else from the built-in embedder `embedder` names.
+// array, called batch_size texts at a time, every batch of the dimension the first one has),
+// else from the built-in embedder `embedder` names. `dim` is set to their dimension (0 when
+// a callable had nothing to embed).
 std::vector<float> embed_for_replacement(const std::vector<std::string>& chunks, const py::object& embed,
                                          const std::string& embedder, std::size_t batch_size,
                                          std::size_t& dim) {
-  std::vector<float> values;
-  if (embed.is_none()) {
-    if (!is_builtin_embedder(embedder)) {
-      throw Error(ErrorCode::unsupported, "reembed: '" + embedder +
-                                              "' is not a built-in embedder; pass embed= (a "
-                                              "callable: list of str -> 2-D array)");
-    }
-    py::gil_scoped_release nogil;
-    auto built_in = make_embedder(embedder);
-    dim = built_in->dimension();
-    values.reserve(chunks.size() * dim);
-    for (const std::string& chunk : chunks) {
-      const std::vector<float> v = built_in->embed(chunk);
-      values.insert(values.end(), v.begin(), v.end());
-    }
-    return values;
-  }
-  const py::object as_array = py::module_::import("numpy").attr("ascontiguousarray");
   dim = 0;
+  if (embed.is_none()) {
+    return built_in_embeddings(embedder, chunks, dim,
+                               "reembed: '" + embedder +
+                                   "' is not a built-in embedder; pass embed= (a callable: list "
+                                   "of str -> 2-D array)");
+  }
+  std::vector<float> values;
   for (std::size_t first = 0; first < chunks.size(); first += batch_size) {
     const std::size_t count = std::min(batch_size, chunks.size() - first);
-    py::list batch;
-    for (std::size_t i = first; i < first + count; ++i) batch.append(py::str(chunks[i]));
-    py::object array = as_array(embed(batch), "dtype"_a = "float32");
-    const auto checked = py::cast<py::array>(array);
-    if (checked.ndim() != 2 || static_cast<std::size_t>(checked.shape(0)) != count) {
-      throw Error(ErrorCode::invalid_argument,
-                  "embed: the callable must return a 2-D array with one row per text (" +
-                      std::to_string(count) + " rows), got shape " +
-                      std::string(py::str(array.attr("shape"))));
-    }
-    if (first == 0) dim = static_cast<std::size_t>(checked.shape(1));
-    Float32Rows rows = checked_rows(array, "embed (the callable's result)", 2, dim, false);
+    const std::vector<float> batch = called_embeddings(embed, chunks, first, count, dim);
     if (values.empty()) values.reserve(chunks.size() * dim);
-    values.insert(values.end(), rows.data, rows.data + rows.rows * rows.dim);
+    values.insert(values.end(), batch.begin(), batch.end());
   }
   return values;
 }
