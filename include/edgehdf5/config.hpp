@@ -80,10 +80,10 @@ struct OpenOptions {
   // rewrites the file in place while it is open can make this process fail with SIGBUS
   // (as with SQLite's mmap_size). Set false where that may happen.
   bool map_embeddings = true;
-  // Leave the chunk texts in the file and read a row's text when it is asked for (README,
-  // "Text on demand"): open() reads none of them, a search reads only its hits' texts, and
-  // what needs every text (keyword search's index, a checkpoint, export, verify) reads them
-  // all in one pass. Only for a file on the operating system's files; the file stays open
+  // Leave the text columns (chunks, source_channel, session_ids, tags) in the file and read a
+  // row's texts when they are asked for (README, "Text on demand"): open() reads none of
+  // them, a search reads only its hits' texts, and a filter on a column or what needs every
+  // text (keyword search's index, a checkpoint, export, verify) reads a column in one pass. Only for a file on the operating system's files; the file stays open
   // (its old inode, after a checkpoint renamed a new file over it) until every text is
   // read or the store closes. The same caveat as map_embeddings: set false for a file
   // another program may rewrite in place while it is open.

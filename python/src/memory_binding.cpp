@@ -334,7 +334,7 @@ exists, InvalidArgumentError for a bad setting.)doc")
           "0.3) is handed to HDF5; others raise SchemaError before HDF5 reads them. "
           "map_embeddings=False reads the embedding matrix instead of mapping it from the file "
           "(README, \"Mapped embeddings\"): for a file another program may truncate or rewrite "
-          "in place while it is open. text_on_demand=False reads every chunk text at open "
+          "in place while it is open. text_on_demand=False reads every text at open "
           "instead of when asked (README, \"Text on demand\"), for the same reason.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__",

@@ -1,8 +1,9 @@
 #pragma once
 // A text column of an open store's file, read on demand (TextColumn, "Text on demand" in
 // the README): the file's /memory/chunks (or source_channel, session_ids, tags) dataset,
-// kept open for as long as the column needs it. A checkpoint renames a new file over the path, which leaves the open file (the old
-// inode) as it was, so the rows read later are the rows the store opened with.
+// kept open for as long as the column needs it. A checkpoint renames a new file over the
+// path, which leaves the open file (the old inode) as it was, so the rows read later are the
+// rows the store opened with.
 
 #include <memory>
 

@@ -89,6 +89,17 @@ std::vector<std::string> read_text(const h5::Object& group, const char* name, st
   return h5::read_strings(column.dataset);
 }
 
+// A /memory text column into `out`: read, or (defer) left in the file and read when asked
+// (store/file_texts.hpp).
+void read_text_column(Column column, bool defer, TextColumn& out) {
+  if (defer) {
+    const auto rows = static_cast<std::size_t>(column.info.dims[0]);
+    out.defer_to(file_texts(std::move(column.dataset), rows));
+  } else {
+    out = h5::read_strings(column.dataset);
+  }
+}
+
 std::int64_t optional_int(const h5::Object& meta, const char* name, std::int64_t fallback) {
   return h5::has_attribute(meta, name) ? h5::read_int_attribute(meta, name) : fallback;
 }
@@ -172,15 +183,8 @@ void read_memory(const h5::Object& file, StoreState& state, bool map, bool defer
   h5::Object memory = h5::open_group(file, "memory");
   MemoryColumns& columns = state.columns;
   const std::string reference = "/memory/chunks";
-  {
-    Column chunks = open_column(memory, "chunks", h5::TypeClass::string, 1);
-    if (defer_text) {
-      const auto rows = static_cast<std::size_t>(chunks.info.dims[0]);
-      columns.chunks.defer_to(file_texts(std::move(chunks.dataset), rows));
-    } else {
-      columns.chunks = h5::read_strings(chunks.dataset);
-    }
-  }
+  read_text_column(open_column(memory, "chunks", h5::TypeClass::string, 1), defer_text,
+                   columns.chunks);
   const std::size_t rows = columns.chunks.size();
   const std::size_t dim = state.config.embedding_dim;
   columns.embedding_dim = dim;
@@ -224,13 +228,9 @@ void read_memory(const h5::Object& file, StoreState& state, bool map, bool defer
     if (column.dataset == "ids" && !h5::has_link(memory, "ids")) return;
     const std::string name(column.dataset);
     if constexpr (std::is_same_v<Value, std::string>) {
-      if (defer_text) {
-        Column text = open_column(memory, name.c_str(), h5::TypeClass::string, 1);
-        expect_rows(text, rows, reference);
-        values.defer_to(file_texts(std::move(text.dataset), rows));
-      } else {
-        values = read_text(memory, name.c_str(), rows, reference);
-      }
+      Column text = open_column(memory, name.c_str(), h5::TypeClass::string, 1);
+      expect_rows(text, rows, reference);
+      read_text_column(std::move(text), defer_text, values);
     } else if constexpr (!std::is_same_v<Value, half_bits>) {  // half: only the embeddings
       constexpr h5::TypeClass type_class =
           std::is_floating_point_v<Value> ? h5::TypeClass::floating : h5::TypeClass::integer;
