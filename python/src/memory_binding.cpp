@@ -421,9 +421,7 @@ exists, InvalidArgumentError for a bad setting.)doc")
             const ActiveChunks active = active_chunks(self);
             std::size_t dim = 0;
             const std::vector<float> values = embed_for_replacement(active.chunks, embed, name, batch_size, dim);
-            if (active.ids.empty()) {
-              dim = self.embedding_dim();  // nothing to embed: the dimension stays
-            }
+            if (dim == 0) dim = self.embedding_dim();  // a callable had nothing to embed: it stays
             self.write([&](HDF5Memory& store) { store.replace_embeddings(active.ids, values, dim, name); }, true);
             return py::dict("memories"_a = active.ids.size(), "dim"_a = dim, "embedder"_a = name,
                             "index_dropped"_a = had_index);

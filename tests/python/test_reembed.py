@@ -126,3 +126,10 @@ def test_replace_embeddings_checks_its_arguments_and_changes_nothing_when_refuse
     with edgehdf5.Memory.open(path, read_only=True) as r:
         with pytest.raises(edgehdf5.ReadOnlyError):
             r.replace_embeddings(ids, good)
+
+
+def test_reembed_of_a_file_without_memories(tmp_path):
+    with edgehdf5.Memory.create(tmp_path / "empty.h5", dim=OLD_DIM) as m:
+        assert m.reembed(embed=new_model, embedder="new-model")["dim"] == OLD_DIM  # nothing to ask it
+        assert m.reembed(embedder="hash:24")["dim"] == 24  # the built-in embedder's dimension
+        assert m.dim == 24 and m.embedder == "hash:24"
