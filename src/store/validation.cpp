@@ -13,13 +13,21 @@
 
 namespace edgehdf5::store {
 
-void validate_config(const MemoryConfig& config) {
-  if (config.path.empty()) throw Error(ErrorCode::invalid_argument, "path is empty");
-  if (config.embedding_dim == 0 || config.embedding_dim > kMaxEmbeddingDim) {
+namespace {
+
+void validate_embedding_dim(std::size_t dim) {
+  if (dim == 0 || dim > kMaxEmbeddingDim) {
     throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
                                                  std::to_string(kMaxEmbeddingDim) + ", got " +
-                                                 std::to_string(config.embedding_dim));
+                                                 std::to_string(dim));
   }
+}
+
+}  // namespace
+
+void validate_config(const MemoryConfig& config) {
+  if (config.path.empty()) throw Error(ErrorCode::invalid_argument, "path is empty");
+  validate_embedding_dim(config.embedding_dim);
   if (config.compression && (config.compression_level < 1 || config.compression_level > 9)) {
     throw Error(ErrorCode::invalid_argument,
                 "compression_level must be 1..9, got " + std::to_string(config.compression_level));
@@ -77,11 +85,7 @@ void validate_embedding_values(std::span<const float> values, EmbeddingType type
 void validate_replacement_embeddings(const MemoryColumns& columns, std::span<const MemoryId> ids,
                                      std::span<const float> embeddings, std::size_t dim,
                                      const std::string& embedder) {
-  if (dim == 0 || dim > kMaxEmbeddingDim) {
-    throw Error(ErrorCode::invalid_argument, "embedding_dim must be between 1 and " +
-                                                 std::to_string(kMaxEmbeddingDim) + ", got " +
-                                                 std::to_string(dim));
-  }
+  validate_embedding_dim(dim);
   util::require_text(embedder, "embedder");
   if (is_builtin_embedder(embedder) && make_embedder(embedder)->dimension() != dim) {
     throw Error(ErrorCode::invalid_argument,
