@@ -83,7 +83,7 @@ std::vector<Writer> writers() {
   return {
       {"seam driver",
        [&posix](const store::StoreState& state, const fs::path& target, const fs::path& temporary) {
-         store::write_file_atomically(posix, target, temporary, state, nullptr);
+         store::write_file_atomically(posix, target, temporary, state, {});
        }},
       {"core image",
        [&posix](const store::StoreState& state, const fs::path& target, const fs::path& temporary) {
@@ -98,7 +98,7 @@ std::vector<Writer> writers() {
        [&posix](const store::StoreState& state, const fs::path& target, const fs::path& temporary) {
          {
            h5::Object file = h5::create_file(temporary);
-           store::write_state_groups(file, state, nullptr);
+           store::write_state_groups(file, state, {});
            file.close();
          }
          store::sync_file(posix, temporary);

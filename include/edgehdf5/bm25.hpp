@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "edgehdf5/config.hpp"
+#include "edgehdf5/row_allocator.hpp"
 
 namespace edgehdf5 {
 
@@ -44,6 +45,33 @@ struct BM25Parameters {
   double b = 0.75;  // document-length normalisation
 };
 
+// A keyword index as flat arrays: what a memory file keeps as its /keyword_index group
+// (format "bm25 1", SPEC section 1; store/keyword_group.hpp) and what BM25Index queries in
+// place, mapped from the file, without loading it. Terms are numbered in bytewise order.
+struct KeywordIndexArrays {
+  // document_lengths of a row that was deleted when the arrays were written: it has no
+  // postings and is not counted in N or the average length.
+  static constexpr std::uint32_t kNotIndexed = UINT32_MAX;
+  // posting_frequencies holds min(tf, 255); a posting with 255 has its tf in large_frequencies.
+  static constexpr std::uint8_t kLargeFrequency = 255;
+
+  KeywordTokenizer tokenizer = KeywordTokenizer::unicode61;
+  RowVector<std::uint8_t> term_bytes;      // every term's UTF-8, one after another, sorted
+  RowVector<std::uint64_t> term_offsets;   // terms + 1: term t is [term_offsets[t], [t + 1])
+  RowVector<std::uint64_t> posting_offsets;  // terms + 1: term t's postings, likewise
+  RowVector<std::uint32_t> posting_rows;     // the rows holding the term, ascending per term
+  RowVector<std::uint8_t> posting_frequencies;       // min(tf, 255), one per posting
+  RowVector<std::uint64_t> large_frequency_postings;  // postings with tf >= 255, ascending
+  RowVector<std::uint32_t> large_frequencies;         // their tf
+  RowVector<std::uint32_t> document_lengths;          // terms per row, or kNotIndexed
+
+  std::size_t terms() const noexcept {
+    return term_offsets.empty() ? 0 : term_offsets.size() - 1;
+  }
+  std::size_t rows() const noexcept { return document_lengths.size(); }
+  std::size_t bytes() const noexcept;
+};
+
 class BM25Index {
  public:
   using Parameters = BM25Parameters;
@@ -57,19 +85,38 @@ class BM25Index {
                          const std::vector<std::uint8_t>& tombstones, Parameters parameters = {},
                          KeywordTokenizer tokenizer = KeywordTokenizer::unicode61);
 
+  // The index over `arrays` (rows 0 .. arrays.rows() - 1), queried in place: nothing is
+  // copied or loaded (a pass over document_lengths counts N and the lengths). Rows added
+  // later follow them in memory. Throws Error(corruption) when the arrays do not fit
+  // together (sizes, offsets); a posting found out of range by a query throws the same.
+  static BM25Index from_arrays(KeywordIndexArrays arrays, Parameters parameters = {});
+  // The index as flat arrays (rows deleted so far marked kNotIndexed), for writing. With
+  // `drop_deleted_rows`, deleted rows are left out and the others renumbered in order, as
+  // compaction renumbers the store's rows.
+  KeywordIndexArrays to_arrays(bool drop_deleted_rows = false) const;
+
   // How documents and queries are split into terms.
   KeywordTokenizer tokenizer() const noexcept { return tokenizer_; }
 
   // Appends the next row (rows are numbered 0, 1, ... in the order added).
   void add(std::string_view text);
   // Marks a row deleted: it no longer counts in N, n_t or avgdl and is never returned.
-  // Idempotent.
+  // Idempotent. `text` is the row's text, needed for a row of the arrays the index was made
+  // from (which do not list a row's terms); the overload without it is for added rows only
+  // and throws Error(invalid_argument) for the others.
+  void remove(std::size_t row, std::string_view text);
   void remove(std::size_t row);
 
-  std::size_t rows() const noexcept { return document_lengths_.size(); }
+  std::size_t rows() const noexcept { return stored_rows_ + document_lengths_.size(); }
   std::size_t active_documents() const noexcept { return active_documents_; }
-  std::size_t terms() const noexcept { return term_ids_.size(); }
-  // Bytes held by the index (dictionary, postings, lengths): for capacity planning.
+  // Whether `row` (< rows()) counts: added or stored, and not deleted.
+  bool active(std::size_t row) const noexcept { return deleted_[row] == 0; }
+  // Distinct terms of the added rows, plus those of the arrays (a term in both counts twice).
+  std::size_t terms() const noexcept { return term_ids_.size() + stored_.terms(); }
+  // Rows that came from the arrays the index was made from (from_arrays), the rest added.
+  std::size_t stored_rows() const noexcept { return stored_rows_; }
+  // Bytes held by the index (dictionary, postings, lengths, mapped arrays included): for
+  // capacity planning.
   std::size_t memory_bytes() const noexcept;
 
   // BM25 score of every active row that holds a query term, as (row, score), unordered.
@@ -90,19 +137,41 @@ class BM25Index {
     std::vector<Posting> postings;  // by row, ascending
     std::uint32_t active = 0;       // postings whose row is active: n_t
   };
+  // One query term: its postings in the arrays, then in the added rows.
+  struct QueryTerm {
+    std::uint64_t stored_begin = 0, stored_end = 0;  // posting indexes into stored_
+    const TermPostings* added = nullptr;             // may be null
+    std::uint64_t active = 0;                        // n_t
+  };
+  class Cursor;
 
-  double idf_of(const TermPostings& term) const;
-  std::vector<const TermPostings*> query_terms(std::string_view query) const;
-  void accumulate(const std::vector<const TermPostings*>& terms,
+  static constexpr std::uint64_t kNoTerm = UINT64_MAX;
+  // The term number of `term` in the arrays, or kNoTerm.
+  std::uint64_t stored_term(std::string_view term) const;
+  std::string_view stored_term_at(std::uint64_t t) const;
+  std::pair<std::uint64_t, std::uint64_t> stored_postings(std::uint64_t t) const;
+  std::uint32_t stored_frequency(std::uint64_t posting) const;
+  std::uint32_t document_length(std::size_t row) const noexcept;
+  std::uint32_t term_in_added_rows(const std::string& term);
+  QueryTerm query_term(const std::string& term) const;
+  double idf_of(std::uint64_t holding) const;
+  std::vector<QueryTerm> query_terms(std::string_view query) const;
+  void accumulate(const std::vector<QueryTerm>& terms,
                   std::vector<std::pair<std::size_t, float>>& scored) const;
 
   Parameters parameters_;
   KeywordTokenizer tokenizer_;
+  // The arrays of from_arrays (empty otherwise): rows [0, stored_rows_).
+  KeywordIndexArrays stored_;
+  std::size_t stored_rows_ = 0;
+  // Per term of the arrays, how many of its rows were deleted since (n_t goes down by it).
+  std::unordered_map<std::uint64_t, std::uint32_t> stored_deleted_;
+  // The added rows: [stored_rows_, rows()), numbered from there.
   std::unordered_map<std::string, std::uint32_t> term_ids_;
   std::vector<TermPostings> postings_;
   std::vector<std::uint32_t> document_lengths_;  // in terms
-  std::vector<std::uint8_t> deleted_;
   std::vector<std::vector<std::uint32_t>> document_terms_;  // distinct term ids per row, for remove
+  std::vector<std::uint8_t> deleted_;  // every row
   std::size_t active_documents_ = 0;
   std::uint64_t active_length_ = 0;  // sum of the active documents' lengths
 };

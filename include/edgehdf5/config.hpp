@@ -78,7 +78,8 @@ struct OpenOptions {
   // through it. edgehdf5 never changes a file in place (checkpoints write a new file and
   // rename it), which is what makes the mapping safe; another program that truncates or
   // rewrites the file in place while it is open can make this process fail with SIGBUS
-  // (as with SQLite's mmap_size). Set false where that may happen.
+  // (as with SQLite's mmap_size). Set false where that may happen. The file's keyword index
+  // (its /keyword_index arrays) is mapped, or read, likewise.
   bool map_embeddings = true;
   // Leave the text columns (chunks, source_channel, session_ids, tags) in the file and read a
   // row's texts when they are asked for (README, "Text on demand"): open() reads none of

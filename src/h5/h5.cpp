@@ -91,6 +91,9 @@ Object new_file_access_list() {
   // checksums, such damage is refused with an error. HDF5 1.10 or newer reads these files:
   // h5py, h5dump and HDFView of the last years.
   check(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_V110, H5F_LIBVER_V110), "H5Pset_libver_bounds");
+  // Large datasets (the ones a reader maps: embeddings, the keyword index) start on a page
+  // boundary, so their values are aligned for any type and a mapping wastes no page.
+  check(H5Pset_alignment(fapl.id(), hsize_t{64} << 10, 4096), "H5Pset_alignment");
   return fapl;
 }
 
@@ -577,6 +580,33 @@ void write_dataset(const Object& parent, const char* name, const std::vector<std
   write_vector(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
 }
 
+namespace {
+
+template <typename T>
+void write_unsigned_array(const Object& parent, const char* name, std::span<const T> values,
+                          hid_t file_type, hid_t memory_type, const WriteOptions& options) {
+  Lock lock;
+  Object type(check(H5Tcopy(file_type), "H5Tcopy"));
+  write_raw(parent, name, type, memory_type, values.data(), {values.size()}, options);
+}
+
+}  // namespace
+
+void write_array(const Object& parent, const char* name, std::span<const std::uint8_t> values,
+                 const WriteOptions& options) {
+  write_unsigned_array(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
+}
+
+void write_array(const Object& parent, const char* name, std::span<const std::uint32_t> values,
+                 const WriteOptions& options) {
+  write_unsigned_array(parent, name, values, H5T_STD_U32LE, H5T_NATIVE_UINT32, options);
+}
+
+void write_array(const Object& parent, const char* name, std::span<const std::uint64_t> values,
+                 const WriteOptions& options) {
+  write_unsigned_array(parent, name, values, H5T_STD_U64LE, H5T_NATIVE_UINT64, options);
+}
+
 // Strings: fixed-length (null-padded UTF-8, as the original tool wrote them) or
 // variable-length UTF-8, chosen per column by what it costs. A variable-length string costs
 // its bytes plus about 32 bytes of heap bookkeeping on disk, and reading one back goes
@@ -637,6 +667,12 @@ void read_into(const Object& dataset, std::int64_t* out) {
 }
 void read_into(const Object& dataset, std::uint8_t* out) {
   read_raw(dataset, H5T_NATIVE_UINT8, out);
+}
+void read_into(const Object& dataset, std::uint32_t* out) {
+  read_raw(dataset, H5T_NATIVE_UINT32, out);
+}
+void read_into(const Object& dataset, std::uint64_t* out) {
+  read_raw(dataset, H5T_NATIVE_UINT64, out);
 }
 
 void read_half_into(const Object& dataset, std::uint16_t* out) {

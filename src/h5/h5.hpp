@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,6 +145,13 @@ void write_dataset(const Object& parent, const char* name,
                    const std::vector<std::uint8_t>& values, const WriteOptions& options);
 void write_dataset(const Object& parent, const char* name,
                    const std::vector<std::string>& values, const WriteOptions& options);
+// 1-D arrays of unsigned integers (the keyword index's), from any contiguous storage.
+void write_array(const Object& parent, const char* name, std::span<const std::uint8_t> values,
+                 const WriteOptions& options);
+void write_array(const Object& parent, const char* name, std::span<const std::uint32_t> values,
+                 const WriteOptions& options);
+void write_array(const Object& parent, const char* name, std::span<const std::uint64_t> values,
+                 const WriteOptions& options);
 // A rows x cols matrix of float32, or of IEEE half given as raw bits.
 void write_matrix(const Object& parent, const char* name, const float* values,
                   std::size_t rows, std::size_t cols, const WriteOptions& options);
@@ -155,6 +163,8 @@ void read_into(const Object& dataset, double* out);
 void read_into(const Object& dataset, float* out);
 void read_into(const Object& dataset, std::int64_t* out);
 void read_into(const Object& dataset, std::uint8_t* out);
+void read_into(const Object& dataset, std::uint32_t* out);
+void read_into(const Object& dataset, std::uint64_t* out);
 // Reads IEEE half elements as raw bits (no conversion).
 void read_half_into(const Object& dataset, std::uint16_t* out);
 // Fixed-length (null-padded, null-terminated or space-padded) or variable-length strings.

@@ -66,18 +66,18 @@ class LogSetAside {
 // the failure, so it has no failed write of its own to clean up (the SIGSEGV in its close
 // path that a failing pwrite used to cause).
 void stage(FileSystem& file_system, const TemporaryFile& temporary, const StoreState& state,
-           const IVFPQData* index) {
-  write_state_file(file_system, temporary.path(), state, index);
+           const DerivedData& derived) {
+  write_state_file(file_system, temporary.path(), state, derived.ivfpq, derived.keywords);
 }
 
 }  // namespace
 
 void write_file_atomically(FileSystem& file_system, const fs::path& target,
                            const fs::path& temporary, const StoreState& state,
-                           const IVFPQData* index, bool* renamed) {
+                           const DerivedData& derived, bool* renamed) {
   if (renamed != nullptr) *renamed = false;
   TemporaryFile staged(file_system, temporary);
-  stage(file_system, staged, state, index);
+  stage(file_system, staged, state, derived);
   rename_file(file_system, staged.path(), target);
   staged.dismiss();
   if (renamed != nullptr) *renamed = true;
@@ -86,9 +86,9 @@ void write_file_atomically(FileSystem& file_system, const fs::path& target,
 
 void install_store_file(FileSystem& file_system, const fs::path& target,
                         const fs::path& temporary, const StoreState& state,
-                        const IVFPQData* index) {
+                        const DerivedData& derived) {
   TemporaryFile staged(file_system, temporary);
-  stage(file_system, staged, state, index);
+  stage(file_system, staged, state, derived);
   LogSetAside old_log(file_system, target);
   rename_file(file_system, staged.path(), target);
   staged.dismiss();

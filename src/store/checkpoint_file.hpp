@@ -10,7 +10,7 @@
 
 namespace edgehdf5::store {
 
-// Writes `state` (with `index` as its /ivfpq group when given) to `temporary`, fsyncs it,
+// Writes `state` (with the groups of `derived`) to `temporary`, fsyncs it,
 // renames it over `target` and fsyncs the directory. On failure the temporary is removed
 // and `target` is as it was. REQUIRES: both paths in one directory (the rename is atomic).
 // Every file operation goes through `file_system`; HDF5 writes through it too.
@@ -18,7 +18,7 @@ namespace edgehdf5::store {
 // replaced `target` already (only the directory's fsync failed) or not (target unchanged).
 void write_file_atomically(FileSystem& file_system, const std::filesystem::path& target,
                            const std::filesystem::path& temporary, const StoreState& state,
-                           const IVFPQData* index, bool* renamed = nullptr);
+                           const DerivedData& derived, bool* renamed = nullptr);
 
 // As write_file_atomically, for a file that becomes a store of its own without a log (a
 // snapshot, a built file): a log an earlier store left beside `target` is renamed aside
@@ -27,6 +27,6 @@ void write_file_atomically(FileSystem& file_system, const std::filesystem::path&
 // REQUIRES: the caller holds target's writer lock, so no store is writing it meanwhile.
 void install_store_file(FileSystem& file_system, const std::filesystem::path& target,
                         const std::filesystem::path& temporary, const StoreState& state,
-                        const IVFPQData* index);
+                        const DerivedData& derived);
 
 }  // namespace edgehdf5::store

@@ -129,15 +129,21 @@ struct HDF5Memory::Impl {
     if (approximate.index == nullptr) approximate.index = index_for(strategy);
   }
 
+  // The keyword index as the next file keeps it (derived_keyword_index.hpp).
+  KeywordIndexArrays keyword_arrays() const {
+    return keyword.to_write(columns(), state.config.keyword_tokenizer);
+  }
+
   // Writes the state into FILE through a temporary. A failure before the rename leaves FILE
   // and the log as they were, and the handle carries on. A failure after it (the directory's
   // fsync) leaves what reached the disk unknown, so the handle refuses writes from then on.
   void write_file(const std::filesystem::path& target) {
     const std::optional<IVFPQData> index = ivfpq.to_write();
+    const KeywordIndexArrays keywords = keyword_arrays();
     bool renamed = false;
     try {
       store::write_file_atomically(*files, target, store::checkpoint_temporary_for(target),
-                                   state, index ? &*index : nullptr, &renamed);
+                                   state, {index ? &*index : nullptr, &keywords}, &renamed);
     } catch (const Error& error) {
       if (renamed) failure = error.what();
       throw;
@@ -170,6 +176,9 @@ struct HDF5Memory::Impl {
 
   std::size_t compact() {
     require_writable();
+    // Made first (from the file's arrays, if not yet), so that it is renumbered with the rows
+    // rather than rebuilt from every chunk for the checkpoint that follows.
+    if (state.tombstoned > 0) keyword.get(columns(), state.config.keyword_tokenizer);
     const std::size_t dropped = store::drop_tombstoned_rows(state);
     if (dropped == 0) return 0;
     notify_compacted();
@@ -188,11 +197,12 @@ struct HDF5Memory::Impl {
     store::swap_embeddings(state.columns, replacement);
     state.config.embedding_dim = dim;
     state.config.embedder = embedder;
+    const KeywordIndexArrays keywords = keyword_arrays();  // the texts stay as they are
     bool renamed = false;
     try {
       // No /ivfpq group: the index was trained on the old vectors.
       store::write_file_atomically(*files, path(), store::checkpoint_temporary_for(path()), state,
-                                   nullptr, &renamed);
+                                   {nullptr, &keywords}, &renamed);
     } catch (const Error& error) {
       if (renamed) {
         failure = error.what();  // the new file is in place; what reached the disk is unknown
@@ -236,7 +246,7 @@ struct HDF5Memory::Impl {
     store::StoreState released;
     released.config = std::move(state.config);
     state = std::move(released);
-    keyword.rows_compacted(columns());
+    keyword.drop();
     ivfpq.drop();
   }
 };
@@ -301,10 +311,11 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
   if (options.untrusted) store::check_untrusted_file(*impl->files, path);
   store::RecoveredStore recovered =
       store::recover(*impl->files, path, impl->writable ? 1 : kReaderOpenAttempts,
-                     {options.map_embeddings, options.text_on_demand});
+                     {options.map_embeddings, options.text_on_demand, options.map_embeddings});
   impl->state = std::move(recovered.state);
   impl->replayed = recovered.replayed;
   impl->ivfpq.load(std::move(recovered.index), path);
+  impl->keyword.load(std::move(recovered.keywords));
   if (impl->writable) {
     const std::filesystem::path log_path = store::log_path_for(path);
     if (impl->replayed > 0) {
@@ -367,9 +378,10 @@ void HDF5Memory::snapshot(const std::filesystem::path& destination) {
   const store::FileLock lock =
       store::FileLock::acquire(impl_->files, store::lock_path_for(destination), destination);
   const std::optional<IVFPQData> index = impl_->ivfpq.to_write();
+  const KeywordIndexArrays keywords = impl_->keyword_arrays();
   store::install_store_file(*impl_->files, destination,
                             store::checkpoint_temporary_for(destination), impl_->state,
-                            index ? &*index : nullptr);
+                            {index ? &*index : nullptr, &keywords});
 }
 
 void HDF5Memory::replace_embeddings(std::span<const MemoryId> ids,

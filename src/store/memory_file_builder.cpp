@@ -10,6 +10,7 @@
 #include <limits>
 #include <system_error>
 
+#include "edgehdf5/bm25.hpp"
 #include "edgehdf5/error.hpp"
 #include "store/changes.hpp"
 #include "store/checkpoint_file.hpp"
@@ -126,7 +127,14 @@ void MemoryFileBuilder::write(const fs::path& path, const MemoryFileWriteOptions
       }
     }
   }
-  store::install_store_file(files, path, path.string() + suffix, impl_->state, nullptr);
+  // The file is whole with its keyword index, as a store's checkpoint writes it: the first
+  // keyword search of whoever opens it does not have to index every chunk.
+  const store::StoreState& state = impl_->state;
+  const KeywordIndexArrays keywords =
+      BM25Index::build(state.columns.chunks.values(), state.columns.tombstones, {},
+                       state.config.keyword_tokenizer)
+          .to_arrays();
+  store::install_store_file(files, path, path.string() + suffix, state, {nullptr, &keywords});
 }
 
 void MemoryFileBuilder::check_text(std::string_view text, std::string_view field) {

@@ -26,7 +26,8 @@ RecoveredStore recover(FileSystem& file_system, const std::filesystem::path& pat
   for (int attempt = 1;; ++attempt) {
     RecoveredStore recovered;
     const auto file_read = file_identity(file_system, path);
-    recovered.state = read_state_file(file_system, path, &recovered.index, reading);
+    recovered.state = read_state_file(file_system, path, &recovered.index, reading,
+                                      &recovered.keywords);
     recovered.log = read_log(file_system, log_path);
     // A writer that closes renames its last checkpoint over the file, then removes the log:
     // a missing log read after the old file's turn means the file we read is not the latest.

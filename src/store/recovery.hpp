@@ -14,6 +14,7 @@ namespace edgehdf5::store {
 struct RecoveredStore {
   StoreState state;          // the file with the log's later records applied
   StoredIndex index;         // the file's /ivfpq group, as read
+  StoredKeywords keywords;   // the file's /keyword_index group, as read
   LogContents log;           // FILE.wal as read (a writer resumes appending to it)
   std::size_t replayed = 0;  // records applied on top of the file
 };

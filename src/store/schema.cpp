@@ -12,7 +12,8 @@
 #include "h5/seam_driver.hpp"
 #include "index/ivfpq/ivfpq_group.hpp"
 #include "store/file_texts.hpp"
-#include "store/mapped_rows.hpp"
+#include "store/keyword_group.hpp"
+#include "store/mapped_dataset.hpp"
 #include "store/posix_file.hpp"
 
 namespace edgehdf5::store {
@@ -157,25 +158,15 @@ void read_meta(const h5::Object& file, StoreState& state) {
   state.next_id = optional_int(meta, "next_id", -1);  // settled once the ids are read
 }
 
-// Maps the embedding matrix from the file into `rows` instead of reading it, when its bytes
-// lie there as they would in memory (h5::raw_extent) and it is large enough for a mapping
-// to pay (store/mapped_rows.hpp says why this is safe). The block reserves room for as many
-// rows again (at least 1 MiB), so rows saved after the open extend it in place. False when
-// it was not mapped: the caller reads it.
+// Maps the embedding matrix from the file into `rows` instead of reading it, when it can be
+// (store/mapped_dataset.hpp). The block reserves room for as many rows again (at least
+// 1 MiB), so rows saved after the open extend it in place. False when it was not mapped:
+// the caller reads it.
 template <typename T>
 bool map_matrix(const std::optional<h5::RawExtent>& extent, std::size_t values,
                 RowVector<T>& rows) {
-  const std::size_t bytes = values * sizeof(T);
-  if (!extent || extent->bytes != bytes || bytes < kSmallestMappedBytes ||
-      extent->offset % alignof(T) != 0) {
-    return false;
-  }
   constexpr std::size_t kOneMiB = std::size_t{1} << 20;
-  const std::size_t capacity = std::max(2 * bytes, kOneMiB);  // a multiple of sizeof(T)
-  void* block = map_file_block(extent->descriptor, extent->offset, bytes, capacity);
-  if (block == nullptr) return false;
-  adopt_block(rows, block, values, capacity);
-  return true;
+  return map_values(extent, values, std::max(2 * values * sizeof(T), kOneMiB), rows);
 }
 
 // defer_text: leave the text columns in the file, read when asked (store/file_texts.hpp).
@@ -360,6 +351,28 @@ void read_knowledge_graph(const h5::Object& file, StoreState& state) {
   read_observations(group, state);
 }
 
+// The /keyword_index group into `keywords`, when it is usable for `state` (written with the
+// file's tokenizer over all its rows); whatever goes wrong is recorded, not thrown.
+void read_keyword_index(const h5::Object& file, const StoreState& state, bool map,
+                        StoredKeywords& keywords) {
+  try {
+    keywords.arrays = read_keyword_group(file, map);
+    if (!keywords.arrays) return;
+    if (keywords.arrays->tokenizer != state.config.keyword_tokenizer) {
+      keywords.problem = "/keyword_index was made with the tokenizer '" +
+                         std::string(keyword_tokenizer_name(keywords.arrays->tokenizer)) +
+                         "' but /meta/keyword_tokenizer is '" +
+                         std::string(keyword_tokenizer_name(state.config.keyword_tokenizer)) + "'";
+    } else if (keywords.arrays->rows() != state.columns.rows()) {
+      keywords.problem = "/keyword_index covers " + std::to_string(keywords.arrays->rows()) +
+                         " rows but /memory has " + std::to_string(state.columns.rows());
+    }
+  } catch (const std::exception& error) {  // Error, or bad_alloc for absurd sizes
+    keywords.problem = error.what();
+  }
+  if (!keywords.problem.empty()) keywords.arrays.reset();
+}
+
 // The /ivfpq group into `index`; whatever goes wrong is recorded, not thrown.
 void read_index_group(const h5::Object& file, StoredIndex& index) {
   try {
@@ -404,12 +417,13 @@ h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
 }
 
 void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                      const StoreState& state, const IVFPQData* index) {
+                      const StoreState& state, const IVFPQData* index,
+                      const KeywordIndexArrays* keywords) {
   // HDF5 writes the file through the seam as it goes (h5/seam_driver.hpp): each byte once,
   // no file image in memory, and a failing write is our Error(io) while HDF5 carries on
   // unaware of it (its cleanup after a failed write is where it used to crash).
   h5::write_file_through_seam(file_system, path, [&](h5::Object& file) {
-    write_state_groups(file, state, index);
+    write_state_groups(file, state, index, keywords);
   });
 }
 
@@ -418,7 +432,8 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
   write_state_file(*posix_file_system(), path, state, index);
 }
 
-void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQData* index) {
+void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQData* index,
+                        const KeywordIndexArrays* keywords) {
   const MemoryConfig& config = state.config;
   const MemoryColumns& columns = state.columns;
   {
@@ -533,6 +548,7 @@ void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQDa
     group.close();
   }
   if (index != nullptr) ivfpq::write_group(file, *index);
+  if (keywords != nullptr) write_keyword_group(file, *keywords, options);
 }
 
 namespace {
@@ -556,7 +572,8 @@ StoredIndex read_stored_index(const std::filesystem::path& path) {
 }
 
 StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                           StoredIndex* index, const StateReading& reading) {
+                           StoredIndex* index, const StateReading& reading,
+                           StoredKeywords* keywords) {
   h5::LibraryLock lock;
   try {
     StoreState state;
@@ -570,6 +587,9 @@ StoreState read_state_file(FileSystem& file_system, const std::filesystem::path&
     read_sessions(file, state);
     read_knowledge_graph(file, state);
     if (index != nullptr) read_index_group(file, *index);
+    if (keywords != nullptr) {
+      read_keyword_index(file, state, reading.map_keyword_index, *keywords);
+    }
     state.config.path = path;
     file.close();
     return state;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "edgehdf5/bm25.hpp"
 #include "edgehdf5/config.hpp"
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/file_system.hpp"
@@ -45,9 +46,26 @@ struct StoredIndex {
   std::string problem;            // why a group that is present cannot be read; else empty
 };
 
-// Writes the groups of `state` (and `index` as its /ivfpq group when given) into `file`, a
-// new, empty HDF5 file: the content of a state file, whatever driver writes it.
-void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQData* index);
+// The /keyword_index group (store/keyword_group.hpp), also derived data: a group that cannot
+// be read, or that does not cover the file's rows with its tokenizer, is set aside with the
+// reason; the store then builds the index from the chunks and writes it at its checkpoint.
+struct StoredKeywords {
+  std::optional<KeywordIndexArrays> arrays;  // usable arrays (mapped where they could be)
+  std::string problem;  // why a group that is present is not used; else empty
+};
+
+// The derived data a state file is written with, each when given: its /ivfpq and its
+// /keyword_index group.
+struct DerivedData {
+  const IVFPQData* ivfpq = nullptr;
+  const KeywordIndexArrays* keywords = nullptr;
+};
+
+// Writes the groups of `state` (and `index` as its /ivfpq group, `keywords` as its
+// /keyword_index group, when given) into `file`, a new, empty HDF5 file: the content of a
+// state file, whatever driver writes it.
+void write_state_groups(h5::Object& file, const StoreState& state, const IVFPQData* index,
+                        const KeywordIndexArrays* keywords = nullptr);
 
 // The bytes of `state` as an HDF5 file, built in memory by HDF5's core driver. The store
 // no longer writes files this way (write_state_file below); kept as the alternative that
@@ -60,7 +78,8 @@ h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
 // Error(io) naming `path` and the operation when a seam call fails (the file is then
 // removed). Not atomic by itself: the store writes to a temporary and renames.
 void write_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                      const StoreState& state, const IVFPQData* index = nullptr);
+                      const StoreState& state, const IVFPQData* index = nullptr,
+                      const KeywordIndexArrays* keywords = nullptr);
 // The same on the operating system's files.
 void write_state_file(const std::filesystem::path& path, const StoreState& state,
                       const IVFPQData* index = nullptr);
@@ -69,7 +88,7 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
 // file system reads_natively(), else from its bytes read through the seam). Throws schema
 // (with the dataset or attribute named), hdf5 or io errors. `path` is recorded into
 // state.config.path. With `index`, the /ivfpq group is read into it too (its problems go to
-// index->problem, never thrown). `reading` may leave parts of the file where they are (for
+// index->problem, never thrown); with `keywords`, the /keyword_index group likewise. `reading` may leave parts of the file where they are (for
 // a store that never writes that file in place: HDF5Memory, not a tool that rewrites the
 // file it read).
 struct StateReading {
@@ -80,9 +99,12 @@ struct StateReading {
   // when asked (store/file_texts.hpp); only for a file system that reads_natively(), else
   // they are read.
   bool text_on_demand = false;
+  // The keyword index's arrays are mapped (as the embeddings), not read.
+  bool map_keyword_index = false;
 };
 StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
-                           StoredIndex* index = nullptr, const StateReading& reading = {});
+                           StoredIndex* index = nullptr, const StateReading& reading = {},
+                           StoredKeywords* keywords = nullptr);
 StoreState read_state_file(const std::filesystem::path& path, StoredIndex* index = nullptr);
 
 // Only the /ivfpq group of a file (for verify). Throws as read_state_file for the file itself.

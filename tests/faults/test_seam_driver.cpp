@@ -319,11 +319,11 @@ TEST(SeamDriver, ACheckpointWhoseWritesFailLeavesTheOriginal) {
   // writes reach the seam as several pwrites of the driver's buffer and one direct one.
   const store::StoreState next = make_state(24'000, 64, false, 2);
   SimFileSystem before;
-  store::write_file_atomically(before, target, temporary, original, nullptr);
+  store::write_file_atomically(before, target, temporary, original, {});
   const SimDisk disk = before.disk();
 
   SimFileSystem clean(disk);
-  store::write_file_atomically(clean, target, temporary, next, nullptr);
+  store::write_file_atomically(clean, target, temporary, next, {});
   const std::vector<SimFileSystem::Call> calls = clean.calls();
   EXPECT_TRUE(holds(store::read_state_file(clean, target), next));
   std::size_t pwrites = 0;
@@ -342,7 +342,7 @@ TEST(SeamDriver, ACheckpointWhoseWritesFailLeavesTheOriginal) {
                                                                         std::string::npos;
     bool renamed = false;
     try {
-      store::write_file_atomically(files, target, temporary, next, nullptr, &renamed);
+      store::write_file_atomically(files, target, temporary, next, {}, &renamed);
       EXPECT_TRUE(fault.transparent || tolerated) << "no error after " << fault.label;
     } catch (const Error& error) {
       EXPECT_FALSE(fault.transparent) << error.what();

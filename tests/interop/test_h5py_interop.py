@@ -28,7 +28,12 @@ from interop_support import (is_utf8_string, is_vlen_utf8, probe_open, program, 
 
 # Schema 1.0 as SPEC.md section 1 lays it out. A new group (an ANN index, say) is a schema
 # change that this list, and the manifest, must learn about.
-SCHEMA_GROUPS = {"meta", "memory", "sessions", "knowledge_graph"}
+SCHEMA_GROUPS = {"meta", "memory", "sessions", "knowledge_graph", "keyword_index"}
+# The keyword index (SPEC section 1, "/keyword_index"): derived data, flat arrays.
+KEYWORD_ARRAYS = {"term_bytes": "u1", "term_offsets": "<u8", "posting_offsets": "<u8",
+                  "posting_rows": "<u4", "posting_frequencies": "u1",
+                  "large_frequency_postings": "<u8", "large_frequencies": "<u4",
+                  "document_lengths": "<u4"}
 
 STRING = "variable-length UTF-8 string"
 INTEGER = "any integer type"  # /meta integers: int64 or uint64 both read back exactly
@@ -132,6 +137,7 @@ class H5pyReadsLibraryFiles(unittest.TestCase):
                 "memory": set(memory_columns(entry)) | {"embeddings", "norms"},
                 "sessions": set(session_columns(entry)) | {"timestamps"},
                 "knowledge_graph": set(knowledge_graph_columns(entry)) | {"relation_ts"},
+                "keyword_index": set(KEYWORD_ARRAYS),
             }
             for group, names in expected.items():
                 self.assertEqual(set(h5[group].keys()), names, f"datasets in /{group}")
@@ -161,6 +167,40 @@ class H5pyReadsLibraryFiles(unittest.TestCase):
                 else:
                     self.assertEqual(stored.dtype, kind, name)
                     self.assertEqual(float(value), want, name)
+
+        self.for_each_file(check)
+
+    def test_keyword_index_arrays(self):
+        def check(entry, h5):
+            group = h5["keyword_index"]
+            self.assertEqual(group.attrs["format"], "bm25 1")
+            self.assertEqual(group.attrs["tokenizer"], entry["config"]["keyword_tokenizer"])
+            arrays = {name: group[name][()] for name in KEYWORD_ARRAYS}
+            for name, dtype in KEYWORD_ARRAYS.items():
+                self.assertEqual(arrays[name].dtype, np.dtype(dtype), name)
+            tombstones = h5["memory/tombstones"][()]
+            lengths = arrays["document_lengths"]
+            self.assertEqual(len(lengths), len(tombstones))
+            self.assertTrue(np.array_equal(lengths == 2**32 - 1, tombstones != 0))
+            offsets, postings = arrays["term_offsets"], arrays["posting_offsets"]
+            self.assertEqual(offsets[-1], len(arrays["term_bytes"]))
+            self.assertEqual(postings[-1], len(arrays["posting_rows"]))
+            terms = [arrays["term_bytes"][offsets[t]:offsets[t + 1]].tobytes()
+                     for t in range(len(offsets) - 1)]
+            self.assertEqual(terms, sorted(set(terms)), "distinct terms in bytewise order")
+            rows = arrays["posting_rows"]
+            for t in range(len(terms)):
+                mine = rows[postings[t]:postings[t + 1]]
+                self.assertGreater(len(mine), 0)
+                self.assertTrue(np.all(np.diff(mine.astype(np.int64)) > 0), terms[t])
+                self.assertFalse(np.any(tombstones[mine]), "no posting of a deleted row")
+            # Every active row's length is its terms' frequencies summed.
+            frequencies = arrays["posting_frequencies"].astype(np.int64)
+            frequencies[arrays["large_frequency_postings"]] = arrays["large_frequencies"]
+            self.assertTrue(np.all(frequencies > 0))
+            summed = np.bincount(rows, weights=frequencies, minlength=len(lengths))
+            active = tombstones == 0
+            self.assertTrue(np.array_equal(summed[active], lengths[active].astype(np.float64)))
 
         self.for_each_file(check)
 

@@ -1,0 +1,88 @@
+#include "store/keyword_group.hpp"
+
+#include <span>
+#include <type_traits>
+
+#include "edgehdf5/error.hpp"
+#include "store/mapped_dataset.hpp"
+
+namespace edgehdf5::store {
+namespace {
+
+template <typename T>
+void write_values(const h5::Object& group, const char* name, const RowVector<T>& values,
+                  const h5::WriteOptions& options) {
+  h5::write_array(group, name, std::span<const T>(values.data(), values.size()), options);
+}
+
+template <typename T>
+hid_t native_type() {
+  if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+  if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
+  if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
+}
+
+template <typename T>
+void read_values(const h5::Object& group, const char* name, bool map, RowVector<T>& values) {
+  h5::Object dataset = h5::open_dataset(group, name);
+  const h5::DatasetInfo info = h5::describe(dataset);
+  if (info.type_class != h5::TypeClass::integer || info.dims.size() != 1) {
+    throw Error(ErrorCode::schema, info.path + " is " + info.describe_type() + " of rank " +
+                                       std::to_string(info.dims.size()) +
+                                       ", not a 1-D integer array");
+  }
+  const std::size_t count = info.dims[0];
+  if (map && map_values(h5::raw_extent(dataset, native_type<T>()), count, count * sizeof(T),
+                        values)) {
+    return;
+  }
+  values.resize(count);
+  h5::read_into(dataset, values.data());
+}
+
+}  // namespace
+
+void write_keyword_group(const h5::Object& file, const KeywordIndexArrays& arrays,
+                         const h5::WriteOptions& options) {
+  h5::Object group = h5::create_group(file, kKeywordGroupName);
+  h5::write_attribute(group, "format", std::string_view(kKeywordFormat));
+  h5::write_attribute(group, "tokenizer", keyword_tokenizer_name(arrays.tokenizer));
+  write_values(group, "term_bytes", arrays.term_bytes, options);
+  write_values(group, "term_offsets", arrays.term_offsets, options);
+  write_values(group, "posting_offsets", arrays.posting_offsets, options);
+  write_values(group, "posting_rows", arrays.posting_rows, options);
+  write_values(group, "posting_frequencies", arrays.posting_frequencies, options);
+  write_values(group, "large_frequency_postings", arrays.large_frequency_postings, options);
+  write_values(group, "large_frequencies", arrays.large_frequencies, options);
+  write_values(group, "document_lengths", arrays.document_lengths, options);
+  group.close();
+}
+
+std::optional<KeywordIndexArrays> read_keyword_group(const h5::Object& file, bool map) {
+  if (!h5::has_link(file, kKeywordGroupName)) return std::nullopt;
+  h5::Object group = h5::open_group(file, kKeywordGroupName);
+  const std::string format = h5::read_string_attribute(group, "format");
+  if (format != kKeywordFormat) {
+    throw Error(ErrorCode::schema, "/keyword_index has format '" + format + "'; this build reads '" +
+                                       kKeywordFormat + "'");
+  }
+  const std::string tokenizer = h5::read_string_attribute(group, "tokenizer");
+  KeywordIndexArrays arrays;
+  const std::optional<KeywordTokenizer> parsed = parse_keyword_tokenizer(tokenizer);
+  if (!parsed) {
+    throw Error(ErrorCode::schema, "/keyword_index has an unknown tokenizer '" + tokenizer + "'");
+  }
+  arrays.tokenizer = *parsed;
+  read_values(group, "term_bytes", map, arrays.term_bytes);
+  read_values(group, "term_offsets", map, arrays.term_offsets);
+  read_values(group, "posting_offsets", map, arrays.posting_offsets);
+  read_values(group, "posting_rows", map, arrays.posting_rows);
+  read_values(group, "posting_frequencies", map, arrays.posting_frequencies);
+  read_values(group, "large_frequency_postings", map, arrays.large_frequency_postings);
+  read_values(group, "large_frequencies", map, arrays.large_frequencies);
+  read_values(group, "document_lengths", map, arrays.document_lengths);
+  group.close();
+  return arrays;
+}
+
+}  // namespace edgehdf5::store
