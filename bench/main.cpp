@@ -43,6 +43,8 @@ constexpr std::array kWorkloads{
              edgehdf5::bench::run_crash_workload},
     Workload{"checkpoint", "a checkpoint written by the seam's HDF5 driver, the core-driver image and sec2 directly",
              edgehdf5::bench::run_checkpoint_workload},
+    Workload{"oneshot", "one edgehdf5 process per question on 100K/1M memories of real text, beside cat and sqlite3 FTS5",
+             edgehdf5::bench::run_oneshot_workload},
 };
 
 void print_usage(std::ostream& out) {

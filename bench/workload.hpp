@@ -28,5 +28,6 @@ int run_mcp_workload(int argc, char** argv);
 int run_gpu_workload(int argc, char** argv);
 int run_crash_workload(int argc, char** argv);
 int run_checkpoint_workload(int argc, char** argv);
+int run_oneshot_workload(int argc, char** argv);
 
 }  // namespace edgehdf5::bench

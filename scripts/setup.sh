@@ -15,7 +15,7 @@ packages=(
   python3-h5py python3-numpy
   pybind11-dev python3-pybind11 python3-dev python3-pytest python3-setuptools python3-hnswlib
   python3-dask python3-distributed
-  strace
+  strace sqlite3
 )
 
 missing=()

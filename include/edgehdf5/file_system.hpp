@@ -32,7 +32,9 @@ namespace edgehdf5 {
 enum class FileOpenMode {
   read,          // O_RDONLY
   write,         // O_WRONLY | O_CREAT: content kept (the log, appended to with pwrite)
-  create,        // O_WRONLY | O_CREAT | O_TRUNC: a new, empty file (a temporary)
+  create,        // O_RDWR | O_CREAT | O_TRUNC: a new, empty file (a temporary); readable,
+                 // since HDF5 reads back parts of a file it writes (its sieve buffer and
+                 // metadata cache) through the seam's driver
   read_write,    // O_RDWR | O_CREAT: the lock file
   directory,     // O_RDONLY | O_DIRECTORY: only to fsync a directory's entries
 };

@@ -23,7 +23,7 @@ int open_flags(FileOpenMode mode) {
     case FileOpenMode::write:
       return O_WRONLY | O_CREAT;
     case FileOpenMode::create:
-      return O_WRONLY | O_CREAT | O_TRUNC;
+      return O_RDWR | O_CREAT | O_TRUNC;
     case FileOpenMode::read_write:
       return O_RDWR | O_CREAT;
     case FileOpenMode::directory:

@@ -177,7 +177,7 @@ class SimFileSystem final : public FileSystem {
       }
     }
     const int handle = next_handle_++;
-    handles_[handle] = Handle{inode, name};
+    handles_[handle] = Handle{inode, name, mode};
     return handle;
   }
 
@@ -194,7 +194,7 @@ class SimFileSystem final : public FileSystem {
     std::lock_guard guard(mutex_);
     if (const int failed = begin(IoOperation::pread, path_of(file))) return failed;
     const std::string* bytes = live_bytes(file);
-    if (bytes == nullptr) return -EBADF;
+    if (bytes == nullptr || !readable(file)) return -EBADF;
     if (offset >= bytes->size()) return 0;
     const std::size_t count = std::min<std::size_t>(size, bytes->size() - offset);
     std::memcpy(buffer, bytes->data() + offset, count);
@@ -212,7 +212,7 @@ class SimFileSystem final : public FileSystem {
       fault_hit_ = true;
     }
     SimDisk::Inode* inode = inode_of(file);
-    if (inode == nullptr) return -EBADF;
+    if (inode == nullptr || !writable(file)) return -EBADF;
     std::string joined;
     for (std::string_view part : parts) joined.append(part);
     if (short_write) joined.resize(joined.size() / 2);
@@ -230,7 +230,7 @@ class SimFileSystem final : public FileSystem {
     std::lock_guard guard(mutex_);
     if (const int failed = begin(IoOperation::ftruncate, path_of(file))) return failed;
     SimDisk::Inode* inode = inode_of(file);
-    if (inode == nullptr) return -EBADF;
+    if (inode == nullptr || !writable(file)) return -EBADF;
     std::string bytes = *inode->live;
     bytes.resize(size, '\0');
     inode->live = std::make_shared<const std::string>(std::move(bytes));
@@ -294,7 +294,18 @@ class SimFileSystem final : public FileSystem {
   struct Handle {
     std::uint64_t inode = 0;  // 0: the directory
     std::string path;
+    FileOpenMode mode = FileOpenMode::read;
   };
+  // As POSIX: a handle reads only when opened for reading, writes only when for writing.
+  bool readable(int file) const {
+    const auto handle = handles_.find(file);
+    return handle != handles_.end() && handle->second.mode != FileOpenMode::write;
+  }
+  bool writable(int file) const {
+    const auto handle = handles_.find(file);
+    return handle != handles_.end() && handle->second.mode != FileOpenMode::read &&
+           handle->second.mode != FileOpenMode::directory;
+  }
 
   // Records the call; returns the injected error for it, or 0.
   int begin(IoOperation operation, const std::filesystem::path& path) {

@@ -30,12 +30,15 @@ ALLOWED_FOLDERS = {"bench": ("tools/migrate",)}
 # Single files allowed internal headers, with the reason: the gpu workload measures the CUDA
 # module's scoring alone (cuBLAS without top-k, the device's bandwidth) beside the store's
 # search; the checkpoint workload writes one store state with three file writers side by
-# side (the seam driver, the in-memory image, HDF5's sec2); no public header exposes either,
-# and none should.
+# side (the seam driver, the in-memory image, HDF5's sec2); the oneshot workload writes a
+# checkpoint of one state with and without its keyword index; no public header exposes
+# these, and none should.
 INTERNAL_ALLOWED = {
     "bench/gpu_workload.cpp": ("gpu/gpu_loader.hpp", "gpu/gpu_search.hpp"),
     "bench/checkpoint_workload.cpp": ("h5/h5.hpp", "store/checkpoint_file.hpp",
                                       "store/posix_file.hpp", "store/schema.hpp"),
+    "bench/oneshot_workload.cpp": ("store/checkpoint_file.hpp", "store/schema.hpp",
+                                   "store/sidecar_paths.hpp"),
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
