@@ -351,8 +351,47 @@ KeywordIndexArrays BM25Index::to_arrays(bool drop_deleted_rows) const {
   for (const auto& [term, id] : term_ids_) added.emplace_back(term, id);
   std::sort(added.begin(), added.end());
 
+  std::size_t added_postings = 0, added_term_bytes = 0;
+  for (const auto& [term, id] : added) {
+    added_postings += postings_[id].postings.size();
+    added_term_bytes += term.size();
+  }
+  arrays.posting_rows.reserve(stored_.posting_rows.size() + added_postings);
+  arrays.posting_frequencies.reserve(stored_.posting_rows.size() + added_postings);
+  arrays.term_bytes.reserve(stored_.term_bytes.size() + added_term_bytes);
+  arrays.term_offsets.reserve(stored_.terms() + added.size() + 1);
+  arrays.posting_offsets.reserve(stored_.terms() + added.size() + 1);
+
   arrays.term_offsets.push_back(0);
   arrays.posting_offsets.push_back(0);
+  // A stored term none of whose rows was deleted since keeps its postings as they are: copied
+  // in bulk (a checkpoint's common case), checked in one pass that vectorises.
+  const auto copy_stored_postings = [&](std::uint64_t begin, std::uint64_t end) {
+    const std::uint32_t* rows = stored_.posting_rows.data() + begin;
+    const std::size_t count = static_cast<std::size_t>(end - begin);
+    bool in_order = true;
+    std::uint32_t highest = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      highest = std::max(highest, rows[i]);
+      if (i > 0) in_order &= rows[i] > rows[i - 1];
+    }
+    if (!in_order || (count > 0 && highest >= stored_rows_)) {
+      damaged("posting_rows is out of order or out of range at postings " +
+              std::to_string(begin) + ".." + std::to_string(end));
+    }
+    const std::uint64_t first = arrays.posting_rows.size();  // where posting `begin` goes
+    arrays.posting_rows.insert(arrays.posting_rows.end(), rows, rows + count);
+    const std::uint8_t* frequencies = stored_.posting_frequencies.data() + begin;
+    arrays.posting_frequencies.insert(arrays.posting_frequencies.end(), frequencies,
+                                      frequencies + count);
+    const auto& large = stored_.large_frequency_postings;
+    for (auto it = std::lower_bound(large.begin(), large.end(), begin);
+         it != large.end() && *it < end; ++it) {
+      arrays.large_frequency_postings.push_back(*it - begin + first);
+      arrays.large_frequencies.push_back(
+          stored_.large_frequencies[static_cast<std::size_t>(it - large.begin())]);
+    }
+  };
   const auto append_posting = [&](std::uint32_t row, std::uint32_t frequency) {
     if (deleted_[row]) return;
     arrays.posting_rows.push_back(renumbered(row));
@@ -382,10 +421,16 @@ KeywordIndexArrays BM25Index::to_arrays(bool drop_deleted_rows) const {
     if (order <= 0) {  // the arrays' postings come first: their rows are the lower ones
       term = stored_term;
       const auto [begin, end] = stored_postings(t);
-      for (std::uint64_t p = begin; p < end; ++p) {
-        const std::uint32_t row = stored_.posting_rows[p];
-        if (row >= stored_rows_) damaged("posting_rows is out of range at posting " + std::to_string(p));
-        append_posting(row, stored_frequency(p));
+      if (!drop_deleted_rows && !stored_deleted_.contains(t)) {
+        copy_stored_postings(begin, end);
+      } else {
+        for (std::uint64_t p = begin; p < end; ++p) {
+          const std::uint32_t row = stored_.posting_rows[p];
+          if (row >= stored_rows_) {
+            damaged("posting_rows is out of range at posting " + std::to_string(p));
+          }
+          append_posting(row, stored_frequency(p));
+        }
       }
       ++t;
     }
