@@ -411,6 +411,7 @@ std::size_t expected_file_bytes(const StoreState& state) {
 
 h5::FileImage state_file_image(const StoreState& state, const IVFPQData* index,
                                const std::string& name) {
+  state.columns.load_texts();  // before the library lock: see write_state_file
   h5::LibraryLock lock;
   return h5::build_memory_file(name, expected_file_bytes(state),
                                [&](h5::Object& file) { write_state_groups(file, state, index); });
@@ -422,6 +423,10 @@ void write_state_file(FileSystem& file_system, const std::filesystem::path& path
   // HDF5 writes the file through the seam as it goes (h5/seam_driver.hpp): each byte once,
   // no file image in memory, and a failing write is our Error(io) while HDF5 carries on
   // unaware of it (its cleanup after a failed write is where it used to crash).
+  // Texts left in the old file are read first: a column takes its own lock and then HDF5's
+  // to read, so reading it while holding HDF5's lock (as writing does) would take the two
+  // in the other order.
+  state.columns.load_texts();
   h5::write_file_through_seam(file_system, path, [&](h5::Object& file) {
     write_state_groups(file, state, index, keywords);
   });
