@@ -215,7 +215,7 @@ IndexCost keyword_index_cost(const fs::path& file, std::size_t repeats) {
   store::StoredIndex ivfpq;
   store::StoredKeywords keywords;
   store::StateReading reading;
-  reading.map_embeddings = reading.map_keyword_index = true;
+  reading.map_embeddings = true;
   store::StoreState state =
       store::read_state_file(*posix_file_system(), file, &ivfpq, reading, &keywords);
   if (!keywords.arrays) throw std::runtime_error(file.string() + " has no keyword index");

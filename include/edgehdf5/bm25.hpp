@@ -107,14 +107,14 @@ class BM25Index {
   void remove(std::size_t row, std::string_view text);
   void remove(std::size_t row);
 
-  std::size_t rows() const noexcept { return stored_rows_ + document_lengths_.size(); }
+  std::size_t rows() const noexcept { return stored_rows() + document_lengths_.size(); }
   std::size_t active_documents() const noexcept { return active_documents_; }
   // Whether `row` (< rows()) counts: added or stored, and not deleted.
   bool active(std::size_t row) const noexcept { return deleted_[row] == 0; }
   // Distinct terms of the added rows, plus those of the arrays (a term in both counts twice).
   std::size_t terms() const noexcept { return term_ids_.size() + stored_.terms(); }
   // Rows that came from the arrays the index was made from (from_arrays), the rest added.
-  std::size_t stored_rows() const noexcept { return stored_rows_; }
+  std::size_t stored_rows() const noexcept { return stored_.rows(); }
   // Bytes held by the index (dictionary, postings, lengths, mapped arrays included): for
   // capacity planning.
   std::size_t memory_bytes() const noexcept;
@@ -161,12 +161,11 @@ class BM25Index {
 
   Parameters parameters_;
   KeywordTokenizer tokenizer_;
-  // The arrays of from_arrays (empty otherwise): rows [0, stored_rows_).
+  // The arrays of from_arrays (empty otherwise): rows [0, stored_rows()).
   KeywordIndexArrays stored_;
-  std::size_t stored_rows_ = 0;
   // Per term of the arrays, how many of its rows were deleted since (n_t goes down by it).
   std::unordered_map<std::uint64_t, std::uint32_t> stored_deleted_;
-  // The added rows: [stored_rows_, rows()), numbered from there.
+  // The added rows: [stored_rows(), rows()), numbered from there.
   std::unordered_map<std::string, std::uint32_t> term_ids_;
   std::vector<TermPostings> postings_;
   std::vector<std::uint32_t> document_lengths_;  // in terms

@@ -155,7 +155,7 @@ void write_raw(const Object& parent, const char* name, const Object& file_type, 
 }
 
 template <typename T>
-void write_vector(const Object& parent, const char* name, const std::vector<T>& values,
+void write_vector(const Object& parent, const char* name, std::span<const T> values,
                   hid_t file_type, hid_t memory_type, const WriteOptions& options) {
   Lock lock;
   Object type(check(H5Tcopy(file_type), "H5Tcopy"));
@@ -562,49 +562,37 @@ std::string DatasetInfo::describe_type() const {
 
 void write_dataset(const Object& parent, const char* name, const std::vector<double>& values,
                    const WriteOptions& options) {
-  write_vector(parent, name, values, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, options);
+  write_vector<double>(parent, name, values, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, options);
 }
 
 void write_dataset(const Object& parent, const char* name, const std::vector<float>& values,
                    const WriteOptions& options) {
-  write_vector(parent, name, values, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, options);
+  write_vector<float>(parent, name, values, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, options);
 }
 
 void write_dataset(const Object& parent, const char* name, const std::vector<std::int64_t>& values,
                    const WriteOptions& options) {
-  write_vector(parent, name, values, H5T_STD_I64LE, H5T_NATIVE_INT64, options);
+  write_vector<std::int64_t>(parent, name, values, H5T_STD_I64LE, H5T_NATIVE_INT64, options);
 }
 
 void write_dataset(const Object& parent, const char* name, const std::vector<std::uint8_t>& values,
                    const WriteOptions& options) {
-  write_vector(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
+  write_vector<std::uint8_t>(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
 }
-
-namespace {
-
-template <typename T>
-void write_unsigned_array(const Object& parent, const char* name, std::span<const T> values,
-                          hid_t file_type, hid_t memory_type, const WriteOptions& options) {
-  Lock lock;
-  Object type(check(H5Tcopy(file_type), "H5Tcopy"));
-  write_raw(parent, name, type, memory_type, values.data(), {values.size()}, options);
-}
-
-}  // namespace
 
 void write_array(const Object& parent, const char* name, std::span<const std::uint8_t> values,
                  const WriteOptions& options) {
-  write_unsigned_array(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
+  write_vector(parent, name, values, H5T_STD_U8LE, H5T_NATIVE_UINT8, options);
 }
 
 void write_array(const Object& parent, const char* name, std::span<const std::uint32_t> values,
                  const WriteOptions& options) {
-  write_unsigned_array(parent, name, values, H5T_STD_U32LE, H5T_NATIVE_UINT32, options);
+  write_vector(parent, name, values, H5T_STD_U32LE, H5T_NATIVE_UINT32, options);
 }
 
 void write_array(const Object& parent, const char* name, std::span<const std::uint64_t> values,
                  const WriteOptions& options) {
-  write_unsigned_array(parent, name, values, H5T_STD_U64LE, H5T_NATIVE_UINT64, options);
+  write_vector(parent, name, values, H5T_STD_U64LE, H5T_NATIVE_UINT64, options);
 }
 
 // Strings: fixed-length (null-padded UTF-8, as the original tool wrote them) or

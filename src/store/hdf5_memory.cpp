@@ -311,7 +311,7 @@ HDF5Memory HDF5Memory::open(const std::filesystem::path& path, const OpenOptions
   if (options.untrusted) store::check_untrusted_file(*impl->files, path);
   store::RecoveredStore recovered =
       store::recover(*impl->files, path, impl->writable ? 1 : kReaderOpenAttempts,
-                     {options.map_embeddings, options.text_on_demand, options.map_embeddings});
+                     {options.map_embeddings, options.text_on_demand});
   impl->state = std::move(recovered.state);
   impl->replayed = recovered.replayed;
   impl->ivfpq.load(std::move(recovered.index), path);

@@ -9,6 +9,20 @@
 namespace edgehdf5::store {
 namespace {
 
+// Every array of `arrays` with its dataset's name, in the group's order: the one list that
+// writing and reading share (`Arrays` is KeywordIndexArrays, const or not).
+template <typename Arrays, typename Visit>
+void for_each_array(Arrays& arrays, Visit&& visit) {
+  visit("term_bytes", arrays.term_bytes);
+  visit("term_offsets", arrays.term_offsets);
+  visit("posting_offsets", arrays.posting_offsets);
+  visit("posting_rows", arrays.posting_rows);
+  visit("posting_frequencies", arrays.posting_frequencies);
+  visit("large_frequency_postings", arrays.large_frequency_postings);
+  visit("large_frequencies", arrays.large_frequencies);
+  visit("document_lengths", arrays.document_lengths);
+}
+
 template <typename T>
 void write_values(const h5::Object& group, const char* name, const RowVector<T>& values,
                   const h5::WriteOptions& options) {
@@ -47,14 +61,9 @@ void write_keyword_group(const h5::Object& file, const KeywordIndexArrays& array
   h5::Object group = h5::create_group(file, kKeywordGroupName);
   h5::write_attribute(group, "format", std::string_view(kKeywordFormat));
   h5::write_attribute(group, "tokenizer", keyword_tokenizer_name(arrays.tokenizer));
-  write_values(group, "term_bytes", arrays.term_bytes, options);
-  write_values(group, "term_offsets", arrays.term_offsets, options);
-  write_values(group, "posting_offsets", arrays.posting_offsets, options);
-  write_values(group, "posting_rows", arrays.posting_rows, options);
-  write_values(group, "posting_frequencies", arrays.posting_frequencies, options);
-  write_values(group, "large_frequency_postings", arrays.large_frequency_postings, options);
-  write_values(group, "large_frequencies", arrays.large_frequencies, options);
-  write_values(group, "document_lengths", arrays.document_lengths, options);
+  for_each_array(arrays, [&](const char* name, const auto& values) {
+    write_values(group, name, values, options);
+  });
   group.close();
 }
 
@@ -73,14 +82,9 @@ std::optional<KeywordIndexArrays> read_keyword_group(const h5::Object& file, boo
     throw Error(ErrorCode::schema, "/keyword_index has an unknown tokenizer '" + tokenizer + "'");
   }
   arrays.tokenizer = *parsed;
-  read_values(group, "term_bytes", map, arrays.term_bytes);
-  read_values(group, "term_offsets", map, arrays.term_offsets);
-  read_values(group, "posting_offsets", map, arrays.posting_offsets);
-  read_values(group, "posting_rows", map, arrays.posting_rows);
-  read_values(group, "posting_frequencies", map, arrays.posting_frequencies);
-  read_values(group, "large_frequency_postings", map, arrays.large_frequency_postings);
-  read_values(group, "large_frequencies", map, arrays.large_frequencies);
-  read_values(group, "document_lengths", map, arrays.document_lengths);
+  for_each_array(arrays, [&](const char* name, auto& values) {
+    read_values(group, name, map, values);
+  });
   group.close();
   return arrays;
 }

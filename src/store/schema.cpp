@@ -593,7 +593,7 @@ StoreState read_state_file(FileSystem& file_system, const std::filesystem::path&
     read_knowledge_graph(file, state);
     if (index != nullptr) read_index_group(file, *index);
     if (keywords != nullptr) {
-      read_keyword_index(file, state, reading.map_keyword_index, *keywords);
+      read_keyword_index(file, state, reading.map_embeddings, *keywords);
     }
     state.config.path = path;
     file.close();

@@ -93,14 +93,13 @@ void write_state_file(const std::filesystem::path& path, const StoreState& state
 // file it read).
 struct StateReading {
   // An embedding matrix stored as it would lie in memory is mapped from the file rather
-  // than read (store/mapped_rows.hpp).
+  // than read (store/mapped_rows.hpp), and so are the keyword index's arrays
+  // (OpenOptions::map_embeddings covers both).
   bool map_embeddings = false;
   // The text columns (chunks, source_channel, session_ids, tags) stay in the file, read
   // when asked (store/file_texts.hpp); only for a file system that reads_natively(), else
   // they are read.
   bool text_on_demand = false;
-  // The keyword index's arrays are mapped (as the embeddings), not read.
-  bool map_keyword_index = false;
 };
 StoreState read_state_file(FileSystem& file_system, const std::filesystem::path& path,
                            StoredIndex* index = nullptr, const StateReading& reading = {},

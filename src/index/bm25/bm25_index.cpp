@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "edgehdf5/bm25.hpp"
 #include "edgehdf5/error.hpp"
@@ -61,9 +60,8 @@ BM25Index BM25Index::from_arrays(KeywordIndexArrays arrays, Parameters parameter
   if (arrays.rows() >= UINT32_MAX) damaged("more than 2^32 - 2 rows");
 
   BM25Index index(parameters, arrays.tokenizer);
-  index.stored_rows_ = arrays.rows();
-  index.deleted_.assign(index.stored_rows_, 0);
-  for (std::size_t row = 0; row < index.stored_rows_; ++row) {
+  index.deleted_.assign(arrays.rows(), 0);
+  for (std::size_t row = 0; row < arrays.rows(); ++row) {
     const std::uint32_t length = arrays.document_lengths[row];
     if (length == KeywordIndexArrays::kNotIndexed) {
       index.deleted_[row] = 1;
@@ -111,7 +109,7 @@ void BM25Index::add(std::string_view text) {
 }
 
 void BM25Index::remove(std::size_t row) {
-  if (row < stored_rows_ && !deleted_[row]) {
+  if (row < stored_rows() && !deleted_[row]) {
     throw Error(ErrorCode::invalid_argument,
                 "row " + std::to_string(row) +
                     " comes from the stored arrays: removing it takes its text");
@@ -121,14 +119,14 @@ void BM25Index::remove(std::size_t row) {
 
 void BM25Index::remove(std::size_t row, std::string_view text) {
   if (row >= deleted_.size() || deleted_[row]) return;
-  if (row < stored_rows_) {
+  if (row < stored_rows()) {
     // The arrays list rows per term, not terms per row: the row's terms come from its text.
     for (const std::string& term : distinct(tokenize(text, tokenizer_))) {
       const std::uint64_t t = stored_term(term);
       if (t != kNoTerm) ++stored_deleted_[t];
     }
   } else {
-    std::vector<std::uint32_t>& terms = document_terms_[row - stored_rows_];
+    std::vector<std::uint32_t>& terms = document_terms_[row - stored_rows()];
     for (std::uint32_t id : terms) --postings_[id].active;
     terms.clear();
     terms.shrink_to_fit();
@@ -139,8 +137,8 @@ void BM25Index::remove(std::size_t row, std::string_view text) {
 }
 
 std::uint32_t BM25Index::document_length(std::size_t row) const noexcept {
-  return row < stored_rows_ ? stored_.document_lengths[row]
-                            : document_lengths_[row - stored_rows_];
+  return row < stored_rows() ? stored_.document_lengths[row]
+                            : document_lengths_[row - stored_rows()];
 }
 
 std::size_t BM25Index::memory_bytes() const noexcept {
@@ -266,7 +264,7 @@ class BM25Index::Cursor {
   void settle() {
     if (at_ < end_) {
       const std::uint32_t row = index_.stored_.posting_rows[at_];
-      if (row >= index_.stored_rows_ || (started_ && row <= row_)) {
+      if (row >= index_.stored_rows() || (started_ && row <= row_)) {
         damaged("posting_rows is out of order or out of range at posting " +
                 std::to_string(at_));
       }
@@ -375,7 +373,7 @@ KeywordIndexArrays BM25Index::to_arrays(bool drop_deleted_rows) const {
       highest = std::max(highest, rows[i]);
       if (i > 0) in_order &= rows[i] > rows[i - 1];
     }
-    if (!in_order || (count > 0 && highest >= stored_rows_)) {
+    if (!in_order || (count > 0 && highest >= stored_rows())) {
       damaged("posting_rows is out of order or out of range at postings " +
               std::to_string(begin) + ".." + std::to_string(end));
     }
@@ -426,7 +424,7 @@ KeywordIndexArrays BM25Index::to_arrays(bool drop_deleted_rows) const {
       } else {
         for (std::uint64_t p = begin; p < end; ++p) {
           const std::uint32_t row = stored_.posting_rows[p];
-          if (row >= stored_rows_) {
+          if (row >= stored_rows()) {
             damaged("posting_rows is out of range at posting " + std::to_string(p));
           }
           append_posting(row, stored_frequency(p));
