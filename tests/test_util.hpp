@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,6 +56,26 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The file whose mapping holds `address`, as the kernel lists it ("" for anonymous memory
+// or the heap); nullopt where /proc/self/maps does not exist.
+inline std::optional<std::string> file_backing(const void* address) {
+  std::ifstream maps("/proc/self/maps");
+  if (!maps) return std::nullopt;
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream fields(line);
+    std::string range, perms, offset, device, inode, path;
+    fields >> range >> perms >> offset >> device >> inode;
+    std::getline(fields >> std::ws, path);
+    const std::size_t dash = range.find('-');
+    const std::uintptr_t start = std::stoull(range.substr(0, dash), nullptr, 16);
+    const std::uintptr_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
+    if (start <= at && at < end) return inode == "0" ? std::string() : path;
+  }
+  return std::string();
+}
 
 inline std::vector<float> random_vector(std::mt19937_64& rng, std::size_t dim) {
   std::normal_distribution<float> normal(0.0f, 1.0f);

@@ -33,6 +33,7 @@
 #include "edgehdf5/entry.hpp"
 #include "edgehdf5/filter.hpp"
 #include "edgehdf5/memory_columns.hpp"
+#include "edgehdf5/row_allocator.hpp"
 #include "edgehdf5/search.hpp"
 
 namespace edgehdf5 {
@@ -82,8 +83,10 @@ struct IVFPQData {
   std::vector<float> centroids;               // nlist * embedding_dim
   std::vector<float> codebooks;               // sub_quantizers * 256 * (dim / sub_quantizers)
   std::vector<std::uint64_t> list_offsets;    // nlist + 1; list l is [offsets[l], offsets[l+1])
-  std::vector<std::uint8_t> codes;            // vectors * sub_quantizers, list after list
-  std::vector<MemoryId> ids;                  // vectors, in the order of codes
+  // The bulk of the index: a store maps them from its file where it can (RowVector, as the
+  // embedding matrix), so an index opened from a file is searched where its codes lie.
+  RowVector<std::uint8_t> codes;              // vectors * sub_quantizers, list after list
+  RowVector<MemoryId> ids;                    // vectors, in the order of codes
   std::size_t trained_vectors = 0;
   double training_error = 0.0;
   std::size_t added_since_training = 0;
@@ -104,9 +107,11 @@ class IVFPQIndex {
   // (sub_quantizers does not divide embedding_dim, bits != 8, nlist larger than the active
   // rows, fewer than 256 active rows to train the codebooks on).
   static IVFPQIndex train(const MemoryColumns& columns, const IVFPQParams& params = {});
-  // Rebuilds from persisted arrays without retraining and binds it to `columns` (sync()).
-  // Throws corruption when the arrays are inconsistent with each other or with the columns'
-  // embedding_dim.
+  // Rebuilds from persisted arrays without retraining and binds it to `columns`: the rows
+  // saved after the arrays were written are encoded and added. The codes and ids are kept
+  // as given (mapped, if they were) and scanned in place until a compaction or remove()
+  // copies them; ids the columns no longer hold are passed over by search. Throws corruption
+  // when the arrays are inconsistent with each other or with the columns' embedding_dim.
   static IVFPQIndex from_data(IVFPQData data, const MemoryColumns& columns);
   IVFPQData to_data() const;
 
@@ -116,6 +121,11 @@ class IVFPQIndex {
   // lists (cheap: only rows past the last one seen); if rows were removed or reordered
   // (compaction), ids no longer in the columns are dropped and every row number is refreshed.
   void sync(const MemoryColumns& columns);
+  // As sync(), but drops the ids no longer in `columns` and refreshes every row number
+  // whatever sync() can tell: for an index made by from_data() from arrays written before a
+  // compaction of `columns` (from_data() trusts the arrays to name the columns' memories and
+  // looks each candidate's row up when a search meets it). O(vectors).
+  void resync(const MemoryColumns& columns);
   // Drops `id`'s code now (a tombstone already hides it from search). Returns whether it
   // was indexed. O(vectors).
   bool remove(MemoryId id);

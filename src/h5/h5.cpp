@@ -595,6 +595,11 @@ void write_array(const Object& parent, const char* name, std::span<const std::ui
   write_vector(parent, name, values, H5T_STD_U64LE, H5T_NATIVE_UINT64, options);
 }
 
+void write_array(const Object& parent, const char* name, std::span<const std::int64_t> values,
+                 const WriteOptions& options) {
+  write_vector(parent, name, values, H5T_STD_I64LE, H5T_NATIVE_INT64, options);
+}
+
 // Strings: fixed-length (null-padded UTF-8, as the original tool wrote them) or
 // variable-length UTF-8, chosen per column by what it costs. A variable-length string costs
 // its bytes plus about 32 bytes of heap bookkeeping on disk, and reading one back goes

@@ -145,12 +145,14 @@ void write_dataset(const Object& parent, const char* name,
                    const std::vector<std::uint8_t>& values, const WriteOptions& options);
 void write_dataset(const Object& parent, const char* name,
                    const std::vector<std::string>& values, const WriteOptions& options);
-// 1-D arrays of unsigned integers (the keyword index's), from any contiguous storage.
+// 1-D arrays of integers (the keyword and IVF-PQ indexes'), from any contiguous storage.
 void write_array(const Object& parent, const char* name, std::span<const std::uint8_t> values,
                  const WriteOptions& options);
 void write_array(const Object& parent, const char* name, std::span<const std::uint32_t> values,
                  const WriteOptions& options);
 void write_array(const Object& parent, const char* name, std::span<const std::uint64_t> values,
+                 const WriteOptions& options);
+void write_array(const Object& parent, const char* name, std::span<const std::int64_t> values,
                  const WriteOptions& options);
 // A rows x cols matrix of float32, or of IEEE half given as raw bits.
 void write_matrix(const Object& parent, const char* name, const float* values,

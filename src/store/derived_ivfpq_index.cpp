@@ -26,10 +26,14 @@ IVFPQIndex* DerivedIvfpqIndex::bind_locked(const MemoryColumns& columns) const {
   return index_.get();
 }
 
-void DerivedIvfpqIndex::follow_locked(const MemoryColumns& columns) noexcept {
+void DerivedIvfpqIndex::follow_locked(const MemoryColumns& columns, bool every_row) noexcept {
   if (!index_) return;
   try {
-    index_->sync(columns);
+    if (every_row) {
+      index_->resync(columns);
+    } else {
+      index_->sync(columns);
+    }
   } catch (const std::exception& error) {
     index_.reset();
     problem_ = std::string("the IVF-PQ index could not follow a change and was set aside (") +
@@ -72,15 +76,18 @@ std::optional<IVFPQData> DerivedIvfpqIndex::to_write() const {
 
 void DerivedIvfpqIndex::rows_appended(const MemoryColumns& columns, std::size_t) noexcept {
   std::lock_guard lock(mutex_);
-  follow_locked(columns);
+  follow_locked(columns, /*every_row=*/false);
 }
 
 void DerivedIvfpqIndex::row_removed(const MemoryColumns&, std::size_t) noexcept {}
 
 void DerivedIvfpqIndex::rows_compacted(const MemoryColumns& columns) noexcept {
   std::lock_guard lock(mutex_);
+  // Arrays bound only now were written before this compaction: from_data() trusts them to
+  // name the columns' memories, so every id is looked up once here.
+  const bool binds_now = stored_.has_value();
   bind_locked(columns);
-  follow_locked(columns);
+  follow_locked(columns, /*every_row=*/binds_now);
 }
 
 }  // namespace edgehdf5::store

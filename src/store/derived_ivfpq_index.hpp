@@ -46,8 +46,9 @@ class DerivedIvfpqIndex final : public DerivedIndex {
  private:
   // REQUIRES: mutex_ held.
   IVFPQIndex* bind_locked(const MemoryColumns& columns) const;
-  // Brings a bound index up to date with `columns`, or sets it aside. REQUIRES: mutex_ held.
-  void follow_locked(const MemoryColumns& columns) noexcept;
+  // Brings a bound index up to date with `columns` (with `every_row`, IVFPQIndex::resync),
+  // or sets it aside. REQUIRES: mutex_ held.
+  void follow_locked(const MemoryColumns& columns, bool every_row) noexcept;
 
   std::filesystem::path file_;  // for messages
   mutable std::mutex mutex_;

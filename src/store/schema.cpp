@@ -373,10 +373,11 @@ void read_keyword_index(const h5::Object& file, const StoreState& state, bool ma
   if (!keywords.problem.empty()) keywords.arrays.reset();
 }
 
-// The /ivfpq group into `index`; whatever goes wrong is recorded, not thrown.
-void read_index_group(const h5::Object& file, StoredIndex& index) {
+// The /ivfpq group into `index` (its codes and ids mapped with `map`); whatever goes wrong
+// is recorded, not thrown.
+void read_index_group(const h5::Object& file, bool map, StoredIndex& index) {
   try {
-    index.data = ivfpq::read_group(file);
+    index.data = ivfpq::read_group(file, map);
   } catch (const std::exception& error) {  // Error, or bad_alloc for absurd sizes
     index.data.reset();
     index.problem = error.what();
@@ -591,7 +592,7 @@ StoreState read_state_file(FileSystem& file_system, const std::filesystem::path&
                 reading.text_on_demand && file_system.reads_natively());
     read_sessions(file, state);
     read_knowledge_graph(file, state);
-    if (index != nullptr) read_index_group(file, *index);
+    if (index != nullptr) read_index_group(file, reading.map_embeddings, *index);
     if (keywords != nullptr) {
       read_keyword_index(file, state, reading.map_embeddings, *keywords);
     }
@@ -610,7 +611,7 @@ StoredIndex read_stored_index(FileSystem& file_system, const std::filesystem::pa
   h5::LibraryLock lock;
   StoredIndex index;
   h5::Object file = open_for_reading(file_system, path);
-  read_index_group(file, index);
+  read_index_group(file, /*map=*/false, index);
   file.close();
   return index;
 }

@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "edgehdf5/async_memory.hpp"
 #include "edgehdf5/error.hpp"
+#include "edgehdf5/file_system.hpp"
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/memory.hpp"
 #include "edgehdf5/search.hpp"
@@ -244,6 +247,79 @@ TEST_F(IVFPQStoreTest, CompactionBindsAnIndexThatWasNotUsedYet) {
   ASSERT_TRUE(stored.data.has_value());
   EXPECT_EQ(stored.data->ids.size(), 7900u);
   EXPECT_TRUE(verify_file(path).empty());
+}
+
+// A reopened store searches the file's codes where they lie: open maps /ivfpq/codes (asked
+// of the kernel, as for the embeddings) and the index is made from them without a copy; it
+// answers as the index that wrote them, with rows deleted and saved since.
+TEST_F(IVFPQStoreTest, AReopenedIndexIsSearchedWhereItsCodesLie) {
+  // 20000 rows of 64-byte codes: 1.2 MiB, past the 1 MiB from which arrays are mapped (the
+  // ids, 8 bytes a row, would need 131072 rows).
+  constexpr std::size_t kRows = 20000;
+  points = mixture(kRows, kDim, kClusters, kSpread, 1);
+  IVFPQParams params = small_params();
+  params.sub_quantizers = 64;
+  std::vector<std::vector<MemoryId>> written;
+  {
+    HDF5Memory memory = create_store(path, points);
+    memory.build_ivfpq_index(params);
+    for (std::size_t q = 0; q < 10; ++q) {
+      written.push_back(
+          ids_of(memory.search(std::span<const float>(queries.data() + q * kDim, kDim),
+                               ivfpq_options())));
+    }
+  }
+  store::StoredIndex stored;
+  store::StateReading mapped;
+  mapped.map_embeddings = true;
+  (void)store::read_state_file(*posix_file_system(), path, &stored, mapped);
+  ASSERT_TRUE(stored.data.has_value());
+  const std::optional<std::string> codes_file = testing::file_backing(stored.data->codes.data());
+  if (!codes_file) GTEST_SKIP() << "no /proc/self/maps here";
+  EXPECT_NE(codes_file->find(path.filename().string()), std::string::npos) << *codes_file;
+  // Without mapping, the same arrays are read into memory of our own.
+  store::StoredIndex read;
+  (void)store::read_state_file(*posix_file_system(), path, &read, store::StateReading{});
+  ASSERT_TRUE(read.data.has_value());
+  EXPECT_EQ(*testing::file_backing(read.data->codes.data()), "");
+  EXPECT_EQ(read.data->codes, stored.data->codes);
+  EXPECT_EQ(read.data->ids, stored.data->ids);
+
+  // The store answers from the mapped arrays as the writer did.
+  {
+    const HDF5Memory reopened = open_read_only(path);
+    for (std::size_t q = 0; q < written.size(); ++q) {
+      EXPECT_EQ(ids_of(reopened.search(std::span<const float>(queries.data() + q * kDim, kDim),
+                                       ivfpq_options())),
+                written[q]);
+    }
+  }
+  // Deletes and saves since the checkpoint: a deleted memory is passed over where its code
+  // lies, a saved one is encoded beside the mapped codes.
+  const std::vector<float> fresh = mixture(20, kDim, kClusters, kSpread, 99);
+  std::vector<MemoryId> saved;
+  {
+    HDF5Memory memory = HDF5Memory::open(path);
+    for (MemoryId id = 0; id < MemoryId{kRows}; id += 2) memory.remove(id);
+    saved = memory.save_batch(entries_of(fresh, kRows));
+    memory.flush();
+  }
+  const HDF5Memory reopened = open_read_only(path);
+  for (MemoryId id = 0; id < MemoryId{kRows}; id += 197) {
+    const std::span<const float> own(points.data() + static_cast<std::size_t>(id) * kDim, kDim);
+    const SearchResults found = reopened.search(own, ivfpq_options());
+    ASSERT_EQ(found.hits.size(), 10u);
+    for (const SearchHit& hit : found.hits) EXPECT_FALSE(hit.id % 2 == 0 && hit.id < MemoryId{kRows}) << hit.id;
+    if (id % 2 == 1) {
+      EXPECT_EQ(found.hits[0].id, id);
+    }
+  }
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    const std::span<const float> own(fresh.data() + i * kDim, kDim);
+    EXPECT_EQ(reopened.search(own, ivfpq_options(1)).hits.at(0).id, saved[i]);
+  }
+  EXPECT_EQ(reopened.ivfpq_index()->info().vectors, kRows + 20);  // deleted rows' codes stay
+  EXPECT_GE(store_recall(reopened, queries), 0.95);
 }
 
 TEST_F(IVFPQStoreTest, AutoUsesTheIndexFromTheCrossoverAndFallsBackForSelectiveFilters) {

@@ -21,6 +21,7 @@
 namespace edgehdf5 {
 namespace {
 
+using testing::file_backing;
 using testing::make_entries;
 using testing::TempDir;
 
@@ -44,26 +45,6 @@ OpenOptions options(bool read_only, bool map = true) {
   result.read_only = read_only;
   result.map_embeddings = map;
   return result;
-}
-
-// The file whose mapping holds `address`, as the kernel lists it ("" for anonymous memory
-// or the heap); nullopt where /proc/self/maps does not exist.
-std::optional<std::string> file_backing(const void* address) {
-  std::ifstream maps("/proc/self/maps");
-  if (!maps) return std::nullopt;
-  const auto at = reinterpret_cast<std::uintptr_t>(address);
-  std::string line;
-  while (std::getline(maps, line)) {
-    std::istringstream fields(line);
-    std::string range, perms, offset, device, inode, path;
-    fields >> range >> perms >> offset >> device >> inode;
-    std::getline(fields >> std::ws, path);
-    const std::size_t dash = range.find('-');
-    const std::uintptr_t start = std::stoull(range.substr(0, dash), nullptr, 16);
-    const std::uintptr_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
-    if (start <= at && at < end) return inode == "0" ? std::string() : path;
-  }
-  return std::string();
 }
 
 const void* embeddings_of(const HDF5Memory& memory) {

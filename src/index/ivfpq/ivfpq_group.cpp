@@ -6,6 +6,7 @@
 
 #include "edgehdf5/error.hpp"
 #include "index/ivfpq/adc.hpp"
+#include "store/mapped_dataset.hpp"
 
 namespace edgehdf5::ivfpq {
 namespace {
@@ -27,6 +28,19 @@ h5::Object open_sized(const h5::Object& group, const char* name, std::size_t exp
                                        " values, expected " + std::to_string(expected));
   }
   return dataset;
+}
+
+// `count` values of `dataset` into `values`: mapped from the file when `map` and the values
+// lie there as they would in memory (store/mapped_dataset.hpp), else read.
+template <typename T>
+void read_values(const h5::Object& dataset, hid_t memory_type, std::size_t count, bool map,
+                 RowVector<T>& values) {
+  if (map && store::map_values(h5::raw_extent(dataset, memory_type), count, count * sizeof(T),
+                               values)) {
+    return;
+  }
+  values.resize(count);
+  h5::read_into(dataset, values.data());
 }
 
 std::size_t read_size(const h5::Object& group, const char* name) {
@@ -62,12 +76,12 @@ void write_group(const h5::Object& file, const IVFPQData& data) {
                    sub_dim, options);
   const std::vector<std::int64_t> offsets(data.list_offsets.begin(), data.list_offsets.end());
   h5::write_dataset(group, "list_offsets", offsets, options);
-  h5::write_dataset(group, "codes", data.codes, options);
-  h5::write_dataset(group, "ids", data.ids, options);
+  h5::write_array(group, "codes", std::span<const std::uint8_t>(data.codes), options);
+  h5::write_array(group, "ids", std::span<const std::int64_t>(data.ids), options);
   group.close();
 }
 
-std::optional<IVFPQData> read_group(const h5::Object& file) {
+std::optional<IVFPQData> read_group(const h5::Object& file, bool map) {
   if (!h5::has_link(file, kGroupName)) return std::nullopt;
   h5::Object group = h5::open_group(file, kGroupName);
   const std::string format = h5::read_string_attribute(group, "format");
@@ -122,10 +136,8 @@ std::optional<IVFPQData> read_group(const h5::Object& file) {
   }
   const h5::Object ids = open_sized(group, "ids", vectors);
   const h5::Object codes = open_sized(group, "codes", vectors * data.sub_quantizers);
-  data.ids.resize(vectors);
-  h5::read_into(ids, data.ids.data());
-  data.codes.resize(vectors * data.sub_quantizers);
-  h5::read_into(codes, data.codes.data());
+  read_values(ids, H5T_NATIVE_INT64, vectors, map, data.ids);
+  read_values(codes, H5T_NATIVE_UINT8, vectors * data.sub_quantizers, map, data.codes);
   group.close();
   return data;
 }

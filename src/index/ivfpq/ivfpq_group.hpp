@@ -24,9 +24,11 @@ inline constexpr const char* kGroupName = "ivfpq";
 
 // Writes `data` as the /ivfpq group of `file`. Throws hdf5/io errors.
 void write_group(const h5::Object& file, const IVFPQData& data);
-// The arrays of the /ivfpq group, or nullopt when the file has none. Throws schema when the
-// group exists but a dataset or attribute is missing or of the wrong size; IVFPQIndex::
-// from_data checks the arrays against each other.
-std::optional<IVFPQData> read_group(const h5::Object& file);
+// The arrays of the /ivfpq group, or nullopt when the file has none; with `map`, the codes
+// and ids are mapped from the file where they lie as they would in memory (the caller keeps
+// the file's descriptor open while it reads). Throws schema when the group exists but a
+// dataset or attribute is missing or of the wrong size; IVFPQIndex::from_data checks the
+// arrays against each other.
+std::optional<IVFPQData> read_group(const h5::Object& file, bool map = false);
 
 }  // namespace edgehdf5::ivfpq

@@ -54,6 +54,21 @@ bool normalised_row(const MemoryColumns& columns, std::size_t row, const kernels
   return true;
 }
 
+// The columns row of `id`, or -1 when the columns do not hold it. Until a compaction a
+// store's ids are its row numbers plus the first id: that O(1) guess comes before the
+// binary search.
+std::ptrdiff_t row_of_id(const MemoryColumns& columns, MemoryId id) {
+  const std::size_t rows = columns.rows();
+  if (rows != 0) {
+    const MemoryId guess = id - columns.ids.front();
+    if (guess >= 0 && static_cast<std::size_t>(guess) < rows &&
+        columns.ids[static_cast<std::size_t>(guess)] == id) {
+      return static_cast<std::ptrdiff_t>(guess);
+    }
+  }
+  return columns.row_of(id);
+}
+
 // Candidates are keyed by columns row; 32 bits keep a candidate in 8 bytes (the index holds at
 // most 2^32 - 1 rows, see encode_rows).
 using CandidateTopK = core::BoundedTopK<std::uint32_t>;
@@ -73,12 +88,28 @@ struct IVFPQIndex::Impl {
   std::vector<float> codebooks;       // [s][c][j]
   std::vector<float> transposed;      // [s][j][c]
 
+  // A list entry whose row is looked up when a search meets it (entries from_data() kept).
+  static constexpr std::uint32_t kRowUnknown = std::numeric_limits<std::uint32_t>::max();
+
   struct List {
     std::vector<std::uint8_t> codes;
     std::vector<MemoryId> ids;
-    std::vector<std::uint32_t> rows;  // current columns row of each id (refreshed by sync)
+    std::vector<std::uint32_t> rows;  // current columns row of each id, or kRowUnknown
   };
   std::vector<List> lists;
+
+  // The lists as from_data() was given them (mapped from the file, when the store could),
+  // scanned where they lie: list l is entries [offsets[l], offsets[l + 1]), before the
+  // entries of lists[l]; their rows are looked up per candidate. Copying them into `lists`
+  // and finding every id's row at open were most of a one-shot IVF-PQ recall at 1M (the
+  // search touches the 1-2% of the codes its probed lists hold); a compaction or remove()
+  // copies them (thaw()).
+  struct StoredLists {
+    RowVector<std::uint8_t> codes;
+    RowVector<MemoryId> ids;
+    std::vector<std::uint64_t> offsets;
+  };
+  std::optional<StoredLists> stored;
 
   // The columns rows seen so far: sync() adds only rows past bound_rows while the row
   // before it still holds bound_last_id (nothing was removed in between).
@@ -104,9 +135,27 @@ struct IVFPQIndex::Impl {
   }
 
   std::size_t vectors() const {
-    std::size_t total = 0;
+    std::size_t total = stored ? stored->ids.size() : 0;
     for (const List& list : lists) total += list.ids.size();
     return total;
+  }
+
+  // Moves the stored entries into `lists`, ahead of each list's own, rows unknown.
+  void thaw() {
+    if (!stored) return;
+    const std::size_t m = sub_quantizers;
+    for (std::size_t l = 0; l < nlist; ++l) {
+      const std::size_t begin = stored->offsets[l];
+      const std::size_t end = stored->offsets[l + 1];
+      List& list = lists[l];
+      list.ids.insert(list.ids.begin(), stored->ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                      stored->ids.begin() + static_cast<std::ptrdiff_t>(end));
+      list.codes.insert(list.codes.begin(),
+                        stored->codes.begin() + static_cast<std::ptrdiff_t>(begin * m),
+                        stored->codes.begin() + static_cast<std::ptrdiff_t>(end * m));
+      list.rows.insert(list.rows.begin(), end - begin, kRowUnknown);
+    }
+    stored.reset();
   }
 
   // Encodes the active rows among [begin, end) of `columns` and appends them to their lists.
@@ -316,25 +365,25 @@ void IVFPQIndex::sync(const MemoryColumns& columns) {
     impl.add_new_rows(columns, impl.bound_rows, true);
     return;
   }
-  // Rows were removed (compaction) or this is a fresh binding: refresh every row number,
-  // drop the ids that are gone, then add the rows newer than any indexed id.
+  resync(columns);
+}
+
+void IVFPQIndex::resync(const MemoryColumns& columns) {
+  if (!impl_) throw Error(ErrorCode::unsupported, "the IVF-PQ index is not trained");
+  Impl& impl = *impl_;
+  if (columns.embedding_dim != impl.dim) {
+    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index has " + std::to_string(impl.dim) +
+                                                 " dimensions, the store has " +
+                                                 std::to_string(columns.embedding_dim));
+  }
+  // Rows were removed (compaction): refresh every row number, drop the ids that are gone,
+  // then add the rows newer than any indexed id.
+  impl.thaw();
   MemoryId last_indexed = impl.bound_last_id;
-  // Until a compaction a store's ids are its row numbers plus the first id: try that O(1)
-  // guess before the binary search (binding a 1M-row index at open is then one pass).
-  const auto find_row = [&columns, rows](MemoryId id) -> std::ptrdiff_t {
-    if (rows != 0) {
-      const MemoryId guess = id - columns.ids.front();
-      if (guess >= 0 && static_cast<std::size_t>(guess) < rows &&
-          columns.ids[static_cast<std::size_t>(guess)] == id) {
-        return static_cast<std::ptrdiff_t>(guess);
-      }
-    }
-    return columns.row_of(id);
-  };
   for (Impl::List& list : impl.lists) {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < list.ids.size(); ++i) {
-      const std::ptrdiff_t row = find_row(list.ids[i]);
+      const std::ptrdiff_t row = row_of_id(columns, list.ids[i]);
       last_indexed = std::max(last_indexed, list.ids[i]);
       if (row < 0 || columns.tombstones[static_cast<std::size_t>(row)]) continue;
       list.ids[kept] = list.ids[i];
@@ -355,6 +404,7 @@ void IVFPQIndex::sync(const MemoryColumns& columns) {
 
 bool IVFPQIndex::remove(MemoryId id) {
   if (!impl_) return false;
+  impl_->thaw();
   for (Impl::List& list : impl_->lists) {
     const auto it = std::find(list.ids.begin(), list.ids.end(), id);
     if (it == list.ids.end()) continue;
@@ -418,27 +468,43 @@ SearchResults IVFPQIndex::search(std::span<const float> query, const MemoryColum
   CandidateTopK candidates(rerank ? std::max(options.rerank, options.k) : options.k);
   std::vector<float> scores;
   std::size_t scanned = 0;
-  for (const core::Scored<std::uint32_t>& probed : cells) {
-    const std::uint32_t cell = probed.key;
-    const Impl::List& list = impl.lists[cell];
-    const std::size_t count = list.ids.size();
-    if (count == 0) continue;
+  // Scores `count` codes of one list; `row_at(i)` is entry i's columns row (or -1: gone).
+  const auto scan_codes = [&](std::uint32_t cell, const std::uint8_t* codes, std::size_t count,
+                              const auto& row_at) {
+    if (count == 0) return;
     scores.resize(count);
-    impl.adc.scan(table.data(), list.codes.data(), count, impl.sub_quantizers, centroid_dots[cell],
+    impl.adc.scan(table.data(), codes, count, impl.sub_quantizers, centroid_dots[cell],
                   scores.data());
     scanned += count;
     for (std::size_t i = 0; i < count; ++i) {
       float score = scores[i];
       // Most codes lose to the current worst candidate: one compare turns them away before
-      // the filter touches the row's metadata. Recency weights are in (0, 1], so
-      // max(score, 0) bounds the weighted score.
+      // the row is looked up or the filter touches its metadata. Recency weights are in
+      // (0, 1], so max(score, 0) bounds the weighted score.
       if (std::max(score, 0.0f) < candidates.threshold()) continue;
-      const std::uint32_t row = list.rows[i];
+      const std::ptrdiff_t found = row_at(i);
+      if (found < 0) continue;
+      const auto row = static_cast<std::uint32_t>(found);
       if (!filter.accepts(row)) continue;
       // Candidates compete on the score they will be ranked by: weighted, if weighting.
       if (recency) score *= filter.recency_weight(row);
       candidates.offer(score, row);
     }
+  };
+  const std::size_t m = impl.sub_quantizers;
+  for (const core::Scored<std::uint32_t>& probed : cells) {
+    const std::uint32_t cell = probed.key;
+    if (impl.stored) {
+      const std::size_t begin = impl.stored->offsets[cell];
+      const MemoryId* ids = impl.stored->ids.data() + begin;
+      scan_codes(cell, impl.stored->codes.data() + begin * m, impl.stored->offsets[cell + 1] - begin,
+                 [&](std::size_t i) { return row_of_id(columns, ids[i]); });
+    }
+    const Impl::List& list = impl.lists[cell];
+    scan_codes(cell, list.codes.data(), list.ids.size(), [&](std::size_t i) -> std::ptrdiff_t {
+      const std::uint32_t row = list.rows[i];
+      return row == Impl::kRowUnknown ? row_of_id(columns, list.ids[i]) : row;
+    });
   }
 
   std::vector<Candidate> best = candidates.take_sorted();
@@ -504,7 +570,17 @@ IVFPQData IVFPQIndex::to_data() const {
   data.codes.reserve(total * impl.sub_quantizers);
   data.ids.reserve(total);
   data.list_offsets.push_back(0);
-  for (const Impl::List& list : impl.lists) {
+  const std::size_t m = impl.sub_quantizers;
+  for (std::size_t l = 0; l < impl.nlist; ++l) {
+    if (impl.stored) {
+      const std::size_t begin = impl.stored->offsets[l];
+      const std::size_t end = impl.stored->offsets[l + 1];
+      data.codes.insert(data.codes.end(), impl.stored->codes.begin() + static_cast<std::ptrdiff_t>(begin * m),
+                        impl.stored->codes.begin() + static_cast<std::ptrdiff_t>(end * m));
+      data.ids.insert(data.ids.end(), impl.stored->ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                      impl.stored->ids.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+    const Impl::List& list = impl.lists[l];
     data.codes.insert(data.codes.end(), list.codes.begin(), list.codes.end());
     data.ids.insert(data.ids.end(), list.ids.begin(), list.ids.end());
     data.list_offsets.push_back(data.ids.size());
@@ -559,26 +635,18 @@ IVFPQIndex IVFPQIndex::from_data(IVFPQData data, const MemoryColumns& columns) {
   impl->added_since_training = data.added_since_training;
   impl->added_error_sum = data.added_error_sum;
   impl->lists.resize(data.nlist);
-  MemoryId last_id = -1;
-  for (std::size_t l = 0; l < data.nlist; ++l) {
-    const std::size_t begin = data.list_offsets[l];
-    const std::size_t end = data.list_offsets[l + 1];
-    Impl::List& list = impl->lists[l];
-    list.ids.assign(data.ids.begin() + static_cast<std::ptrdiff_t>(begin),
-                    data.ids.begin() + static_cast<std::ptrdiff_t>(end));
-    list.codes.assign(data.codes.begin() + static_cast<std::ptrdiff_t>(begin * m),
-                      data.codes.begin() + static_cast<std::ptrdiff_t>(end * m));
-    list.rows.assign(end - begin, 0);
-    for (MemoryId id : list.ids) last_id = std::max(last_id, id);
-  }
   impl->prepare_derived();
-  // Not yet bound to any rows: sync() takes the refresh path (rows.size() < bound_rows is
-  // impossible, so make the fast-path test fail on purpose).
-  impl->bound_rows = std::numeric_limits<std::size_t>::max();
-  impl->bound_last_id = last_id;
+  // The entries stay where they are (Impl::stored); the rows newer than every indexed id
+  // (saved since the arrays were written) are encoded and added.
+  const MemoryId last_id =
+      data.ids.empty() ? MemoryId{-1} : *std::max_element(data.ids.begin(), data.ids.end());
+  impl->stored = Impl::StoredLists{std::move(data.codes), std::move(data.ids),
+                                   std::move(data.list_offsets)};
+  const auto first_new = static_cast<std::size_t>(
+      std::upper_bound(columns.ids.begin(), columns.ids.end(), last_id) - columns.ids.begin());
+  impl->add_new_rows(columns, first_new, true);
   IVFPQIndex index;
   index.impl_ = std::move(impl);
-  index.sync(columns);
   return index;
 }
 
