@@ -30,10 +30,12 @@ void require_available(Strategy strategy, const HardwareCapabilities& capabiliti
 // thresholds"); a different machine can measure its own and pass them to SearchEngine.
 struct StrategyThresholds {
   std::size_t parallel_min_rows = 8192;  // one query: all cores from this many rows
-  std::size_t blas_max_rows = 8192;      // one query, float32: OpenBLAS below this many rows
+  std::size_t blas_max_rows = 32768;     // one query, float32: OpenBLAS below this many rows
                                          // (its threads wake faster than ours while the
                                          // matrix is in cache; above it `parallel` wins)
   std::size_t blas_min_batch = 32;       // batches of this many queries: sgemm
+  std::size_t blas_small_batch_max_rows = 8192;  // smaller batches: sgemm below this many
+                                                 // rows (the matrix in cache), else parallel
   std::size_t ivfpq_min_rows = 20000;    // with an IVF-PQ index: use it from this many rows,
                                          // the smallest size where, at its default nprobe and
                                          // re-rank, it answered in under half the exact time

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "core/kernels/blas.hpp"
@@ -39,6 +40,29 @@ constexpr std::size_t kBlockRows = 1024;
 constexpr std::size_t kBlasBlockRows = 32768;
 constexpr std::size_t kBlasHalfBlockRows = 16384;
 
+// Scores per BLAS call of a batch at most: a block's scores are then still in the caches
+// when they are turned into cosines and offered (4 MiB: 8192 rows of 128 queries).
+constexpr std::size_t kBlasBatchScores = std::size_t{1} << 20;
+
+// Scratch space of this thread's scans, reused from call to call: a buffer made per call
+// was zeroed and, from 128 KiB on (where malloc maps blocks anew), page-faulted in on every
+// call, which cost a 1K-row batch of 128 queries (512 KiB of scores) about a third of its
+// time beside a plain sgemm into a buffer kept from call to call. `slot` tells the buffers
+// a scan uses at once apart. At most 4 MiB of scores (kBlasBatchScores) and one block of
+// widened float16 rows stay per thread.
+float* scratch(std::size_t slot, std::size_t count) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& buffer = buffers[slot];
+  if (buffer.size() < count) {
+    buffer.clear();
+    buffer.shrink_to_fit();
+    buffer.resize(count);
+  }
+  return buffer.data();
+}
+constexpr std::size_t kScoresSlot = 0;
+constexpr std::size_t kWidenedSlot = 1;
+
 // Query q of a row-major batch. (A single query is the whole span, whatever its length, so
 // that a wrong length is reported as such.)
 std::span<const float> query_at(std::span<const float> queries, std::size_t query_count,
@@ -61,18 +85,11 @@ struct ExactScan {
     }
   }
 
-  // Turns the dot products of rows [row, row + count) into cosine scores, in place. A
-  // branch-free loop the compiler vectorises; zero norms score 0.
-  void to_scores(float* values, std::size_t count, std::size_t row, float query_norm) const {
-    const float* norms = columns.norms.data() + row;
-    for (std::size_t i = 0; i < count; ++i) {
-      // Written without a branch around the division (a zero denominator divides by 1 and
-      // is then multiplied by 0), so the compiler may vectorise it: it may not hoist a
-      // division out of a condition.
-      const float denominator = query_norm * norms[i];
-      const float nonzero = denominator != 0.0f ? 1.0f : 0.0f;
-      values[i] = values[i] / (denominator + (1.0f - nonzero)) * nonzero;
-    }
+  // Turns the dot products of rows [row, row + count) into cosine scores, in place, with
+  // `kernel_set`'s to_cosines; zero norms score 0.
+  void to_scores(const kernels::KernelSet& kernel_set, float* values, std::size_t count,
+                 std::size_t row, float query_norm) const {
+    kernel_set.to_cosines(values, columns.norms.data() + row, count, query_norm);
     if (filter.weights_recency()) {
       for (std::size_t i = 0; i < count; ++i) values[i] *= filter.recency_weight(row + i);
     }
@@ -124,17 +141,19 @@ class BlasRunScorer {
                 std::size_t slice_rows)
       : kernels_(kernel_set),
         scan_(scan),
-        widened_(scan.half ? std::min(block_rows(), slice_rows) * scan.dim : 0) {}
+        widened_(scan.half ? scratch(kWidenedSlot, std::min(block_rows(), slice_rows) * scan.dim)
+                           : nullptr) {}
   std::size_t block_rows() const noexcept {
-    return scan_.half ? kBlasHalfBlockRows : kBlasBlockRows;
+    const std::size_t most = scan_.half ? kBlasHalfBlockRows : kBlasBlockRows;
+    return std::clamp(kBlasBatchScores / scan_.query_count, kBlockRows, most);
   }
   void operator()(std::size_t begin, std::size_t end, float* out) {
     const ExactScan& s = scan_;
     const float* rows = s.rows_f32;
     std::size_t first = begin;
     if (s.half) {
-      kernels_.widen_f16(s.rows_f16 + begin * s.dim, (end - begin) * s.dim, widened_.data());
-      rows = widened_.data();
+      kernels_.widen_f16(s.rows_f16 + begin * s.dim, (end - begin) * s.dim, widened_);
+      rows = widened_;
       first = 0;
     }
     const std::size_t last = first + (end - begin);
@@ -148,15 +167,16 @@ class BlasRunScorer {
  private:
   const kernels::KernelSet& kernels_;
   const ExactScan& scan_;
-  std::vector<float> widened_;
+  float* widened_;  // a block of float16 rows as float32 (scratch)
 };
 
 // Scans rows [begin, end) for every query of `scan` into tops[q]. Returns rows scored.
 template <typename RunScorer>
-std::size_t scan_rows(const ExactScan& scan, RunScorer& score_run, std::size_t begin,
+std::size_t scan_rows(const ExactScan& scan, const kernels::KernelSet& kernel_set,
+                      RunScorer& score_run, std::size_t begin,
                       std::size_t end, RowTopK* tops) {
   const std::size_t block_rows = score_run.block_rows();
-  std::vector<float> dots(std::min(block_rows, end - begin) * scan.query_count);
+  float* dots = scratch(kScoresSlot, std::min(block_rows, end - begin) * scan.query_count);
   std::size_t scanned = 0;
   for (std::size_t block = begin; block < end; block += block_rows) {
     const std::size_t block_end = std::min(end, block + block_rows);
@@ -175,11 +195,11 @@ std::size_t scan_rows(const ExactScan& scan, RunScorer& score_run, std::size_t b
       while (run_end < block_end && scan.filter.accepts(run_end)) ++run_end;
       if (row == run_end) break;
       const std::size_t run = run_end - row;
-      score_run(row, run_end, dots.data());
+      score_run(row, run_end, dots);
       for (std::size_t q = 0; q < scan.query_count; ++q) {
-        float* run_scores = dots.data() + q * run;
-        scan.to_scores(run_scores, run, row, scan.query_norms[q]);
-        for (std::size_t i = 0; i < run; ++i) tops[q].offer(run_scores[i], row + i);
+        float* run_scores = dots + q * run;
+        scan.to_scores(kernel_set, run_scores, run, row, scan.query_norms[q]);
+        tops[q].offer_run(run_scores, run, row, kernel_set.first_at_least);
       }
       scanned += run;
       row = run_end;
@@ -194,11 +214,11 @@ std::size_t scan_slice(const ExactScan& scan, const kernels::KernelSet& kernel_s
   if constexpr (kernels::kBlasCompiledIn) {
     if (strategy == Strategy::blas) {
       BlasRunScorer blas(kernel_set, scan, end - begin);
-      return scan_rows(scan, blas, begin, end, tops);
+      return scan_rows(scan, kernel_set, blas, begin, end, tops);
     }
   }
   KernelRunScorer kernel(kernel_set, scan);
-  return scan_rows(scan, kernel, begin, end, tops);
+  return scan_rows(scan, kernel_set, kernel, begin, end, tops);
 }
 
 // What one slice found: a top-k per query and the rows it scored.
@@ -309,7 +329,7 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
   }
   for (std::size_t q = 0; q < query_count; ++q) {
     core::require_valid_query(query_at(queries, query_count, dim, q), dim,
-                              query_count == 1 ? "query" : "query " + std::to_string(q));
+                              query_count == 1 ? std::nullopt : std::optional<std::size_t>(q));
   }
   const bool have_index = options.approximate.index != nullptr;
   const Strategy strategy = options.strategy.value_or(auto_select_strategy(

@@ -97,6 +97,7 @@ Strategy auto_select_strategy(const SearchShape& shape, const HardwareCapabiliti
     if (batch == 1 && type == EmbeddingType::float32 && rows < thresholds.blas_max_rows) {
       return Strategy::blas;
     }
+    if (batch > 1 && rows < thresholds.blas_small_batch_max_rows) return Strategy::blas;
   }
   if (capabilities.cores > 1 && rows >= thresholds.parallel_min_rows) return Strategy::parallel;
   return Strategy::simd;

@@ -50,9 +50,14 @@ MemoryColumns make_columns(std::size_t rows, std::size_t dim, bool half, std::ui
     testing::append_embedding(columns, std::move(v));
     columns.tombstones.push_back(row % 11 == 4 ? 1 : 0);
     columns.ids.push_back(static_cast<MemoryId>(row * 3 + 2));
-    columns.chunks.push_back("chunk " + std::to_string(row));
+    // (Appended rather than "lit" + to_string: GCC 12 warns falsely on that form.)
+    std::string chunk = "chunk ";
+    chunk += std::to_string(row);
+    columns.chunks.push_back(std::move(chunk));
     columns.source_channels.push_back(row % 3 == 0 ? "chat" : row % 3 == 1 ? "email" : "slack");
-    columns.session_ids.push_back("s" + std::to_string(row % 5));
+    std::string session = "s";
+    session += std::to_string(row % 5);
+    columns.session_ids.push_back(std::move(session));
     columns.timestamps.push_back(1000.0 + static_cast<double>(row));
     columns.tags.push_back(row % 4 == 0 ? "red,blue" : row % 4 == 1 ? "blue" : row % 4 == 2 ? "green,red" : "");
   }

@@ -98,6 +98,44 @@ TEST(Kernels, EverySimdSetMatchesScalarOnAwkwardDimensions) {
   }
 }
 
+// to_cosines rounds as the scalar set does (one product, one division; 0 for a zero norm)
+// and first_at_least finds what a loop finds, at every offset within a vector.
+TEST(Kernels, EverySimdSetTurnsDotsIntoCosinesAndFindsScoresAsScalarDoes) {
+  const auto scalar = kernels::scalar_kernels();
+  std::mt19937_64 rng(2);
+  for (const kernels::KernelSet& set : kernels::all_simd_kernels()) {
+    SCOPED_TRACE(set.isa);
+    for (std::size_t count : {0, 1, 7, 15, 16, 17, 33, 100}) {
+      std::vector<float> dots(count), norms(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        dots[i] = std::normal_distribution<float>()(rng);
+        norms[i] = i % 5 == 3 ? 0.0f : std::exp(std::normal_distribution<float>()(rng));
+      }
+      std::vector<float> want = dots, got = dots;
+      scalar.to_cosines(want.data(), norms.data(), count, 1.7f);
+      set.to_cosines(got.data(), norms.data(), count, 1.7f);
+      EXPECT_EQ(got, want) << count;
+      for (std::size_t i = 3; i < count; i += 5) EXPECT_EQ(got[i], 0.0f) << "zero norm, row " << i;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (norms[i] != 0.0f) {
+          EXPECT_EQ(got[i], dots[i] / (1.7f * norms[i]));
+        }
+      }
+      for (float limit : {-10.0f, -0.5f, 0.0f, 0.9f, 10.0f}) {
+        for (std::size_t offset = 0; offset <= std::min<std::size_t>(count, 3); ++offset) {
+          EXPECT_EQ(set.first_at_least(want.data() + offset, count - offset, limit),
+                    scalar.first_at_least(want.data() + offset, count - offset, limit))
+              << count << " " << limit << " " << offset;
+        }
+      }
+    }
+    // Ties: a value equal to the limit is found.
+    const std::vector<float> tied(40, 0.25f);
+    EXPECT_EQ(set.first_at_least(tied.data(), tied.size(), 0.25f), 0u);
+    EXPECT_EQ(set.first_at_least(tied.data(), tied.size(), 0.26f), tied.size());
+  }
+}
+
 // ---- strategies ----------------------------------------------------------------------------------
 
 std::vector<Strategy> runnable_strategies() {
@@ -308,6 +346,7 @@ TEST(Engine, AutoStrategyFollowsTheThresholds) {
   thresholds.parallel_min_rows = 1000;
   thresholds.blas_max_rows = 500;
   thresholds.blas_min_batch = 16;
+  thresholds.blas_small_batch_max_rows = 2000;
   EXPECT_EQ(auto_select_strategy(999, capabilities, thresholds), Strategy::simd);
   EXPECT_EQ(auto_select_strategy(1000, capabilities, thresholds), Strategy::parallel);
   capabilities.blas_available = true;
@@ -318,6 +357,11 @@ TEST(Engine, AutoStrategyFollowsTheThresholds) {
   EXPECT_EQ(auto_select_strategy(10, 16, EmbeddingType::float16, capabilities, thresholds),
             Strategy::blas);
   EXPECT_EQ(auto_select_strategy(5000, 15, EmbeddingType::float32, capabilities, thresholds),
+            Strategy::parallel);
+  // Small batches on a small store: sgemm, the matrix in cache.
+  EXPECT_EQ(auto_select_strategy(1999, 15, EmbeddingType::float32, capabilities, thresholds),
+            Strategy::blas);
+  EXPECT_EQ(auto_select_strategy(2000, 2, EmbeddingType::float16, capabilities, thresholds),
             Strategy::parallel);
   capabilities.blas_available = false;
   capabilities.cores = 1;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <numeric>
 
+#include "core/kernels/kernels.hpp"
 #include "core/top_k.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/search.hpp"
@@ -147,6 +148,42 @@ TEST(BoundedTopK, SlicesMergedEqualOnePassEqualAFullSort) {
       EXPECT_EQ(from_slices[i].key, order[i]) << "k " << k << " rank " << i;
     }
     EXPECT_EQ(whole.size(), 0u);  // taken
+  }
+}
+
+// offer_run with `first_at_least` keeps what offering `scores` one by one keeps.
+void expect_offer_run_equals_offers(const std::vector<float>& scores,
+                                    kernels::FirstAtLeast first_at_least) {
+  for (std::size_t k : {1u, 10u, 200u}) {
+    for (std::size_t run : {1u, 15u, 16u, 17u, 33u, 1000u}) {
+      core::BoundedTopK<std::size_t> one_by_one(k);
+      core::BoundedTopK<std::size_t> in_runs(k);
+      for (std::size_t row = 0; row < scores.size(); ++row) one_by_one.offer(scores[row], row);
+      for (std::size_t first = 0; first < scores.size(); first += run) {
+        in_runs.offer_run(scores.data() + first, std::min(run, scores.size() - first), first,
+                          first_at_least);
+      }
+      const auto expected = one_by_one.take_sorted();
+      const auto got = in_runs.take_sorted();
+      ASSERT_EQ(got.size(), expected.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].key, expected[i].key) << "k " << k << " run " << run << " rank " << i;
+        EXPECT_EQ(got[i].score, expected[i].score);
+      }
+    }
+  }
+}
+
+// offer_run (the scores below the threshold skipped by a kernel) keeps what offering them
+// one by one keeps, ties at the threshold included, for runs of every length around a
+// vector's, with every kernel set's first_at_least.
+TEST(BoundedTopK, OfferRunEqualsOfferingOneByOne) {
+  const std::vector<float> scores = tied_scores(3000, 5, 20);
+  std::vector<kernels::KernelSet> sets = kernels::all_simd_kernels();
+  sets.push_back(kernels::scalar_kernels());
+  for (const kernels::KernelSet& set : sets) {
+    SCOPED_TRACE(set.isa);
+    expect_offer_run_equals_offers(scores, set.first_at_least);
   }
 }
 

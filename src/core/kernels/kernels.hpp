@@ -4,7 +4,8 @@
 // Every kernel computes out[row - begin] = dot(query, matrix[row]) for rows [begin, end).
 // The batch kernels do the same for `query_count` queries at once (query-major output:
 // out[q * (end - begin) + (row - begin)]), reading each row from memory once for all of
-// them. Kernels know nothing of norms, filters or top-k.
+// them. The dot kernels know nothing of norms, filters or top-k; to_cosines and
+// first_at_least are the two steps between them and a top-k that run over every score.
 
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +32,16 @@ using WidenF16 = void (*)(const std::uint16_t* bits, std::size_t count, float* o
 // refuses NaN before anything is narrowed.
 using NarrowF32 = void (*)(const float* values, std::size_t count, std::uint16_t* out);
 
+// values[i] = values[i] / (query_norm * norms[i]) in place, for i < count: dot products
+// turned into cosines; 0 where that denominator is 0. Every kernel set rounds alike (one
+// product, one division).
+using ToCosines = void (*)(float* values, const float* norms, std::size_t count,
+                           float query_norm);
+
+// The first i < count with !(values[i] < limit) (a score a top-k whose threshold is `limit`
+// would look at), or count when there is none.
+using FirstAtLeast = std::size_t (*)(const float* values, std::size_t count, float limit);
+
 struct KernelSet {
   const char* isa = "scalar";  // the instruction set these kernels were compiled for
   DotRowsF32 dot_f32 = nullptr;
@@ -39,6 +50,8 @@ struct KernelSet {
   DotRowsF16Batch dot_f16_batch = nullptr;
   WidenF16 widen_f16 = nullptr;
   NarrowF32 narrow_f32 = nullptr;
+  ToCosines to_cosines = nullptr;
+  FirstAtLeast first_at_least = nullptr;
 };
 
 // The plain C++ reference: the truth every other kernel set is tested against.

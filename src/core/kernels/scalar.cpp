@@ -48,11 +48,25 @@ void narrow_f32(const float* values, std::size_t count, std::uint16_t* out) {
   for (std::size_t i = 0; i < count; ++i) out[i] = float_to_half(values[i]);
 }
 
+void to_cosines(float* values, const float* norms, std::size_t count, float query_norm) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const float denominator = query_norm * norms[i];
+    values[i] = denominator != 0.0f ? values[i] / denominator : 0.0f;
+  }
+}
+
+std::size_t first_at_least(const float* values, std::size_t count, float limit) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!(values[i] < limit)) return i;
+  }
+  return count;
+}
+
 }  // namespace
 
 KernelSet scalar_kernels() {
-  return {"scalar", dot_f32, dot_f16, batch<float, dot_f32>, batch<std::uint16_t, dot_f16>,
-          widen_f16, narrow_f32};
+  return {"scalar",   dot_f32,    dot_f16,    batch<float, dot_f32>, batch<std::uint16_t, dot_f16>,
+          widen_f16,  narrow_f32, to_cosines, first_at_least};
 }
 
 }  // namespace edgehdf5::kernels

@@ -169,8 +169,44 @@ void narrow_f32(const float* values, std::size_t count, std::uint16_t* out) {
 }
 #undef EDGEHDF5_NATIVE_HALF_CONVERSION
 
+void to_cosines(float* HWY_RESTRICT values, const float* HWY_RESTRICT norms, std::size_t count,
+                float query_norm) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  const auto scale = hn::Set(d, query_norm);
+  const auto zero = hn::Zero(d);
+  const auto one = hn::Set(d, 1.0f);
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) {
+    const auto denominator = hn::Mul(scale, hn::LoadU(d, norms + i));
+    const auto nonzero = hn::Ne(denominator, zero);
+    const auto quotient = hn::Div(hn::LoadU(d, values + i), hn::IfThenElse(nonzero, denominator, one));
+    hn::StoreU(hn::IfThenElseZero(nonzero, quotient), d, values + i);
+  }
+  for (; i < count; ++i) {
+    const float denominator = query_norm * norms[i];
+    values[i] = denominator != 0.0f ? values[i] / denominator : 0.0f;
+  }
+}
+
+std::size_t first_at_least(const float* HWY_RESTRICT values, std::size_t count, float limit) {
+  const hn::ScalableTag<float> d;
+  const std::size_t lanes = hn::Lanes(d);
+  const auto bound = hn::Set(d, limit);
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) {
+    const intptr_t found = hn::FindFirstTrue(d, hn::Not(hn::Lt(hn::LoadU(d, values + i), bound)));
+    if (found >= 0) return i + static_cast<std::size_t>(found);
+  }
+  for (; i < count; ++i) {
+    if (!(values[i] < limit)) return i;
+  }
+  return count;
+}
+
 KernelSet kernel_set() {
-  return {target_name(), dot_f32, dot_f16, dot_f32_batch, dot_f16_batch, widen_f16, narrow_f32};
+  return {target_name(), dot_f32,    dot_f16,    dot_f32_batch,  dot_f16_batch,
+          widen_f16,     narrow_f32, to_cosines, first_at_least};
 }
 
 }  // namespace HWY_NAMESPACE
