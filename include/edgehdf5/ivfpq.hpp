@@ -145,6 +145,9 @@ class IVFPQIndex {
 
  private:
   struct Impl;
+  // The trained index, for changes that follow `columns`; throws unsupported when not
+  // trained and invalid_argument when the dimensions differ.
+  Impl& impl_for(const MemoryColumns& columns);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -44,24 +44,35 @@ constexpr std::size_t kBlasHalfBlockRows = 16384;
 // when they are turned into cosines and offered (4 MiB: 8192 rows of 128 queries).
 constexpr std::size_t kBlasBatchScores = std::size_t{1} << 20;
 
-// Scratch space of this thread's scans, reused from call to call: a buffer made per call
-// was zeroed and, from 128 KiB on (where malloc maps blocks anew), page-faulted in on every
-// call, which cost a 1K-row batch of 128 queries (512 KiB of scores) about a third of its
-// time beside a plain sgemm into a buffer kept from call to call. `slot` tells the buffers
-// a scan uses at once apart. At most 4 MiB of scores (kBlasBatchScores) and one block of
-// widened float16 rows stay per thread.
-float* scratch(std::size_t slot, std::size_t count) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[slot];
-  if (buffer.size() < count) {
-    buffer.clear();
-    buffer.shrink_to_fit();
-    buffer.resize(count);
+// Scratch space of one scan: up to kKeptScratchFloats it is this thread's, kept from call to
+// call; a buffer made per call was zeroed and, from 128 KiB on (where malloc maps blocks
+// anew), page-faulted in on every call, which cost a 1K-row batch of 128 queries (512 KiB of
+// scores) about a third of its time beside a plain sgemm into a buffer it keeps. Larger
+// requests (a block of widened float16 rows of a large store, a batch of thousands of
+// queries) get a buffer of their own, as before, so no thread holds more than 8 MiB per slot.
+class Scratch {
+ public:
+  enum Slot : std::size_t { kScores = 0, kWidened = 1 };
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  Scratch(Slot slot, std::size_t count) {
+    if (count > kKeptScratchFloats) {
+      own_.resize(count);
+      data_ = own_.data();
+      return;
+    }
+    thread_local std::vector<float> kept[2];
+    std::vector<float>& buffer = kept[slot];
+    if (buffer.size() < count) buffer.resize(count);
+    data_ = buffer.data();
   }
-  return buffer.data();
-}
-constexpr std::size_t kScoresSlot = 0;
-constexpr std::size_t kWidenedSlot = 1;
+  float* data() const noexcept { return data_; }
+
+ private:
+  static constexpr std::size_t kKeptScratchFloats = std::size_t{2} << 20;  // 8 MiB
+  std::vector<float> own_;
+  float* data_ = nullptr;
+};
 
 // Query q of a row-major batch. (A single query is the whole span, whatever its length, so
 // that a wrong length is reported as such.)
@@ -141,8 +152,8 @@ class BlasRunScorer {
                 std::size_t slice_rows)
       : kernels_(kernel_set),
         scan_(scan),
-        widened_(scan.half ? scratch(kWidenedSlot, std::min(block_rows(), slice_rows) * scan.dim)
-                           : nullptr) {}
+        widened_(Scratch::kWidened,
+                 scan.half ? std::min(block_rows(), slice_rows) * scan.dim : 0) {}
   std::size_t block_rows() const noexcept {
     const std::size_t most = scan_.half ? kBlasHalfBlockRows : kBlasBlockRows;
     return std::clamp(kBlasBatchScores / scan_.query_count, kBlockRows, most);
@@ -152,8 +163,8 @@ class BlasRunScorer {
     const float* rows = s.rows_f32;
     std::size_t first = begin;
     if (s.half) {
-      kernels_.widen_f16(s.rows_f16 + begin * s.dim, (end - begin) * s.dim, widened_);
-      rows = widened_;
+      kernels_.widen_f16(s.rows_f16 + begin * s.dim, (end - begin) * s.dim, widened_.data());
+      rows = widened_.data();
       first = 0;
     }
     const std::size_t last = first + (end - begin);
@@ -167,7 +178,7 @@ class BlasRunScorer {
  private:
   const kernels::KernelSet& kernels_;
   const ExactScan& scan_;
-  float* widened_;  // a block of float16 rows as float32 (scratch)
+  Scratch widened_;  // a block of float16 rows as float32
 };
 
 // Scans rows [begin, end) for every query of `scan` into tops[q]. Returns rows scored.
@@ -176,7 +187,8 @@ std::size_t scan_rows(const ExactScan& scan, const kernels::KernelSet& kernel_se
                       RunScorer& score_run, std::size_t begin,
                       std::size_t end, RowTopK* tops) {
   const std::size_t block_rows = score_run.block_rows();
-  float* dots = scratch(kScoresSlot, std::min(block_rows, end - begin) * scan.query_count);
+  const Scratch scores(Scratch::kScores, std::min(block_rows, end - begin) * scan.query_count);
+  float* dots = scores.data();
   std::size_t scanned = 0;
   for (std::size_t block = begin; block < end; block += block_rows) {
     const std::size_t block_end = std::min(end, block + block_rows);

@@ -45,13 +45,7 @@ void read_values(const h5::Object& group, const char* name, bool map, RowVector<
                                        std::to_string(info.dims.size()) +
                                        ", not a 1-D integer array");
   }
-  const std::size_t count = info.dims[0];
-  if (map && map_values(h5::raw_extent(dataset, native_type<T>()), count, count * sizeof(T),
-                        values)) {
-    return;
-  }
-  values.resize(count);
-  h5::read_into(dataset, values.data());
+  map_or_read(dataset, native_type<T>(), info.dims[0], map, values);
 }
 
 }  // namespace

@@ -33,4 +33,17 @@ bool map_values(const std::optional<h5::RawExtent>& extent, std::size_t values,
   return true;
 }
 
+// `count` values of `dataset` into `values`: mapped (map_values, with no room reserved
+// beyond them) when `map` and the values lie in the file as `memory_type` would hold them in
+// memory, else read.
+template <typename T>
+void map_or_read(const h5::Object& dataset, hid_t memory_type, std::size_t count, bool map,
+                 RowVector<T>& values) {
+  if (map && map_values(h5::raw_extent(dataset, memory_type), count, count * sizeof(T), values)) {
+    return;
+  }
+  values.resize(count);
+  h5::read_into(dataset, values.data());
+}
+
 }  // namespace edgehdf5::store

@@ -30,19 +30,6 @@ h5::Object open_sized(const h5::Object& group, const char* name, std::size_t exp
   return dataset;
 }
 
-// `count` values of `dataset` into `values`: mapped from the file when `map` and the values
-// lie there as they would in memory (store/mapped_dataset.hpp), else read.
-template <typename T>
-void read_values(const h5::Object& dataset, hid_t memory_type, std::size_t count, bool map,
-                 RowVector<T>& values) {
-  if (map && store::map_values(h5::raw_extent(dataset, memory_type), count, count * sizeof(T),
-                               values)) {
-    return;
-  }
-  values.resize(count);
-  h5::read_into(dataset, values.data());
-}
-
 std::size_t read_size(const h5::Object& group, const char* name) {
   const std::int64_t value = h5::read_int_attribute(group, name);
   if (value < 0) {
@@ -136,8 +123,8 @@ std::optional<IVFPQData> read_group(const h5::Object& file, bool map) {
   }
   const h5::Object ids = open_sized(group, "ids", vectors);
   const h5::Object codes = open_sized(group, "codes", vectors * data.sub_quantizers);
-  read_values(ids, H5T_NATIVE_INT64, vectors, map, data.ids);
-  read_values(codes, H5T_NATIVE_UINT8, vectors * data.sub_quantizers, map, data.codes);
+  store::map_or_read(ids, H5T_NATIVE_INT64, vectors, map, data.ids);
+  store::map_or_read(codes, H5T_NATIVE_UINT8, vectors * data.sub_quantizers, map, data.codes);
   group.close();
   return data;
 }

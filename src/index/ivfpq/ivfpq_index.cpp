@@ -348,14 +348,19 @@ IVFPQIndex IVFPQIndex::train(const MemoryColumns& columns, const IVFPQParams& pa
   return index;
 }
 
-void IVFPQIndex::sync(const MemoryColumns& columns) {
+IVFPQIndex::Impl& IVFPQIndex::impl_for(const MemoryColumns& columns) {
   if (!impl_) throw Error(ErrorCode::unsupported, "the IVF-PQ index is not trained");
-  Impl& impl = *impl_;
-  if (columns.embedding_dim != impl.dim) {
-    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index has " + std::to_string(impl.dim) +
+  if (columns.embedding_dim != impl_->dim) {
+    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index has " +
+                                                 std::to_string(impl_->dim) +
                                                  " dimensions, the store has " +
                                                  std::to_string(columns.embedding_dim));
   }
+  return *impl_;
+}
+
+void IVFPQIndex::sync(const MemoryColumns& columns) {
+  Impl& impl = impl_for(columns);
   const std::size_t rows = columns.rows();
   const bool only_appended =
       impl.bound_rows <= rows &&
@@ -369,13 +374,7 @@ void IVFPQIndex::sync(const MemoryColumns& columns) {
 }
 
 void IVFPQIndex::resync(const MemoryColumns& columns) {
-  if (!impl_) throw Error(ErrorCode::unsupported, "the IVF-PQ index is not trained");
-  Impl& impl = *impl_;
-  if (columns.embedding_dim != impl.dim) {
-    throw Error(ErrorCode::invalid_argument, "the IVF-PQ index has " + std::to_string(impl.dim) +
-                                                 " dimensions, the store has " +
-                                                 std::to_string(columns.embedding_dim));
-  }
+  Impl& impl = impl_for(columns);
   // Rows were removed (compaction): refresh every row number, drop the ids that are gone,
   // then add the rows newer than any indexed id.
   impl.thaw();
