@@ -173,10 +173,16 @@ class HDF5Memory final : public AgentMemory {
   const MemoryConfig& config() const;
   // The memories as columns (no copy); valid until the next non-const call.
   const MemoryColumns& columns() const;
-  // The BM25 index over the chunks, built at the first call (the cost of one tokenising pass
-  // over the store, see the README) and from then on kept current by every save, remove and
-  // compact. Safe to call concurrently with other const calls.
+  // The BM25 index over the chunks, made at the first call and from then on kept current by
+  // every save, remove and compact: from the file's /keyword_index arrays, queried in place
+  // (plus the rows saved and deleted since the checkpoint), or, for a file without a usable
+  // group, built from the chunks (one tokenising pass over the store, see the README). Safe
+  // to call concurrently with other const calls.
   const BM25Index& keyword_index() const;
+  // Why the file's /keyword_index group is not used, or was found damaged (the index is then
+  // built from the chunks and the next checkpoint writes it anew), or empty. Complete once
+  // keyword_index() has been called.
+  std::string keyword_index_problem() const;
   StoreInfo info() const;
   bool read_only() const;
 
@@ -188,7 +194,8 @@ class HDF5Memory final : public AgentMemory {
 
 // Deep consistency check of a file (and its log) without modifying it: schema, lengths,
 // dtypes, ids strictly increasing, norms matching embeddings, finite values, session and
-// entity references. Returns the problems found; empty means the file is sound.
+// entity references, and the derived indexes (/ivfpq, /keyword_index) usable and whole.
+// Returns the problems found; empty means the file is sound.
 std::vector<std::string> verify_file(const std::filesystem::path& path);
 // The same, reading through `file_system` (null: the operating system's files).
 std::vector<std::string> verify_file(const std::filesystem::path& path,

@@ -588,6 +588,7 @@ const MemoryColumns& HDF5Memory::columns() const { return impl_->columns(); }
 const BM25Index& HDF5Memory::keyword_index() const {
   return impl_->keyword.get(impl_->columns(), impl_->state.config.keyword_tokenizer);
 }
+std::string HDF5Memory::keyword_index_problem() const { return impl_->keyword.problem(); }
 bool HDF5Memory::read_only() const { return !impl_->writable; }
 
 StoreInfo HDF5Memory::info() const {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "edgehdf5/bm25.hpp"
 #include "edgehdf5/error.hpp"
 #include "edgehdf5/file_system.hpp"
 #include "edgehdf5/memory.hpp"
@@ -130,6 +131,22 @@ void check_index(FileSystem& file_system, const std::filesystem::path& path,
   }
 }
 
+// The /keyword_index group, if any: usable for the file (its tokenizer, its rows) and whole:
+// every term and posting is walked (BM25Index::to_arrays checks each offset it follows),
+// where a query would only meet the terms it asks for. (Opening tolerates an unusable group,
+// since the index is rebuilt from the chunks; verify reports it.)
+void check_keyword_index(const HDF5Memory& memory, Problems& problems) {
+  std::string problem;
+  try {
+    (void)memory.keyword_index().to_arrays();
+    problem = memory.keyword_index_problem();
+  } catch (const Error& error) {
+    problem = error.what();
+  }
+  if (problem.empty()) return;
+  problems.add(problem.starts_with("/keyword_index") ? problem : "/keyword_index: " + problem);
+}
+
 }  // namespace
 
 std::vector<std::string> verify_file(const std::filesystem::path& path) {
@@ -147,6 +164,7 @@ std::vector<std::string> verify_file(const std::filesystem::path& path,
     check_memories(memory.columns(), problems);
     check_references(memory, problems);
     check_index(*options.file_system, path, memory, problems);
+    check_keyword_index(memory, problems);
   } catch (const Error& error) {
     problems.add(error.what());
   }

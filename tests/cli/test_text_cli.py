@@ -499,6 +499,9 @@ class StatsTest(TextCliTestCase):
                                stats["data_bytes"] / (stats["file_bytes"] + stats["log_bytes"]))
         keyword = stats["index"]["keyword"]
         self.assertEqual((keyword["kind"], keyword["documents"]), ("bm25", 5))
+        # The file's /keyword_index answers for all six rows (the deleted one included).
+        self.assertEqual((keyword["rows_from_file"], keyword["rows_added"], keyword["problem"]),
+                         (6, 0, None))
         self.assertGreater(keyword["terms"], 10)
         self.assertEqual(stats["index"]["vector"]["kind"], "exact")
 
@@ -518,7 +521,8 @@ class StatsTest(TextCliTestCase):
         report = self.cli("stats", self.file).stdout
         for fragment in ("tombstones 16.7%", "384-d float32", "hash:384 (built in)",
                          "compression: off", "/memory", "  embeddings", "/knowledge_graph",
-                         "keyword  BM25", "5 documents"):
+                         "keyword  BM25 from /keyword_index (6 rows in the file, 0 added since)",
+                         "5 documents"):
             self.assertIn(fragment, report)
 
     def test_errors(self):

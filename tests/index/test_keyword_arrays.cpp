@@ -206,6 +206,8 @@ TEST_F(KeywordFile, AReopenedFileIsQueriedFromItsArraysWithoutReadingItsChunks) 
   EXPECT_TRUE(memory.columns().chunks.deferred());
   EXPECT_EQ(index.tokenizer(), KeywordTokenizer::porter);
   expect_same_scores(index, rebuilt_from(memory));
+  EXPECT_EQ(memory.keyword_index_problem(), "");
+  EXPECT_EQ(verify_file(path_), std::vector<std::string>{});
 }
 
 TEST_F(KeywordFile, SavesAndDeletesSinceTheCheckpointCountInAWriterAndInAReader) {
@@ -281,6 +283,17 @@ TEST_F(KeywordFile, AMissingOrStaleGroupIsRebuiltFromTheChunksAndWrittenBack) {
       EXPECT_EQ(reader.keyword_index().stored_rows(), 0u);  // built from the chunks
       EXPECT_EQ(reader.keyword_index().tokenizer(), KeywordTokenizer::porter);
       expect_same_scores(reader.keyword_index(), rebuilt_from(reader));
+      // A file without the group is sound (files of other writers have none); one with a
+      // group made for another tokenizer is not.
+      const std::string problem = reader.keyword_index_problem();
+      const std::vector<std::string> found = verify_file(path_);
+      if (remove) {
+        EXPECT_EQ(problem, "");
+        EXPECT_EQ(found, std::vector<std::string>{});
+      } else {
+        EXPECT_NE(problem.find("tokenizer 'unicode61'"), std::string::npos) << problem;
+        EXPECT_EQ(found, std::vector<std::string>{problem});
+      }
     }
     {
       HDF5Memory writer = HDF5Memory::open(path_);
@@ -289,7 +302,51 @@ TEST_F(KeywordFile, AMissingOrStaleGroupIsRebuiltFromTheChunksAndWrittenBack) {
     const HDF5Memory reader = HDF5Memory::open(path_, read_only());
     EXPECT_EQ(reader.keyword_index().stored_rows(), 2000u);
     expect_same_scores(reader.keyword_index(), rebuilt_from(reader));
+    EXPECT_EQ(reader.keyword_index_problem(), "");
+    EXPECT_EQ(verify_file(path_), std::vector<std::string>{});
   }
+}
+
+// Overwrites /keyword_index/posting_rows with rows the store does not have, through HDF5
+// (the group's shape stays valid; only a walk of the postings can tell).
+void damage_posting_rows(const std::filesystem::path& path) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t dataset = H5Dopen2(file, "/keyword_index/posting_rows", H5P_DEFAULT);
+  ASSERT_GE(dataset, 0);
+  const hid_t space = H5Dget_space(dataset);
+  hsize_t count = 0;
+  ASSERT_EQ(H5Sget_simple_extent_dims(space, &count, nullptr), 1);
+  const std::vector<std::uint32_t> rows(count, 1u << 30);
+  ASSERT_GE(H5Dwrite(dataset, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), 0);
+  H5Sclose(space);
+  H5Dclose(dataset);
+  H5Fclose(file);
+}
+
+TEST_F(KeywordFile, DamagedPostingsAreReportedByVerifyAndRewrittenByACheckpoint) {
+  damage_posting_rows(path_);
+  const std::vector<std::string> found = verify_file(path_);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rfind("/keyword_index: the keyword index is damaged", 0), 0u) << found[0];
+  {
+    const HDF5Memory reader = HDF5Memory::open(path_, read_only());
+    try {
+      (void)reader.keyword_search("alpha beta", 10);
+      ADD_FAILURE() << "a query over damaged postings returned";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::corruption);
+    }
+  }
+  {
+    HDF5Memory writer = HDF5Memory::open(path_);
+    writer.checkpoint();  // the damaged arrays are found and the index is built anew
+    EXPECT_NE(writer.keyword_index_problem().find("damaged"), std::string::npos)
+        << writer.keyword_index_problem();
+  }
+  EXPECT_EQ(verify_file(path_), std::vector<std::string>{});
+  const HDF5Memory reader = HDF5Memory::open(path_, read_only());
+  expect_same_scores(reader.keyword_index(), rebuilt_from(reader));
 }
 
 }  // namespace

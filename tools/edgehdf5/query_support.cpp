@@ -16,7 +16,7 @@ namespace edgehdf5::cli {
 namespace {
 
 constexpr std::size_t kChunkPreviewWidth = 60;
-// From this many rows, building the keyword index takes long enough to show that it runs.
+// From this many rows, making the keyword index can take long enough to show that it runs.
 constexpr std::size_t kLargeIndexRows = 20000;
 
 std::string two_digits(unsigned value) {
@@ -56,7 +56,8 @@ void add_filter_options(CLI::App& command, FilterOptions& options) {
 
 SearchResults run_query(const HDF5Memory& memory, const Query& query) {
   if (query.text && memory.count() >= kLargeIndexRows) {
-    // The keyword index is built at the first text query: one pass over every chunk.
+    // The keyword index is made at the first text query: from the file's /keyword_index in a
+    // pass over its row lengths, or, without a usable group, built in a pass over every chunk.
     const Progress progress("building keyword index", 0);
     memory.keyword_index();
   }

@@ -134,8 +134,8 @@ struct Stats {
   std::uint64_t embedding_bytes = 0;
 };
 
-// The keyword index lives in memory and is built at the first text query; build it now to
-// report it (and how long that takes).
+// The keyword index is made at the first text query, from the file's /keyword_index arrays
+// (queried in place) or from the chunks; make it now to report it (and how long that takes).
 const BM25Index& build_keyword_index(const HDF5Memory& memory, double& build_ms) {
   const auto started = std::chrono::steady_clock::now();
   const BM25Index* keyword = nullptr;
@@ -185,11 +185,32 @@ nlohmann::ordered_json groups_json(const std::vector<GroupSize>& groups) {
   return json;
 }
 
+nlohmann::ordered_json problem_or_null(const std::string& problem) {
+  return problem.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(problem);
+}
+
+// Where the keyword index came from: the file's arrays (and the rows saved since), or the
+// chunks, and why.
+std::string keyword_source(const HDF5Memory& memory, const BM25Index& keyword) {
+  const std::size_t from_file = keyword.stored_rows();
+  const std::size_t added = keyword.rows() - from_file;
+  if (from_file > 0 || added == 0) {
+    return "from /keyword_index (" + counted(from_file, "row", "rows") + " in the file, " +
+           std::to_string(added) + " added since)";
+  }
+  const std::string problem = memory.keyword_index_problem();
+  return "built from the chunks (" +
+         (problem.empty() ? std::string("the file has no /keyword_index") : "unusable: " + problem) +
+         "; the next checkpoint writes it)";
+}
+
 nlohmann::ordered_json indexes_json(const HDF5Memory& memory, const Stats& stats) {
   return {{"vector", {{"kind", "exact"}, {"auto_strategy", stats.strategy}}},
           {"keyword",
            {{"kind", "bm25"},
-            {"persisted", false},
+            {"rows_from_file", stats.keyword->stored_rows()},
+            {"rows_added", stats.keyword->rows() - stats.keyword->stored_rows()},
+            {"problem", problem_or_null(memory.keyword_index_problem())},
             {"documents", stats.keyword->active_documents()},
             {"terms", stats.keyword->terms()},
             {"bytes", stats.keyword->memory_bytes()},
@@ -268,10 +289,10 @@ void print_group_table(const Stats& stats, std::ostream& out) {
 void print_indexes(const HDF5Memory& memory, const Stats& stats, std::ostream& out) {
   out << "\nindexes:\n"
       << "  vector   auto strategy for " << stats.total << " rows: " << stats.strategy << '\n'
-      << "  keyword  BM25 in memory (built at open, not stored), "
+      << "  keyword  BM25 " << keyword_source(memory, *stats.keyword) << ", "
       << counted(stats.keyword->active_documents(), "document", "documents") << ", "
       << counted(stats.keyword->terms(), "term", "terms") << ", "
-      << human_bytes(stats.keyword->memory_bytes()) << ", built in "
+      << human_bytes(stats.keyword->memory_bytes()) << ", ready in "
       << fixed_decimals(stats.keyword_build_ms, 1) << " ms\n"
       << "  ann      " << index_summary(memory) << '\n';
 }
