@@ -57,6 +57,7 @@ class ByteReader {
     std::memcpy(out.data(), take(out.size_bytes()), out.size_bytes());
   }
   bool done() const noexcept { return position_ == in_.size(); }
+  std::size_t remaining() const noexcept { return in_.size() - position_; }
 
  private:
   const char* take(std::size_t size) {

@@ -24,6 +24,15 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
   if (dim != columns.embedding_dim || half != (columns.embedding_type == EmbeddingType::float16)) {
     corrupt("embedding layout differs from the file's");
   }
+  // The count sizes the reserve below, so it is checked against the bytes that follow before
+  // anything is allocated: a record that passed its checksum may still be foreign, and a
+  // count of 2^32 would otherwise ask for 64 GiB per column instead of being refused.
+  const std::size_t least_row_bytes = 4 * sizeof(std::uint32_t) + sizeof(double) +
+                                      std::size_t{dim} * (half ? sizeof(half_bits) : sizeof(float));
+  if (count > reader.remaining() / least_row_bytes) {
+    corrupt("save of " + std::to_string(count) + " rows in " +
+            std::to_string(reader.remaining()) + " bytes");
+  }
   // Grow geometrically: an exact reserve per batch would copy the whole matrix every time.
   columns.for_each_column([&](const MemoryColumn& column, auto& values) {
     const std::size_t needed = (columns.rows() + count) * column.values_per_row;

@@ -5,10 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <fstream>
+#include <span>
 
 #include "edgehdf5/error.hpp"
+#include "store/changes.hpp"
 #include "store/posix_file.hpp"
+#include "store/schema.hpp"
 #include "test_util.hpp"
 
 namespace edgehdf5::store {
@@ -89,6 +94,32 @@ TEST(Wal, DamagedHeaderOrForeignFileIsCorruption) {
     EXPECT_NE(std::string(error.what()).find("damaged header"), std::string::npos);
   }
   EXPECT_FALSE(read_log(*posix_file_system(), dir / "missing.wal").exists);
+}
+
+// A record that passed its checksum can still be foreign or forged (the log-replay fuzzer
+// forged one): a save whose row count the payload cannot hold is refused as corruption
+// before anything is sized by it, not answered with a 100 GB allocation.
+TEST(Wal, ASaveWhoseCountExceedsItsBytesIsCorruption) {
+  TempDir dir;
+  MemoryConfig config;
+  config.path = dir / "x.h5";
+  config.embedding_dim = 4;
+  StoreState state = empty_state(config);
+  const MemoryEntry entry{"text", {1, 0, 0, 0}, "chat", 1.0, "s", ""};
+  std::string payload = encode_save_batch(state, std::span(&entry, 1));
+  for (const std::uint32_t count : {2u, 1000u, 0xFFFFFFFFu}) {
+    std::string forged = payload;
+    std::memcpy(forged.data() + sizeof(std::int64_t), &count, sizeof count);  // after first_id
+    StoreState target = empty_state(config);
+    try {
+      apply_change(target, RecordType::save_batch, forged);
+      FAIL() << count;
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::corruption) << count;
+    }
+  }
+  apply_change(state, RecordType::save_batch, payload);  // the record as written applies
+  EXPECT_EQ(state.columns.rows(), 1u);
 }
 
 }  // namespace
