@@ -98,7 +98,7 @@ TEST(Wal, DamagedHeaderOrForeignFileIsCorruption) {
 
 // A record that passed its checksum can still be foreign or forged (the log-replay fuzzer
 // forged one): a save whose row count the payload cannot hold is refused as corruption
-// before anything is sized by it, not answered with a 100 GB allocation.
+// before anything is sized by it, not answered with a 64 GiB allocation.
 TEST(Wal, ASaveWhoseCountExceedsItsBytesIsCorruption) {
   TempDir dir;
   MemoryConfig config;
@@ -106,7 +106,7 @@ TEST(Wal, ASaveWhoseCountExceedsItsBytesIsCorruption) {
   config.embedding_dim = 4;
   StoreState state = empty_state(config);
   const MemoryEntry entry{"text", {1, 0, 0, 0}, "chat", 1.0, "s", ""};
-  std::string payload = encode_save_batch(state, std::span(&entry, 1));
+  const std::string payload = encode_save_batch(state, std::span(&entry, 1));
   for (const std::uint32_t count : {2u, 1000u, 0xFFFFFFFFu}) {
     std::string forged = payload;
     std::memcpy(forged.data() + sizeof(std::int64_t), &count, sizeof count);  // after first_id
