@@ -14,6 +14,13 @@ namespace {
   throw Error(ErrorCode::corruption, "log record does not fit the file: " + what);
 }
 
+// The bytes of one row of a save_batch record besides its four texts: their lengths, the
+// timestamp and the embedding. The encoder sizes its payload by it, replay bounds a count.
+std::size_t row_bytes_without_texts(std::size_t dim, bool half) {
+  return 4 * sizeof(std::uint32_t) + sizeof(double) +
+         dim * (half ? sizeof(half_bits) : sizeof(float));
+}
+
 void apply_save_batch(StoreState& state, ByteReader& reader) {
   MemoryColumns& columns = state.columns;
   const auto first_id = reader.get<std::int64_t>();
@@ -27,9 +34,7 @@ void apply_save_batch(StoreState& state, ByteReader& reader) {
   // The count sizes the reserve below, so it is checked against the bytes that follow before
   // anything is allocated: a record that passed its checksum may still be foreign, and a
   // count of 2^32 would otherwise ask for 64 GiB per column instead of being refused.
-  const std::size_t least_row_bytes = 4 * sizeof(std::uint32_t) + sizeof(double) +
-                                      std::size_t{dim} * (half ? sizeof(half_bits) : sizeof(float));
-  if (count > reader.remaining() / least_row_bytes) {
+  if (count > reader.remaining() / row_bytes_without_texts(dim, half)) {
     corrupt("save of " + std::to_string(count) + " rows in " +
             std::to_string(reader.remaining()) + " bytes");
   }
@@ -180,8 +185,8 @@ std::string encode_save_batch(const StoreState& state, std::span<const MemoryEnt
   const std::size_t dim = columns.embedding_dim;
   std::size_t size = 8 + 4 + 1 + 4;
   for (const MemoryEntry& entry : entries) {
-    size += 4 * 4 + 8 + entry.chunk.size() + entry.source_channel.size() + entry.session_id.size() +
-            entry.tags.size() + dim * (half ? 2 : 4);
+    size += row_bytes_without_texts(dim, half) + entry.chunk.size() +
+            entry.source_channel.size() + entry.session_id.size() + entry.tags.size();
   }
   std::string payload;
   payload.reserve(size);
