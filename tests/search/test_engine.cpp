@@ -73,10 +73,10 @@ TEST(Kernels, EverySimdSetMatchesScalarOnAwkwardDimensions) {
       for (float& x : matrix) x = std::normal_distribution<float>()(rng);
       std::vector<std::uint16_t> half(matrix.size());
       std::transform(matrix.begin(), matrix.end(), half.begin(), float_to_half);
-      std::vector<float> queries(5 * dim);
+      std::vector<float> queries(8 * dim);
       for (float& x : queries) x = std::normal_distribution<float>()(rng);
       const float tolerance = 1e-4f * std::sqrt(static_cast<float>(dim)) * 4;
-      std::vector<float> want(rows), got(rows), want_batch(5 * rows), got_batch(5 * rows);
+      std::vector<float> want(rows), got(rows), want_batch(8 * rows), got_batch(8 * rows);
       // Rows [2, 9): the kernels must honour begin.
       scalar.dot_f32(queries.data(), matrix.data(), dim, 2, rows, want.data());
       set.dot_f32(queries.data(), matrix.data(), dim, 2, rows, got.data());
@@ -84,16 +84,33 @@ TEST(Kernels, EverySimdSetMatchesScalarOnAwkwardDimensions) {
       scalar.dot_f16(queries.data(), half.data(), dim, 2, rows, want.data());
       set.dot_f16(queries.data(), half.data(), dim, 2, rows, got.data());
       for (std::size_t i = 0; i < rows - 2; ++i) EXPECT_NEAR(got[i], want[i], tolerance) << dim;
-      scalar.dot_f32_batch(queries.data(), 5, matrix.data(), dim, 1, rows, want_batch.data());
-      set.dot_f32_batch(queries.data(), 5, matrix.data(), dim, 1, rows, got_batch.data());
-      for (std::size_t i = 0; i < 5 * (rows - 1); ++i) EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+      // Batches of whole groups of four queries and with some left over, over an even and an
+      // odd number of rows (the batch kernel takes four queries and two rows at a time).
+      for (const std::size_t batch : {std::size_t{3}, std::size_t{5}, std::size_t{8}}) {
+        for (const std::size_t first : {std::size_t{1}, std::size_t{2}}) {
+          SCOPED_TRACE("batch " + std::to_string(batch) + " from row " + std::to_string(first));
+          const std::size_t count = batch * (rows - first);
+          std::fill(got_batch.begin(), got_batch.end(), -1.0f);
+          scalar.dot_f32_batch(queries.data(), batch, matrix.data(), dim, first, rows,
+                               want_batch.data());
+          set.dot_f32_batch(queries.data(), batch, matrix.data(), dim, first, rows,
+                            got_batch.data());
+          for (std::size_t i = 0; i < count; ++i) {
+            EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+          }
+          scalar.dot_f16_batch(queries.data(), batch, half.data(), dim, first, rows,
+                               want_batch.data());
+          set.dot_f16_batch(queries.data(), batch, half.data(), dim, first, rows,
+                            got_batch.data());
+          for (std::size_t i = 0; i < count; ++i) {
+            EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+          }
+        }
+      }
       std::vector<float> widened(half.size()), widened_reference(half.size());
       set.widen_f16(half.data() + 1, half.size() - 1, widened.data());  // odd start and count
       scalar.widen_f16(half.data() + 1, half.size() - 1, widened_reference.data());
       EXPECT_EQ(widened, widened_reference) << dim;
-      scalar.dot_f16_batch(queries.data(), 5, half.data(), dim, 1, rows, want_batch.data());
-      set.dot_f16_batch(queries.data(), 5, half.data(), dim, 1, rows, got_batch.data());
-      for (std::size_t i = 0; i < 5 * (rows - 1); ++i) EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
     }
   }
 }

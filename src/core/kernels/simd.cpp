@@ -68,47 +68,87 @@ void dot_rows(const float* HWY_RESTRICT query, const Element* HWY_RESTRICT matri
   }
 }
 
-// Several queries against rows [begin, end): each row is loaded once per four queries,
-// so a batch reads the matrix from memory once instead of once per query.
+// Four queries against rows [begin, end), two rows at a time: eight accumulators, each row
+// vector loaded once for four queries and each query vector once for two rows. The four
+// queries (6 KiB at 384 dimensions) stay in L1 while the rows stream past from L2; the
+// earlier loop, one row against every query of the batch in turn, read the whole batch from
+// L2 for every row (196 KiB a row for 128 queries), which bound a 1K-row batch of 128 at a
+// third of what the FMAs can do. Eight accumulators plus the loads fit the 16 vector
+// registers of AVX2 as well as AVX-512's 32.
+template <typename Element>
+void dot_four_queries(const float* HWY_RESTRICT q0, const Element* HWY_RESTRICT matrix,
+                      std::size_t dim, std::size_t begin, std::size_t end, std::size_t rows,
+                      float* HWY_RESTRICT out) {
+  const FloatTagFor<Element> d;
+  const std::size_t lanes = hn::Lanes(d);
+  const float* HWY_RESTRICT q1 = q0 + dim;
+  const float* HWY_RESTRICT q2 = q1 + dim;
+  const float* HWY_RESTRICT q3 = q2 + dim;
+  std::size_t row = begin;
+  for (; row + 2 <= end; row += 2) {
+    const Element* HWY_RESTRICT r0 = matrix + row * dim;
+    const Element* HWY_RESTRICT r1 = r0 + dim;
+    auto s00 = hn::Zero(d), s01 = hn::Zero(d), s10 = hn::Zero(d), s11 = hn::Zero(d);
+    auto s20 = hn::Zero(d), s21 = hn::Zero(d), s30 = hn::Zero(d), s31 = hn::Zero(d);
+    std::size_t i = 0;
+    for (; i + lanes <= dim; i += lanes) {
+      const auto v0 = load_row(d, r0, i);
+      const auto v1 = load_row(d, r1, i);
+      const auto a0 = hn::LoadU(d, q0 + i);
+      s00 = hn::MulAdd(a0, v0, s00);
+      s01 = hn::MulAdd(a0, v1, s01);
+      const auto a1 = hn::LoadU(d, q1 + i);
+      s10 = hn::MulAdd(a1, v0, s10);
+      s11 = hn::MulAdd(a1, v1, s11);
+      const auto a2 = hn::LoadU(d, q2 + i);
+      s20 = hn::MulAdd(a2, v0, s20);
+      s21 = hn::MulAdd(a2, v1, s21);
+      const auto a3 = hn::LoadU(d, q3 + i);
+      s30 = hn::MulAdd(a3, v0, s30);
+      s31 = hn::MulAdd(a3, v1, s31);
+    }
+    float t[8] = {hn::GetLane(hn::SumOfLanes(d, s00)), hn::GetLane(hn::SumOfLanes(d, s01)),
+                  hn::GetLane(hn::SumOfLanes(d, s10)), hn::GetLane(hn::SumOfLanes(d, s11)),
+                  hn::GetLane(hn::SumOfLanes(d, s20)), hn::GetLane(hn::SumOfLanes(d, s21)),
+                  hn::GetLane(hn::SumOfLanes(d, s30)), hn::GetLane(hn::SumOfLanes(d, s31))};
+    for (; i < dim; ++i) {
+      const float v0 = scalar_value(r0, i);
+      const float v1 = scalar_value(r1, i);
+      t[0] += q0[i] * v0;
+      t[1] += q0[i] * v1;
+      t[2] += q1[i] * v0;
+      t[3] += q1[i] * v1;
+      t[4] += q2[i] * v0;
+      t[5] += q2[i] * v1;
+      t[6] += q3[i] * v0;
+      t[7] += q3[i] * v1;
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+      out[j * rows + (row - begin)] = t[2 * j];
+      out[j * rows + (row - begin) + 1] = t[2 * j + 1];
+    }
+  }
+  if (row < end) {  // an odd row out
+    for (std::size_t j = 0; j < 4; ++j) {
+      dot_rows(q0 + j * dim, matrix, dim, row, end, out + j * rows + (row - begin));
+    }
+  }
+}
+
+// Several queries against rows [begin, end): four queries at a time over all the rows, so a
+// batch reads the matrix from memory once per block (the engine's blocks stay in L2) and
+// the queries from L1; the last one to three queries one at a time.
 template <typename Element>
 void dot_rows_batch(const float* HWY_RESTRICT queries, std::size_t query_count,
                     const Element* HWY_RESTRICT matrix, std::size_t dim, std::size_t begin,
                     std::size_t end, float* HWY_RESTRICT out) {
-  const FloatTagFor<Element> d;
-  const std::size_t lanes = hn::Lanes(d);
   const std::size_t rows = end - begin;
-  for (std::size_t row = begin; row < end; ++row) {
-    const Element* HWY_RESTRICT values = matrix + row * dim;
-    std::size_t q = 0;
-    for (; q + 4 <= query_count; q += 4) {
-      const float* q0 = queries + q * dim;
-      const float* q1 = q0 + dim;
-      const float* q2 = q1 + dim;
-      const float* q3 = q2 + dim;
-      auto sum0 = hn::Zero(d), sum1 = hn::Zero(d), sum2 = hn::Zero(d), sum3 = hn::Zero(d);
-      std::size_t i = 0;
-      for (; i + lanes <= dim; i += lanes) {
-        const auto v = load_row(d, values, i);
-        sum0 = hn::MulAdd(hn::LoadU(d, q0 + i), v, sum0);
-        sum1 = hn::MulAdd(hn::LoadU(d, q1 + i), v, sum1);
-        sum2 = hn::MulAdd(hn::LoadU(d, q2 + i), v, sum2);
-        sum3 = hn::MulAdd(hn::LoadU(d, q3 + i), v, sum3);
-      }
-      float totals[4] = {hn::GetLane(hn::SumOfLanes(d, sum0)), hn::GetLane(hn::SumOfLanes(d, sum1)),
-                         hn::GetLane(hn::SumOfLanes(d, sum2)),
-                         hn::GetLane(hn::SumOfLanes(d, sum3))};
-      for (; i < dim; ++i) {
-        const float v = scalar_value(values, i);
-        totals[0] += q0[i] * v;
-        totals[1] += q1[i] * v;
-        totals[2] += q2[i] * v;
-        totals[3] += q3[i] * v;
-      }
-      for (std::size_t j = 0; j < 4; ++j) out[(q + j) * rows + (row - begin)] = totals[j];
-    }
-    for (; q < query_count; ++q) {
-      dot_rows(queries + q * dim, matrix, dim, row, row + 1, out + q * rows + (row - begin));
-    }
+  std::size_t q = 0;
+  for (; q + 4 <= query_count; q += 4) {
+    dot_four_queries(queries + q * dim, matrix, dim, begin, end, rows, out + q * rows);
+  }
+  for (; q < query_count; ++q) {
+    dot_rows(queries + q * dim, matrix, dim, begin, end, out + q * rows);
   }
 }
 
