@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,6 +57,9 @@ constexpr std::size_t kRounds = 3;
 // a few ms), on the cores the next backend needs: after such a backend's calls the next one
 // waits this long.
 constexpr auto kSettle = std::chrono::milliseconds(120);
+// Auto's trial before its timed calls lasts at most this long (it needs about 20 calls, and
+// 150 ms of them after a blas call: StrategyTuner::kOpenBlasSpin).
+constexpr auto kMostTrialTime = std::chrono::seconds(60);
 
 // The SPEC's targets (section 6).
 constexpr std::size_t kBoundTargetMinRows = 100'000;
@@ -101,12 +105,20 @@ std::string dtype_name(EmbeddingType type) {
 struct Backend {
   std::string name;  // "simd", "auto", "faiss_flat", "openblas_sgemv", ...
   std::string ran;   // what actually ran, e.g. "parallel/AVX3" for auto
+  // Ours: what the last call ran ("strategy/isa"), and that of each batch size's last call
+  // (auto measures on its first calls, so the probe's strategy may not be what it kept).
+  std::shared_ptr<std::string> last_ran;
+  std::map<std::size_t, std::string> ran_by_batch;
   std::size_t threads = 1;
   std::size_t single_calls = 0;
   std::size_t batch_calls = 0;  // 0: no batch rows
   bool reference = false;       // the others' top-k are compared with this one's
   bool leaves_spinning_threads = false;  // runs OpenBLAS or OpenMP on more than one thread
   std::function<void()> prepare;  // thread settings, before each run of its calls
+  // Auto: calls of `batch` queries until its measured choice for the shape is made (see
+  // StrategyThresholds::tune_auto), before any of its calls is timed; returns a note of
+  // the trial's cost. Empty for the others.
+  std::function<std::string(std::size_t batch)> settle;
   // The k best rows of `count` queries, k per query, best first.
   std::function<void(const float* queries, std::size_t count, std::vector<PeerHit>& hits)> search;
 
@@ -175,11 +187,13 @@ Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy>
   backend.single_calls = scalar ? repeats.scalar_single : repeats.single;
   backend.batch_calls = scalar ? repeats.scalar_batches : repeats.batches;
   backend.prepare = [this] { set_openblas_threads(openblas_default_threads_); };
-  backend.search = [this, &columns, search_options, dim](const float* queries, std::size_t count,
-                                                       std::vector<PeerHit>& hits) {
+  backend.last_ran = std::make_shared<std::string>();
+  backend.search = [this, &columns, search_options, dim, last_ran = backend.last_ran](
+                       const float* queries, std::size_t count, std::vector<PeerHit>& hits) {
     hits.clear();
-    auto append = [&hits](const SearchResults& results) {
+    auto append = [&hits, &last_ran](const SearchResults& results) {
       for (const SearchHit& hit : results.hits) hits.push_back({hit.id, hit.score});
+      *last_ran = results.metrics.strategy + "/" + results.metrics.isa;
     };
     if (count == 1) {
       append(engine_.search(std::span(queries, dim), columns, search_options));
@@ -190,6 +204,29 @@ Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy>
       }
     }
   };
+  if (!strategy) {
+    backend.settle = [this, &columns, search_options, dim](std::size_t batch) {
+      const SearchShape shape{columns.rows(), batch, columns.embedding_type, false, dim};
+      const auto started = std::chrono::steady_clock::now();
+      std::size_t calls = 0;
+      if (!engine_.measures(shape)) return std::string();
+      while (!engine_.measured_strategy(shape) &&
+             std::chrono::steady_clock::now() - started < kMostTrialTime) {
+        const float* queries = queries_.data() + (calls * batch) % (query_pool_ - batch + 1) * dim;
+        engine_.search_batch(std::span(queries, batch * dim), batch, columns, search_options);
+        ++calls;
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const std::optional<Strategy> kept = engine_.measured_strategy(shape);
+      char text[160];
+      std::snprintf(text, sizeof text, "auto n=%zu %s batch %zu: %s after a trial of %zu calls (%.1f ms)",
+                    columns.rows(), dtype_name(columns.embedding_type).c_str(), batch,
+                    kept ? std::string(strategy_name(*kept)).c_str() : "still on trial",
+                    calls, seconds * 1e3);
+      return std::string(text);
+    };
+  }
   // One probe call tells what runs and on how many threads (and throws unsupported now,
   // not in the middle of the timing, for a strategy this build lacks).
   backend.prepare();
@@ -211,6 +248,13 @@ std::vector<std::vector<double>> ExactBench::time_calls(std::vector<Backend>& ba
   auto first_query = [&](std::size_t call) {
     return batch == 1 ? call % query_pool_ : (call * batch) % (query_pool_ - batch + 1);
   };
+  for (Backend& backend : backends) {
+    const std::size_t calls = batch == 1 ? backend.single_calls : backend.batch_calls;
+    if (!backend.settle || calls == 0) continue;
+    backend.prepare();
+    const std::string trial = backend.settle(batch);
+    if (!trial.empty()) report_.note(trial);
+  }
   for (std::size_t round = 0; round < kRounds; ++round) {
     for (std::size_t b = 0; b < backends.size(); ++b) {
       Backend& backend = backends[b];
@@ -230,6 +274,9 @@ std::vector<std::vector<double>> ExactBench::time_calls(std::vector<Backend>& ba
       }
       if (backend.leaves_spinning_threads) std::this_thread::sleep_for(kSettle);
     }
+  }
+  for (Backend& backend : backends) {
+    if (backend.last_ran) backend.ran_by_batch[batch] = *backend.last_ran;
   }
   return seconds;
 }
@@ -277,7 +324,7 @@ void ExactBench::add_row(std::size_t rows, const std::string& dtype, const Backe
       check ? nlohmann::json(check->mismatches) : nlohmann::json(),
       check ? nlohmann::json(check->checked) : nlohmann::json(),
       check ? nlohmann::json(reference) : nlohmann::json(),
-      backend.ran,
+      backend.ran_by_batch.contains(batch) ? backend.ran_by_batch.at(batch) : backend.ran,
   });
 }
 

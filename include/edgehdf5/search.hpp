@@ -99,8 +99,15 @@ class SearchEngine {
                                           const MemoryColumns& columns,
                                           const SearchOptions& options) const;
 
-  // What auto picks for one float32 query over `rows` rows (with an index at hand or not).
+  // What the thresholds pick for one float32 query over `rows` rows (with an index at hand or
+  // not): auto's first choice, which it may then change by measuring (tune_auto).
   Strategy choose(std::size_t rows, bool ivfpq_index = false) const;
+  // Whether auto measures its choice for searches of `shape` (see tune_auto: an exact CPU
+  // choice with more than one candidate).
+  bool measures(const SearchShape& shape) const;
+  // What auto measured and keeps for searches of `shape`, once it has timed every
+  // candidate; empty before, and where it does not measure.
+  std::optional<Strategy> measured_strategy(const SearchShape& shape) const;
   const StrategyThresholds& thresholds() const noexcept;
   const HardwareCapabilities& capabilities() const noexcept;
 

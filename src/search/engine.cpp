@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/search.hpp"
 #include "gpu/gpu_search.hpp"
+#include "search/strategy_tuner.hpp"
 
 namespace edgehdf5 {
 namespace {
@@ -95,6 +97,15 @@ struct ExactScan {
       query_norms[q] = compute_norm(query_at(query_values, count, dim, q));
     }
   }
+
+  // Queries [first, last) of `whole`, for a slice of a batch split by queries.
+  ExactScan(const ExactScan& whole, std::size_t first, std::size_t last)
+      : columns(whole.columns),
+        filter(whole.filter),
+        queries(whole.queries + first * whole.dim),
+        query_count(last - first),
+        query_norms(whole.query_norms.begin() + static_cast<std::ptrdiff_t>(first),
+                    whole.query_norms.begin() + static_cast<std::ptrdiff_t>(last)) {}
 
   // Turns the dot products of rows [row, row + count) into cosine scores, in place, with
   // `kernel_set`'s to_cosines; zero norms score 0.
@@ -264,6 +275,8 @@ struct SearchEngine::Impl {
   // Strategy::gpu: the device copies of the stores this engine searched. Null when CUDA is
   // off; then capabilities.cuda_available is false, whatever the caller passed.
   std::unique_ptr<gpu::GpuSearcher> gpu;
+  // Auto's measured choices among the exact CPU strategies (thresholds.tune_auto).
+  mutable search::StrategyTuner tuner;
 
   Impl(HardwareCapabilities caps, StrategyThresholds limits)
       : capabilities(std::move(caps)),
@@ -287,6 +300,12 @@ struct SearchEngine::Impl {
                                        const MemoryColumns& columns, const SearchOptions& options,
                                        Strategy strategy,
                                        std::chrono::steady_clock::time_point started) const;
+  // Auto's choice among `candidates` (search/strategy_tuner.hpp): `chosen`, a candidate on
+  // trial or the measured winner, timed and reported to the tuner while on trial.
+  std::vector<SearchResults> run_tuned(std::span<const float> queries, const SearchShape& shape,
+                                       const MemoryColumns& columns, const SearchOptions& options,
+                                       Strategy chosen, const std::vector<Strategy>& candidates,
+                                       std::chrono::steady_clock::time_point started) const;
   // Strategy::gpu: the whole search on the device (see src/gpu/gpu_search.hpp).
   std::vector<SearchResults> run_gpu(std::span<const float> queries, std::size_t query_count,
                                      const MemoryColumns& columns, const SearchOptions& options,
@@ -294,6 +313,15 @@ struct SearchEngine::Impl {
   // How many slices an exact scan of `rows` rows is split into: for the parallel strategy
   // one per thread the pool can use now, each at least kBlockRows rows; else one.
   std::size_t slice_count(Strategy strategy, std::size_t rows) const;
+  // The parallel strategy's batches over too few rows to give every thread a slice of rows
+  // (kBlockRows each): how many slices of queries instead, each scanning every row (one
+  // thread per slice); 1 where rows are sliced.
+  std::size_t query_slice_count(Strategy strategy, std::size_t rows,
+                                std::size_t query_count) const;
+  // Scans every row for each of `slices` slices of the queries, on the pool: one result
+  // whose tops hold every query's.
+  SliceResult scan_query_slices(const ExactScan& scan, const kernels::KernelSet& kernel_set,
+                                std::size_t slices, std::size_t k) const;
   // Scans every slice (on the pool when there are several), each with k best per query.
   std::vector<SliceResult> scan_slices(const ExactScan& scan, const kernels::KernelSet& kernel_set,
                                        Strategy strategy, std::size_t slices, std::size_t k) const;
@@ -327,6 +355,17 @@ Strategy SearchEngine::choose(std::size_t rows, bool ivfpq_index) const {
 
 const StrategyThresholds& SearchEngine::thresholds() const noexcept { return impl_->thresholds; }
 
+bool SearchEngine::measures(const SearchShape& shape) const {
+  const Impl& impl = *impl_;
+  if (!impl.thresholds.tune_auto) return false;
+  const Strategy chosen = auto_select_strategy(shape, impl.capabilities, impl.thresholds);
+  return !search::tuning_candidates(shape, chosen, impl.capabilities).empty();
+}
+
+std::optional<Strategy> SearchEngine::measured_strategy(const SearchShape& shape) const {
+  return impl_->tuner.winner(search::tuned_shape_of(shape));
+}
+
 std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> queries,
                                                    std::size_t query_count,
                                                    const MemoryColumns& columns,
@@ -344,10 +383,16 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
                               query_count == 1 ? std::nullopt : std::optional<std::size_t>(q));
   }
   const bool have_index = options.approximate.index != nullptr;
-  const Strategy strategy = options.strategy.value_or(auto_select_strategy(
-      SearchShape{columns.rows(), query_count, columns.embedding_type, have_index, dim},
-      capabilities, thresholds));
+  const SearchShape shape{columns.rows(), query_count, columns.embedding_type, have_index, dim};
+  const Strategy strategy =
+      options.strategy.value_or(auto_select_strategy(shape, capabilities, thresholds));
   require_available(strategy, capabilities);
+  if (!options.strategy && thresholds.tune_auto) {
+    const std::vector<Strategy> candidates =
+        search::tuning_candidates(shape, strategy, capabilities);
+    if (!candidates.empty()) return run_tuned(queries, shape, columns, options, strategy,
+                                              candidates, started);
+  }
   if (strategy == Strategy::ivfpq) {
     if (!have_index) {
       throw Error(ErrorCode::unsupported,
@@ -373,6 +418,19 @@ std::vector<SearchResults> SearchEngine::Impl::run(std::span<const float> querie
     }
   }
   return run_exact(queries, query_count, columns, options, strategy, started);
+}
+
+std::vector<SearchResults> SearchEngine::Impl::run_tuned(
+    std::span<const float> queries, const SearchShape& shape, const MemoryColumns& columns,
+    const SearchOptions& options, Strategy chosen, const std::vector<Strategy>& candidates,
+    std::chrono::steady_clock::time_point started) const {
+  const search::TunedShape tuned = search::tuned_shape_of(shape);
+  const Strategy strategy = tuner.pick(tuned, chosen, candidates);
+  std::vector<SearchResults> results =
+      run_exact(queries, shape.batch, columns, options, strategy, started);
+  tuner.record(tuned, strategy, shape.rows * shape.batch, started,
+               std::chrono::steady_clock::now());
+  return results;
 }
 
 std::vector<SearchResults> SearchEngine::Impl::run_gpu(
@@ -440,9 +498,15 @@ std::vector<SearchResults> SearchEngine::Impl::run_exact(
   const RowFilter filter(options.filter, columns);
   const ExactScan scan(queries, query_count, columns, filter);
   const kernels::KernelSet& kernel_set = strategy == Strategy::scalar ? scalar : simd;
-  const std::size_t slices = slice_count(strategy, columns.rows());
-  std::vector<SliceResult> slice_results =
-      scan_slices(scan, kernel_set, strategy, slices, options.k);
+  const std::size_t query_slices = query_slice_count(strategy, columns.rows(), query_count);
+  const std::size_t slices =
+      query_slices > 1 ? query_slices : slice_count(strategy, columns.rows());
+  std::vector<SliceResult> slice_results;
+  if (query_slices > 1) {
+    slice_results.push_back(scan_query_slices(scan, kernel_set, query_slices, options.k));
+  } else {
+    slice_results = scan_slices(scan, kernel_set, strategy, slices, options.k);
+  }
   SliceResult& merged = merge_slices(slice_results);
 
   SearchMetrics metrics = exact_metrics(strategy, kernel_set, slices, merged.scanned);
@@ -460,6 +524,31 @@ std::size_t SearchEngine::Impl::slice_count(Strategy strategy, std::size_t rows)
   if (strategy != Strategy::parallel) return 1;
   const std::size_t threads = pool.concurrency();
   return threads > 1 ? std::min(threads, std::max<std::size_t>(1, rows / kBlockRows)) : 1;
+}
+
+std::size_t SearchEngine::Impl::query_slice_count(Strategy strategy, std::size_t rows,
+                                                  std::size_t query_count) const {
+  if (strategy != Strategy::parallel || query_count < 2) return 1;
+  const std::size_t threads = pool.concurrency();
+  if (threads < 2 || rows >= threads * kBlockRows) return 1;
+  return std::min(threads, query_count);
+}
+
+SliceResult SearchEngine::Impl::scan_query_slices(const ExactScan& scan,
+                                                  const kernels::KernelSet& kernel_set,
+                                                  std::size_t slices, std::size_t k) const {
+  SliceResult result{std::vector<RowTopK>(scan.query_count, RowTopK(k))};
+  std::vector<std::size_t> scanned(slices, 0);
+  const std::size_t rows = scan.columns.rows();
+  pool.run(slices, [&](std::size_t slice) {
+    const std::size_t first = scan.query_count * slice / slices;
+    const std::size_t last = scan.query_count * (slice + 1) / slices;
+    const ExactScan part(scan, first, last);
+    scanned[slice] =
+        scan_slice(part, kernel_set, Strategy::parallel, 0, rows, result.tops.data() + first);
+  });
+  result.scanned = scanned.front();  // every slice scans the same rows
+  return result;
 }
 
 std::vector<SliceResult> SearchEngine::Impl::scan_slices(const ExactScan& scan,

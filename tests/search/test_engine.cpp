@@ -222,6 +222,43 @@ TEST(Engine, BatchEqualsOneQueryAtATime) {
   }
 }
 
+// A batch over fewer rows than give each thread a slice of its own: the parallel strategy
+// splits the queries instead (a pool of 4: slices of 1 to 3 queries, and a batch of 2 with
+// fewer queries than threads), and each query still gets what the scalar reference finds.
+TEST(Engine, ParallelSplitsASmallStoresBatchByQueries) {
+  HardwareCapabilities capabilities = HardwareCapabilities::detect();
+  capabilities.cores = 4;
+  capabilities.cuda_available = false;
+  const SearchEngine engine(capabilities);
+  for (bool half : {false, true}) {
+    const MemoryColumns columns = make_columns(1500, 37, half, 21);  // < 4 x 1024 rows
+    std::mt19937_64 rng(22);
+    for (const std::size_t count : {std::size_t{2}, std::size_t{7}, std::size_t{11}}) {
+      SCOPED_TRACE(std::to_string(count) + (half ? " f16" : " f32"));
+      std::vector<float> queries;
+      for (std::size_t q = 0; q < count; ++q) {
+        const auto v = testing::random_vector(rng, 37);
+        queries.insert(queries.end(), v.begin(), v.end());
+      }
+      SearchOptions options;
+      options.k = 9;
+      options.strategy = Strategy::parallel;
+      const auto batch = engine.search_batch(queries, count, columns, options);
+      ASSERT_EQ(batch.size(), count);
+      for (std::size_t q = 0; q < count; ++q) {
+        const std::vector<float> query(queries.begin() + static_cast<std::ptrdiff_t>(q * 37),
+                                       queries.begin() + static_cast<std::ptrdiff_t>(q * 37 + 37));
+        expect_same_hits(batch[q].hits, exact_search(query, columns, options.k), 1e-5f);
+        EXPECT_EQ(batch[q].metrics.strategy, "parallel");
+        EXPECT_EQ(batch[q].metrics.threads, std::min<std::size_t>(4, count));
+        const std::size_t active = static_cast<std::size_t>(
+            std::count(columns.tombstones.begin(), columns.tombstones.end(), 0));
+        EXPECT_EQ(batch[q].metrics.vectors_scanned, active);
+      }
+    }
+  }
+}
+
 // ---- filters -----------------------------------------------------------------------------------
 
 // The oracle: reference scores for every active row, the filter applied by hand, full sort.
