@@ -53,12 +53,13 @@ constexpr std::size_t kWarmUpBelowBytes = std::size_t{64} << 20;
 // Timed calls are spread over this many rounds of all backends, so that a shared machine's
 // slow drift touches every backend alike.
 constexpr std::size_t kRounds = 3;
-// OpenBLAS's idle workers spin for about 100 ms after each multi-threaded call (OpenMP's for
-// a few ms), on the cores the next backend needs: after such a backend's calls the next one
-// waits this long.
-constexpr auto kSettle = std::chrono::milliseconds(120);
+// OpenBLAS's idle workers spin after each multi-threaded call (OpenMP's for a few ms), on the
+// cores the next backend needs: after such a backend's calls the next one waits this long.
+// Their spin is 2^28 time-stamp counter ticks: 128 ms measured on a 2.1 GHz counter, so the
+// wait is StrategyTuner's kOpenBlasSpin, which covers a counter of 0.9 GHz.
+constexpr auto kSettle = std::chrono::milliseconds(300);
 // Auto's trial before its timed calls lasts at most this long (it needs about 20 calls, and
-// 150 ms of them after a blas call: StrategyTuner::kOpenBlasSpin).
+// 300 ms of them after a blas call: StrategyTuner::kOpenBlasSpin).
 constexpr auto kMostTrialTime = std::chrono::seconds(60);
 
 // The SPEC's targets (section 6).

@@ -17,9 +17,11 @@
 // turn, kTimedCalls calls each (fewer where they take seconds), blas last; then the one with
 // the lowest median time per row and query runs from then on. Not counted: the first call after a change of strategy (a
 // pool or OpenBLAS thread waking from sleep), and a call of our own strategies that starts
-// within kOpenBlasSpin of a blas call: OpenBLAS's threads keep spinning that long after a
-// call (2^28 cycles by default, its THREAD_TIMEOUT) and take the cores our threads need,
-// which would make blas look faster than it is wherever it is not in use.
+// within kOpenBlasSpin of a blas call: OpenBLAS's threads keep spinning after a call, for
+// 2^28 time-stamp counter ticks by default (its THREAD_TIMEOUT: 128 ms measured at 2.1 GHz;
+// 300 ms covers a counter of 0.9 GHz), and take the cores our threads need (a 1K x 128
+// float16 batch on simd took 2.0-3.1 ms while they spun, 1.8 ms after), which would make
+// blas look faster than it is wherever it is not in use.
 // Thread-safe: one mutex around a small map, taken twice per search.
 
 #include <chrono>
@@ -64,7 +66,7 @@ class StrategyTuner {
   static constexpr std::size_t kTimedCalls = 5;
   static constexpr std::size_t kFewestTimedCalls = 2;
   static constexpr Clock::duration kEnoughTrialTime = std::chrono::seconds(1);
-  static constexpr Clock::duration kOpenBlasSpin = std::chrono::milliseconds(150);
+  static constexpr Clock::duration kOpenBlasSpin = std::chrono::milliseconds(300);
 
   // The strategy to run for `shape`: `chosen` on its first call, then the first candidate
   // still short of timed calls, and the measured winner once there is one. `candidates` is

@@ -184,7 +184,7 @@ TEST(StrategyTuner, TheEngineMeasuresOnlyWhenAskedAndAnswersTheSameEitherWay) {
       EXPECT_NEAR(tuned.hits[i].score, truth[i].score, 1e-5f);
     }
   }
-  // The trial ran every candidate (simd's calls are not counted until 150 ms after the first
+  // The trial ran every candidate (simd's calls are not counted until 300 ms after the first
   // call, a blas one, so this takes thousands of calls).
   const std::optional<Strategy> kept = measuring.measured_strategy(shape);
   ASSERT_TRUE(kept) << "no choice after 20 s";
