@@ -105,8 +105,9 @@ class SearchEngine {
   // Whether auto measures its choice for searches of `shape` (see tune_auto: an exact CPU
   // choice with more than one candidate).
   bool measures(const SearchShape& shape) const;
-  // What auto measured and keeps for searches of `shape`, once it has timed every
-  // candidate; empty before, and where it does not measure.
+  // What auto measured and keeps for searches of `shape` (its rows, batch, type and
+  // embedding_dim, as the search saw them), once it has timed every candidate; empty
+  // before, and where it does not measure.
   std::optional<Strategy> measured_strategy(const SearchShape& shape) const;
   const StrategyThresholds& thresholds() const noexcept;
   const HardwareCapabilities& capabilities() const noexcept;

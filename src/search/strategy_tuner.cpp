@@ -23,7 +23,7 @@ double median_of(std::vector<double> values) {
 TunedShape tuned_shape_of(const SearchShape& shape) noexcept {
   return {static_cast<unsigned>(std::bit_width(shape.rows)),
           static_cast<unsigned>(std::bit_width(shape.batch)),
-          shape.type == EmbeddingType::float16};
+          shape.type == EmbeddingType::float16, shape.embedding_dim};
 }
 
 std::vector<Strategy> tuning_candidates(const SearchShape& shape, Strategy chosen,

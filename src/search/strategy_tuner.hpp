@@ -7,7 +7,7 @@
 // VM, the kernel OpenBLAS picked), and no threshold fits them all. On the machine the
 // defaults of StrategyThresholds came from, OpenBLAS's two-thread sgemv beat simd up to 32K
 // rows; on another (AVX-512, 2 MiB of L2 per core) `edgehdf5-bench calibrate` found blas at
-// 0.48x of simd's speed at 1K rows and never ahead, and the thresholds' choice was 1.4-2x
+// 0.48x of simd's speed at 1K rows and never ahead, and the thresholds' choice was 1.4-2.3x
 // slower than the best strategy at 1K and 10K rows. So, as FFTW's planner and cuDNN's
 // benchmark mode do, auto times each candidate on its first calls of a shape and then keeps
 // the fastest for that shape.
@@ -15,13 +15,14 @@
 // The first call of a shape always runs the thresholds' choice (a one-shot process, such as
 // `edgehdf5 recall`, never pays for a trial). The following calls time each candidate in
 // turn, kTimedCalls calls each (fewer where they take seconds), blas last; then the one with
-// the lowest median time per row and query runs from then on. Not counted: the first call after a change of strategy (a
-// pool or OpenBLAS thread waking from sleep), and a call of our own strategies that starts
-// within kOpenBlasSpin of a blas call: OpenBLAS's threads keep spinning after a call, for
-// 2^28 time-stamp counter ticks by default (its THREAD_TIMEOUT: 128 ms measured at 2.1 GHz;
-// 300 ms covers a counter of 0.9 GHz), and take the cores our threads need (a 1K x 128
-// float16 batch on simd took 2.0-3.1 ms while they spun, 1.8 ms after), which would make
-// blas look faster than it is wherever it is not in use.
+// the lowest median time per row and query runs from then on. Not counted: the first call
+// after a change of strategy (a pool or OpenBLAS thread waking from sleep), and a call of
+// our own strategies that starts within kOpenBlasSpin of a blas call: OpenBLAS's threads
+// keep spinning after a call, for 2^28 time-stamp counter ticks by default (its
+// THREAD_TIMEOUT: 128 ms measured at 2.1 GHz; 300 ms covers a counter of 0.9 GHz), and take
+// the cores our threads need (a 1K x 128 float16 batch on simd took 2.0-3.1 ms while they
+// spun, 1.8 ms after), which would make blas look faster than it is wherever it is not in
+// use.
 // Thread-safe: one mutex around a small map, taken twice per search.
 
 #include <chrono>
@@ -35,12 +36,13 @@
 
 namespace edgehdf5::search {
 
-// What a measured choice holds for: searches whose rows, batch size and row type fall in
-// the same buckets (rows and batch by their bit width: 1000 and 1023 rows share one).
+// What a measured choice holds for: searches of one dimension and row type whose rows and
+// batch size fall in the same buckets (by their bit width: 1000 and 1023 rows share one).
 struct TunedShape {
   unsigned rows_bits = 0;
   unsigned batch_bits = 0;
   bool half = false;
+  std::size_t dim = 0;
   auto operator<=>(const TunedShape&) const = default;
 };
 
