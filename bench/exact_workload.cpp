@@ -208,9 +208,9 @@ Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy>
   if (!strategy) {
     backend.settle = [this, &columns, search_options, dim](std::size_t batch) {
       const SearchShape shape{columns.rows(), batch, columns.embedding_type, false, dim};
+      if (!engine_.measures(shape)) return std::string();
       const auto started = std::chrono::steady_clock::now();
       std::size_t calls = 0;
-      if (!engine_.measures(shape)) return std::string();
       while (!engine_.measured_strategy(shape) &&
              std::chrono::steady_clock::now() - started < kMostTrialTime) {
         const float* queries = queries_.data() + (calls * batch) % (query_pool_ - batch + 1) * dim;

@@ -48,10 +48,10 @@ struct StrategyThresholds {
   std::size_t gpu_min_batch_rows = 16384;
   // Where auto's choice is an exact CPU strategy (simd, parallel or blas) of 512 rows or
   // more, auto measures: the first search of a shape (rows and batch size by their bit
-  // width, the row type) runs the thresholds' choice, the next ones time each candidate in
-  // turn, and from then on the fastest runs (src/search/strategy_tuner.hpp says why: the
-  // crossovers above differ from machine to machine). false: these thresholds alone decide,
-  // the same on every call.
+  // width, the dimension, the row type) runs the thresholds' choice, the next ones time each
+  // candidate in turn, and from then on the fastest runs (src/search/strategy_tuner.hpp says
+  // why: the crossovers above differ from machine to machine). false: these thresholds
+  // alone decide, the same on every call.
   bool tune_auto = true;
 };
 

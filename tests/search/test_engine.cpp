@@ -89,22 +89,16 @@ TEST(Kernels, EverySimdSetMatchesScalarOnAwkwardDimensions) {
       for (const std::size_t batch : {std::size_t{3}, std::size_t{5}, std::size_t{8}}) {
         for (const std::size_t first : {std::size_t{1}, std::size_t{2}}) {
           SCOPED_TRACE("batch " + std::to_string(batch) + " from row " + std::to_string(first));
-          const std::size_t count = batch * (rows - first);
-          std::fill(got_batch.begin(), got_batch.end(), -1.0f);
-          scalar.dot_f32_batch(queries.data(), batch, matrix.data(), dim, first, rows,
-                               want_batch.data());
-          set.dot_f32_batch(queries.data(), batch, matrix.data(), dim, first, rows,
-                            got_batch.data());
-          for (std::size_t i = 0; i < count; ++i) {
-            EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
-          }
-          scalar.dot_f16_batch(queries.data(), batch, half.data(), dim, first, rows,
-                               want_batch.data());
-          set.dot_f16_batch(queries.data(), batch, half.data(), dim, first, rows,
-                            got_batch.data());
-          for (std::size_t i = 0; i < count; ++i) {
-            EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
-          }
+          auto expect_same_batch = [&](auto scalar_batch, auto simd_batch, const auto* rows_of) {
+            std::fill(got_batch.begin(), got_batch.end(), -1.0f);
+            scalar_batch(queries.data(), batch, rows_of, dim, first, rows, want_batch.data());
+            simd_batch(queries.data(), batch, rows_of, dim, first, rows, got_batch.data());
+            for (std::size_t i = 0; i < batch * (rows - first); ++i) {
+              EXPECT_NEAR(got_batch[i], want_batch[i], tolerance);
+            }
+          };
+          expect_same_batch(scalar.dot_f32_batch, set.dot_f32_batch, matrix.data());
+          expect_same_batch(scalar.dot_f16_batch, set.dot_f16_batch, half.data());
         }
       }
       std::vector<float> widened(half.size()), widened_reference(half.size());
