@@ -160,6 +160,13 @@ class ExactBench {
                      OpenBlasPeer* openblas);
   Backend our_backend(const std::string& name, std::optional<Strategy> strategy,
                       const MemoryColumns& columns, const Repeats& repeats);
+  // The first query of call `call` of `batch` queries: call i of a single-query run takes
+  // query i; batches start at staggered queries.
+  const float* queries_of_call(std::size_t call, std::size_t batch) const {
+    const std::size_t first =
+        batch == 1 ? call % query_pool_ : (call * batch) % (query_pool_ - batch + 1);
+    return queries_.data() + first * options_.embedding_dim;
+  }
   std::vector<std::vector<double>> time_calls(std::vector<Backend>& backends, std::size_t batch,
                                               bool warm_up);
   void add_row(std::size_t rows, const std::string& dtype, const Backend& backend,
@@ -213,8 +220,8 @@ Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy>
       std::size_t calls = 0;
       while (!engine_.measured_strategy(shape) &&
              std::chrono::steady_clock::now() - started < kMostTrialTime) {
-        const float* queries = queries_.data() + (calls * batch) % (query_pool_ - batch + 1) * dim;
-        engine_.search_batch(std::span(queries, batch * dim), batch, columns, search_options);
+        engine_.search_batch(std::span(queries_of_call(calls, batch), batch * dim), batch,
+                             columns, search_options);
         ++calls;
       }
       const double seconds =
@@ -242,13 +249,8 @@ Backend ExactBench::our_backend(const std::string& name, std::optional<Strategy>
 // rounds; keeps the hits of the first single queries for the top-k check.
 std::vector<std::vector<double>> ExactBench::time_calls(std::vector<Backend>& backends,
                                                         std::size_t batch, bool warm_up) {
-  const std::size_t dim = options_.embedding_dim;
   std::vector<std::vector<double>> seconds(backends.size());
   std::vector<PeerHit> hits;
-  // Call i of a single-query run takes query i; batches start at staggered queries.
-  auto first_query = [&](std::size_t call) {
-    return batch == 1 ? call % query_pool_ : (call * batch) % (query_pool_ - batch + 1);
-  };
   for (Backend& backend : backends) {
     const std::size_t calls = batch == 1 ? backend.single_calls : backend.batch_calls;
     if (!backend.settle || calls == 0) continue;
@@ -264,9 +266,9 @@ std::vector<std::vector<double>> ExactBench::time_calls(std::vector<Backend>& ba
       const std::size_t end = calls * (round + 1) / kRounds;
       if (begin == end) continue;
       backend.prepare();
-      if (warm_up) backend.search(queries_.data() + first_query(begin) * dim, batch, hits);
+      if (warm_up) backend.search(queries_of_call(begin, batch), batch, hits);
       for (std::size_t call = begin; call < end; ++call) {
-        const float* queries = queries_.data() + first_query(call) * dim;
+        const float* queries = queries_of_call(call, batch);
         seconds[b].push_back(seconds_to_run([&] { backend.search(queries, batch, hits); }));
         if (batch == 1 && call < kCheckedQueries) {
           backend.checked_hits.insert(backend.checked_hits.end(), hits.begin(), hits.end());

@@ -26,6 +26,7 @@
 #include "edgehdf5/ivfpq.hpp"
 #include "edgehdf5/search.hpp"
 #include "gpu/gpu_search.hpp"
+#include "search/block_rows.hpp"
 #include "search/strategy_tuner.hpp"
 
 namespace edgehdf5 {
@@ -34,8 +35,7 @@ namespace {
 using core::RowFilter;
 using RowTopK = core::BoundedTopK<std::size_t>;  // the best rows so far for one query
 
-// Rows per block of a kernel scan: the scores of a block stay in L1 (4 KiB).
-constexpr std::size_t kBlockRows = 1024;
+using search::kBlockRows;
 
 // Rows per BLAS call: large, so the call's overhead and OpenBLAS's own threading pay off;
 // half as many for float16 rows, which are widened into a buffer of that many rows first.
@@ -425,11 +425,13 @@ std::vector<SearchResults> SearchEngine::Impl::run_tuned(
     const SearchOptions& options, Strategy chosen, const std::vector<Strategy>& candidates,
     std::chrono::steady_clock::time_point started) const {
   const search::TunedShape tuned = search::tuned_shape_of(shape);
-  const Strategy strategy = tuner.pick(tuned, chosen, candidates);
+  const search::StrategyTuner::Pick pick = tuner.pick(tuned, chosen, candidates);
   std::vector<SearchResults> results =
-      run_exact(queries, shape.batch, columns, options, strategy, started);
-  tuner.record(tuned, strategy, shape.rows * shape.batch, started,
-               std::chrono::steady_clock::now());
+      run_exact(queries, shape.batch, columns, options, pick.strategy, started);
+  if (pick.on_trial) {
+    tuner.record(tuned, pick.strategy, shape.rows * shape.batch, started,
+                 std::chrono::steady_clock::now());
+  }
   return results;
 }
 

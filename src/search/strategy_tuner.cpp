@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <bit>
 
+#include "search/block_rows.hpp"
+
 namespace edgehdf5::search {
 namespace {
-
-// Rows per block of the exact scan (engine.cpp's kBlockRows): parallel gives each thread a
-// slice of at least this many rows, so for one query below twice as many it runs as simd.
-constexpr std::size_t kParallelSliceRows = 1024;
 
 bool uses_openblas(Strategy strategy) noexcept { return strategy == Strategy::blas; }
 
@@ -32,8 +30,9 @@ std::vector<Strategy> tuning_candidates(const SearchShape& shape, Strategy chose
       chosen == Strategy::simd || chosen == Strategy::parallel || chosen == Strategy::blas;
   if (!exact_cpu || shape.rows < kMinTunedRows) return {};
   std::vector<Strategy> candidates{Strategy::simd};
-  // (A batch over fewer rows is split by queries instead.)
-  if (capabilities.cores > 1 && (shape.batch > 1 || shape.rows >= 2 * kParallelSliceRows)) {
+  // One query over fewer than two blocks is one slice, i.e. simd; a batch over few rows is
+  // split by queries instead.
+  if (capabilities.cores > 1 && (shape.batch > 1 || shape.rows >= 2 * kBlockRows)) {
     candidates.push_back(Strategy::parallel);
   }
   const bool blas_helps = shape.batch > 1 || shape.type == EmbeddingType::float32;
@@ -48,8 +47,8 @@ std::vector<Strategy> tuning_candidates(const SearchShape& shape, Strategy chose
   return candidates;
 }
 
-Strategy StrategyTuner::pick(const TunedShape& shape, Strategy chosen,
-                             const std::vector<Strategy>& candidates) {
+StrategyTuner::Pick StrategyTuner::pick(const TunedShape& shape, Strategy chosen,
+                                         const std::vector<Strategy>& candidates) {
   const std::lock_guard lock(mutex_);
   auto [it, fresh] = trials_.try_emplace(shape);
   Trial& trial = it->second;
@@ -58,15 +57,15 @@ Strategy StrategyTuner::pick(const TunedShape& shape, Strategy chosen,
     trial.times.resize(candidates.size());
     trial.spent.resize(candidates.size());
   }
-  if (trial.winner) return *trial.winner;
+  if (trial.winner) return {*trial.winner, false};
   if (!trial.first_call_handed_out) {
     trial.first_call_handed_out = true;
-    return chosen;
+    return {chosen, true};
   }
   for (std::size_t c = 0; c < trial.candidates.size(); ++c) {
-    if (!timed_enough(trial, c)) return trial.candidates[c];
+    if (!timed_enough(trial, c)) return {trial.candidates[c], true};
   }
-  return chosen;  // unreachable: a trial with every candidate timed has a winner
+  return {chosen, true};  // unreachable: a trial with every candidate timed has a winner
 }
 
 void StrategyTuner::record(const TunedShape& shape, Strategy strategy, std::size_t work,

@@ -23,7 +23,8 @@
 // the cores our threads need (a 1K x 128 float16 batch on simd took 2.0-3.1 ms while they
 // spun, 1.8 ms after), which would make blas look faster than it is wherever it is not in
 // use.
-// Thread-safe: one mutex around a small map, taken twice per search.
+// Thread-safe: one mutex around a small map, taken twice per search while on trial, once
+// after.
 
 #include <chrono>
 #include <cstddef>
@@ -70,10 +71,14 @@ class StrategyTuner {
   static constexpr Clock::duration kEnoughTrialTime = std::chrono::seconds(1);
   static constexpr Clock::duration kOpenBlasSpin = std::chrono::milliseconds(300);
 
+  struct Pick {
+    Strategy strategy;
+    bool on_trial;  // the call is to be reported with record(); false once there is a winner
+  };
   // The strategy to run for `shape`: `chosen` on its first call, then the first candidate
   // still short of timed calls, and the measured winner once there is one. `candidates` is
   // tuning_candidates(shape, chosen, ...), the same on every call for one shape.
-  Strategy pick(const TunedShape& shape, Strategy chosen, const std::vector<Strategy>& candidates);
+  Pick pick(const TunedShape& shape, Strategy chosen, const std::vector<Strategy>& candidates);
   // Reports that `strategy` answered a search of `shape` over `work` rows x queries in
   // [started, finished].
   void record(const TunedShape& shape, Strategy strategy, std::size_t work,

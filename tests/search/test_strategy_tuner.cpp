@@ -65,7 +65,7 @@ TEST(StrategyTuner, TheFirstCallRunsTheThresholdsChoiceThenEachCandidateIsTimed)
   Clock::time_point now{};
   std::vector<Strategy> ran;
   for (int call = 0; call < 40 && !tuner.winner(shape); ++call) {
-    const Strategy strategy = tuner.pick(shape, Strategy::blas, candidates);
+    const Strategy strategy = tuner.pick(shape, Strategy::blas, candidates).strategy;
     ran.push_back(strategy);
     // Calls a second apart: no blas call leaves OpenBLAS spinning into the next one.
     now += std::chrono::seconds(1);
@@ -84,11 +84,12 @@ TEST(StrategyTuner, TheFirstCallRunsTheThresholdsChoiceThenEachCandidateIsTimed)
     for (std::size_t i = 0; i < run; ++i) EXPECT_EQ(ran[1 + c * run + i], candidates[c]);
   }
   // From then on the winner, whatever the thresholds chose.
-  EXPECT_EQ(tuner.pick(shape, Strategy::blas, candidates), Strategy::parallel);
+  EXPECT_EQ(tuner.pick(shape, Strategy::blas, candidates).strategy, Strategy::parallel);
+  EXPECT_FALSE(tuner.pick(shape, Strategy::blas, candidates).on_trial);  // nothing to record
   // Another shape has its own trial.
   const TunedShape other = search::tuned_shape_of(shape_of(100000, 1));
   EXPECT_FALSE(tuner.winner(other));
-  EXPECT_EQ(tuner.pick(other, Strategy::blas, candidates), Strategy::blas);
+  EXPECT_EQ(tuner.pick(other, Strategy::blas, candidates).strategy, Strategy::blas);
 }
 
 TEST(StrategyTuner, CallsWhileOpenBlasSpinsAreNotCounted) {
@@ -98,11 +99,11 @@ TEST(StrategyTuner, CallsWhileOpenBlasSpinsAreNotCounted) {
   Clock::time_point now{};
   const auto micro = std::chrono::microseconds(1);
   // The first call (blas) ends at `now`; simd calls back to back after it.
-  ASSERT_EQ(tuner.pick(shape, Strategy::blas, candidates), Strategy::blas);
+  ASSERT_EQ(tuner.pick(shape, Strategy::blas, candidates).strategy, Strategy::blas);
   tuner.record(shape, Strategy::blas, 1000, now, now + micro);
   now += micro;
   std::size_t simd_calls = 0;
-  while (tuner.pick(shape, Strategy::blas, candidates) == Strategy::simd) {
+  while (tuner.pick(shape, Strategy::blas, candidates).strategy == Strategy::simd) {
     ++simd_calls;
     // Slow while OpenBLAS spins, fast after: if the spinning calls counted, simd's median
     // would be 100 us and blas (50 us) would win.
@@ -116,7 +117,7 @@ TEST(StrategyTuner, CallsWhileOpenBlasSpinsAreNotCounted) {
   const auto spinning_calls = static_cast<std::size_t>(StrategyTuner::kOpenBlasSpin / (100 * micro));
   EXPECT_GE(simd_calls, spinning_calls + StrategyTuner::kTimedCalls);
   while (!tuner.winner(shape)) {
-    const Strategy strategy = tuner.pick(shape, Strategy::blas, candidates);
+    const Strategy strategy = tuner.pick(shape, Strategy::blas, candidates).strategy;
     ASSERT_EQ(strategy, Strategy::blas);
     tuner.record(shape, strategy, 1000, now, now + 50 * micro);
     now += 50 * micro;
@@ -131,7 +132,7 @@ TEST(StrategyTuner, CallsOfSecondsNeedFewerTimedCalls) {
   Clock::time_point now{};
   std::size_t calls = 0;
   while (!tuner.winner(shape)) {
-    const Strategy strategy = tuner.pick(shape, Strategy::parallel, candidates);
+    const Strategy strategy = tuner.pick(shape, Strategy::parallel, candidates).strategy;
     const auto took = std::chrono::milliseconds(strategy == Strategy::simd ? 2000 : 900);
     tuner.record(shape, strategy, (1 << 20) * 128, now, now + took);
     now += took;
